@@ -1,0 +1,32 @@
+"""The data layer: the only code that knows the table's keys. Start from `Crm`."""
+
+from __future__ import annotations
+
+from pitstop.config import Settings, get_settings
+from pitstop.dal.appointments import AppointmentRepository
+from pitstop.dal.calls import CallRepository
+from pitstop.dal.customers import CustomerFile, CustomerRepository
+from pitstop.dal.errors import (
+    DataError,
+    NotFound,
+    PhoneAlreadyRegistered,
+    SlotTaken,
+    StaleAppointment,
+)
+from pitstop.dal.shops import ShopCatalog, ShopRepository
+from pitstop.dal.table import create_table, table_for
+
+__all__ = ["Crm", "CustomerFile", "ShopCatalog", "DataError", "NotFound", "PhoneAlreadyRegistered",
+           "SlotTaken", "StaleAppointment", "create_table"]
+
+
+class Crm:
+    """The CRM's repositories over one table, for one shop."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or get_settings()
+        self.table = table_for(self.settings)
+        self.shops = ShopRepository(self.table, self.settings.shop_id)
+        self.customers = CustomerRepository(self.table)
+        self.appointments = AppointmentRepository(self.table)
+        self.calls = CallRepository(self.table)

@@ -1,0 +1,151 @@
+"""Appointments and the bay time they hold, written together in transactions.
+
+An appointment lives in its customer's partition (so ownership is part of its key), carries the
+by-day index keys (reminders), and holds one `SLOTS#` item per granule of bay time (availability
+and race-free booking).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from boto3.dynamodb.conditions import Key
+
+from pitstop.dal import keys
+from pitstop.dal.errors import NotFound, SlotTaken, StaleAppointment
+from pitstop.dal.table import from_item, query_all, to_item
+from pitstop.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from pitstop.scheduling import granules
+
+_CONFLICT_RETRIES = 3
+
+
+class AppointmentRepository:
+    def __init__(self, table, slot_minutes: int = 30):
+        self._table = table
+        self._client = table.meta.client
+        self._slot_minutes = slot_minutes
+
+    # --- reads -------------------------------------------------------------------------
+    def get(self, customer_id: str, appointment_id: str) -> Appointment:
+        """The appointment, only if it belongs to this customer (`NotFound` otherwise)."""
+        item = self._table.get_item(Key=self._key(customer_id, appointment_id))
+        if "Item" not in item:
+            raise NotFound(f"no appointment {appointment_id} for {customer_id}")
+        return from_item(Appointment, item["Item"])
+
+    def on_day(self, shop_id: str, day: date) -> list[Appointment]:
+        """Every appointment starting on `day`, in start order, through the by-day index."""
+        items = query_all(self._table, IndexName=keys.GSI1,
+                          KeyConditionExpression=Key(keys.GSI1_PK).eq(keys.day_index(shop_id, day)))
+        return [from_item(Appointment, i) for i in items]
+
+    def taken(self, shop_id: str, day: date) -> set[tuple[str, str]]:
+        """(bay, HH:MM) granules held on `day`: one Query feeds the availability search."""
+        items = query_all(self._table, KeyConditionExpression=Key(keys.PK).eq(keys.slots(shop_id, day)),
+                          ProjectionExpression="sk")
+        return {tuple(i[keys.SK].split("#", 1)) for i in items}
+
+    # --- writes ------------------------------------------------------------------------
+    def book(self, appointment: Appointment) -> None:
+        """Hold the bay time and store the appointment atomically; `SlotTaken` if any granule is held."""
+        writes = [self._hold(appointment, hhmm) for hhmm in self._granules(appointment)]
+        writes.append({"Put": {"TableName": self._table.name, "Item": self._item(appointment),
+                               "ConditionExpression": "attribute_not_exists(pk)"}})
+        self._transact(writes)
+
+    def cancel(self, appointment: Appointment, reason: str = "") -> Appointment:
+        """Free the bay time and mark the appointment cancelled, or change nothing."""
+        writes = [self._release(appointment, hhmm) for hhmm in self._granules(appointment)]
+        writes.append(self._update(appointment, "SET #status = :cancelled, notes = :notes",
+                                   {":cancelled": AppointmentStatus.CANCELLED.value,
+                                    ":notes": (appointment.notes + f" Cancelled: {reason}").strip()}))
+        self._transact(writes)
+        return appointment.model_copy(update={"status": AppointmentStatus.CANCELLED})
+
+    def reschedule(self, appointment: Appointment, start: datetime, end: datetime, bay: str) -> Appointment:
+        """Take the new bay time and free the old one in one transaction, or change nothing."""
+        moved = appointment.model_copy(update={"start": start, "end": end, "bay": bay,
+                                               "status": AppointmentStatus.SCHEDULED})
+        old = {(appointment.day, appointment.bay, t) for t in self._granules(appointment)}
+        new = {(moved.day, moved.bay, t) for t in self._granules(moved)}
+        writes = [self._hold(moved, t, day=d, bay=b) for d, b, t in sorted(new - old)]
+        writes += [self._release(appointment, t, day=d, bay=b) for d, b, t in sorted(old - new)]
+        writes.append(self._update(
+            appointment,
+            "SET #start = :start, #end = :end, bay = :bay, gsi1pk = :gpk, gsi1sk = :gsk, "
+            "#status = :scheduled",
+            {":start": start.isoformat(), ":end": end.isoformat(), ":bay": bay,
+             ":gpk": keys.day_index(moved.shop_id, moved.day),
+             ":gsk": keys.day_index_sort(start, moved.appointment_id),
+             ":scheduled": AppointmentStatus.SCHEDULED.value},
+            extra_names={"#start": "start", "#end": "end"},
+        ))
+        self._transact(writes)
+        return moved
+
+    def set_status(self, appointment: Appointment, status: AppointmentStatus) -> Appointment:
+        """Change status (e.g. confirmed) while the appointment is still active and unmoved."""
+        self._transact([self._update(appointment, "SET #status = :new", {":new": status.value})])
+        return appointment.model_copy(update={"status": status})
+
+    # --- building blocks -----------------------------------------------------------------
+    def _granules(self, appointment: Appointment) -> list[str]:
+        return granules(appointment.start, appointment.end, self._slot_minutes)
+
+    def _item(self, appointment: Appointment) -> dict:
+        # `start`/`end` as isoformat(): the optimistic-concurrency condition compares that text.
+        return to_item(appointment, pk=keys.customer(appointment.customer_id),
+                       sk=keys.appointment_sk(appointment.appointment_id),
+                       gsi1pk=keys.day_index(appointment.shop_id, appointment.day),
+                       gsi1sk=keys.day_index_sort(appointment.start, appointment.appointment_id),
+                       start=appointment.start.isoformat(), end=appointment.end.isoformat())
+
+    def _key(self, customer_id: str, appointment_id: str) -> dict:
+        return {keys.PK: keys.customer(customer_id), keys.SK: keys.appointment_sk(appointment_id)}
+
+    def _hold(self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None) -> dict:
+        item = {keys.PK: keys.slots(appointment.shop_id, day or appointment.day),
+                keys.SK: keys.slot_sk(bay or appointment.bay, hhmm),
+                "appointment_id": appointment.appointment_id}
+        return {"Put": {"TableName": self._table.name, "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    def _release(self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None) -> dict:
+        key = {keys.PK: keys.slots(appointment.shop_id, day or appointment.day),
+               keys.SK: keys.slot_sk(bay or appointment.bay, hhmm)}
+        return {"Delete": {"TableName": self._table.name, "Key": key,
+                           "ConditionExpression": "attribute_not_exists(pk) OR appointment_id = :id",
+                           "ExpressionAttributeValues": {":id": appointment.appointment_id}}}
+
+    def _update(self, appointment: Appointment, expression: str, values: dict,
+                extra_names: dict | None = None) -> dict:
+        """An update guarded by optimistic concurrency: still active, still at the time we read."""
+        return {"Update": {
+            "TableName": self._table.name,
+            "Key": self._key(appointment.customer_id, appointment.appointment_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": "#status IN (:a1, :a2) AND #start = :read_start",
+            "ExpressionAttributeNames": {"#status": "status", "#start": "start", **(extra_names or {})},
+            "ExpressionAttributeValues": {
+                **values, ":a1": ACTIVE_STATUSES[0].value, ":a2": ACTIVE_STATUSES[1].value,
+                ":read_start": appointment.start.isoformat()},
+        }}
+
+    def _transact(self, writes: list[dict]) -> None:
+        """Run a transaction; map a failed condition to `SlotTaken`/`StaleAppointment`.
+
+        A pure `TransactionConflict` (another transaction touching the same items right now) is
+        retried, so a loser of a race is told "taken" only when the winner really committed.
+        """
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                self._client.transact_write_items(TransactItems=writes)
+                return
+            except self._client.exceptions.TransactionCanceledException as error:
+                codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in codes:
+                    failed = writes[codes.index("ConditionalCheckFailed")]
+                    raise (StaleAppointment if "Update" in failed else SlotTaken)() from error
+                if attempt == _CONFLICT_RETRIES - 1 or "TransactionConflict" not in codes:
+                    raise

@@ -1,0 +1,69 @@
+"""The table's key design: the one place that knows how entities map to `pk`/`sk`/`gsi1`.
+
+Access patterns (each one request unless stated):
+- shop catalogue (profile, services, bays, agent settings): Query `SHOP#<shop_id>`
+- customer by phone: GetItem `PHONE#<e164>` → customer_id, then Query `CUSTOMER#<id>` (2 requests)
+- a customer's profile, vehicles, history and appointments: Query `CUSTOMER#<id>`
+- one appointment of a customer (ownership by key): GetItem `CUSTOMER#<id>` / `APPT#<id>`
+- appointments on a day (reminders): Query gsi1 `DAY#<shop_id>#<date>`
+- taken bay time on a day (availability): Query `SLOTS#<shop_id>#<date>`
+- a call's record, transcript and tool calls: Query `CALL#<call_sid>`
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+PK, SK, GSI1_PK, GSI1_SK, GSI1, TTL = "pk", "sk", "gsi1pk", "gsi1sk", "gsi1", "ttl"
+
+
+def shop(shop_id: str) -> str:
+    return f"SHOP#{shop_id}"
+
+
+def phone(e164: str) -> str:
+    return f"PHONE#{e164}"
+
+
+def customer(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
+
+
+def vehicle_sk(vehicle_id: str) -> str:
+    return f"VEHICLE#{vehicle_id}"
+
+
+def service_record_sk(day: date, record_id: str) -> str:
+    return f"SERVICE#{day.isoformat()}#{record_id}"
+
+
+def appointment_sk(appointment_id: str) -> str:
+    return f"APPT#{appointment_id}"
+
+
+def day_index(shop_id: str, day: date) -> str:
+    return f"DAY#{shop_id}#{day.isoformat()}"
+
+
+def day_index_sort(start: datetime, appointment_id: str) -> str:
+    return f"{start.isoformat()}#{appointment_id}"
+
+
+def slots(shop_id: str, day: date) -> str:
+    return f"SLOTS#{shop_id}#{day.isoformat()}"
+
+
+def slot_sk(bay: str, hhmm: str) -> str:
+    return f"{bay}#{hhmm}"
+
+
+def call(call_sid: str) -> str:
+    return f"CALL#{call_sid}"
+
+
+def turn_sk(seq: int) -> str:
+    return f"TURN#{seq:05d}"
+
+
+def tool_sk(seq: int) -> str:
+    return f"TOOL#{seq:05d}"

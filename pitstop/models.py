@@ -1,0 +1,212 @@
+"""Domain models: the shapes of the CRM, shared by every Lambda, the bridge and the tools.
+
+Times are timezone-aware datetimes in the shop's zone; dates are the shop's local dates.
+Identifiers carry a prefix (`cus_`, `veh_`, `apt_`, `svc_`) so a stray id is recognisable in a log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pitstop.phone import normalize_e164
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def new_id(prefix: str) -> str:
+    """A fresh identifier such as `apt_3f2a9c1d7e4b`."""
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+class Model(BaseModel):
+    """Base for domain models: strict about unknown fields, so a typo in a key fails loudly."""
+
+    model_config = ConfigDict(extra="ignore", use_enum_values=False)
+
+
+class OpeningHours(Model):
+    opens: time
+    closes: time
+
+
+class Shop(Model):
+    shop_id: str
+    name: str
+    timezone: str = "America/New_York"
+    phone: str = Field(description="the shop's human line, for handoffs and voicemail call-backs")
+    address: str = ""
+    opening_hours: dict[str, OpeningHours | None] = Field(
+        description="weekday (mon..sun) → hours; None or missing means closed"
+    )
+    holidays: list[date] = []
+    calling_hours: OpeningHours = OpeningHours(opens=time(9), closes=time(20))
+    slot_minutes: int = 30
+
+    def hours_on(self, day: date) -> OpeningHours | None:
+        """Opening hours on `day`, or None when the shop is closed (weekday off or holiday)."""
+        if day in self.holidays:
+            return None
+        return self.opening_hours.get(WEEKDAYS[day.weekday()])
+
+
+class ServiceType(Model):
+    code: str
+    name: str
+    duration_minutes: int
+    price_min: float
+    price_max: float
+    bays: list[str] = Field(description="bays equipped for this service")
+    aliases: list[str] = []
+
+
+class Bay(Model):
+    bay: str
+    name: str
+
+
+class Customer(Model):
+    customer_id: str
+    name: str
+    phone: str
+    email: str | None = None
+    sms_opt_in: bool = True
+    do_not_call: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        return normalize_e164(value)
+
+
+class Vehicle(Model):
+    vehicle_id: str
+    customer_id: str
+    vin: str | None = None
+    make: str
+    model: str
+    year: int
+    mileage: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} {self.make} {self.model}"
+
+
+class ServiceRecord(Model):
+    record_id: str
+    customer_id: str
+    vehicle_id: str
+    day: date
+    service_type: str
+    description: str = ""
+    mileage: int | None = None
+    cost: float | None = None
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+ACTIVE_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DIALLED = "dialled"
+    CONFIRMED = "confirmed"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    ANSWERED = "answered"
+
+
+class Appointment(Model):
+    appointment_id: str
+    shop_id: str
+    customer_id: str
+    vehicle_id: str
+    service_type: str
+    bay: str
+    start: datetime
+    end: datetime
+    status: AppointmentStatus = AppointmentStatus.SCHEDULED
+    notes: str = ""
+    reminder_status: ReminderStatus = ReminderStatus.PENDING
+    reminder_attempts: int = 0
+    reminder_claimed_until: datetime | None = None
+    reminder_call_sid: str | None = None
+    reminder_next_attempt: datetime | None = None
+
+    @property
+    def day(self) -> date:
+        return self.start.date()
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class AgentSettings(Model):
+    """How the agent behaves; stored in the table so a change needs no deploy."""
+
+    persona_name: str = "Robin"
+    voice: str = "marin"
+    model: str = "gpt-realtime"
+    temperature: float = Field(default=0.8, ge=0.6, le=1.2)
+    language: str = "en"
+    extra_instructions: str = ""
+    escalation_words: list[str] = ["lawyer", "manager", "complaint", "supervisor", "ridiculous"]
+    max_call_seconds: int = 600
+    silence_timeout_seconds: int = 30
+    agent_enabled: bool = True
+    bridge_available: bool = True
+    recording_notice: str | None = None
+
+
+class CallDirection(StrEnum):
+    INBOUND = "inbound"
+    REMINDER = "reminder"
+
+
+class CallRecord(Model):
+    call_sid: str
+    direction: CallDirection
+    caller: str = Field(description="the customer's side of the call, E.164")
+    customer_id: str | None = None
+    appointment_id: str | None = None
+    status: str = "initiated"
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_seconds: int | None = None
+    answered_by: str | None = None
+    outcome: str | None = None
+    handoff_reason: str | None = None
+    usage: dict = {}
+    estimated_cost_usd: float | None = None
+
+
+class TranscriptTurn(Model):
+    role: str = Field(description="caller | agent | system")
+    text: str
+    at: datetime
+
+
+class ToolCallRecord(Model):
+    name: str
+    arguments: dict
+    result_summary: str
+    ok: bool
+    latency_ms: float
+    at: datetime

@@ -1,0 +1,109 @@
+"""The telephony port: SMS, live-call control and outbound dialling.
+
+Production talks to Twilio's REST API through the `twilio` client; the local stack writes the
+same requests to an outbox file (JSON lines) that people and tests can read. Both sides of the
+port take and return the same things, so the logic above never knows which one it has.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from pitstop.config import Settings
+from pitstop.secrets import twilio_credentials
+
+
+class Telephony(Protocol):
+    def send_sms(self, to: str, body: str) -> str:
+        """Send a text; returns the message SID."""
+
+    def redirect_call(self, call_sid: str, twiml: str) -> None:
+        """Replace what a live call is doing with new TwiML (e.g. `<Dial>` the shop)."""
+
+    def end_call(self, call_sid: str) -> None:
+        """Hang up a live call."""
+
+    def create_call(self, to: str, url: str, status_callback: str, machine_detection: bool = True) -> str:
+        """Place an outbound call that fetches its TwiML from `url`; returns the call SID."""
+
+
+class TwilioTelephony:
+    """Twilio's REST API through the official client."""
+
+    def __init__(self, from_number: str, client=None):
+        if client is None:
+            from twilio.rest import Client
+
+            creds = twilio_credentials()
+            client = Client(creds.account_sid, creds.auth_token)
+        self._client = client
+        self._from = from_number
+
+    def send_sms(self, to: str, body: str) -> str:
+        return self._client.messages.create(to=to, from_=self._from, body=body).sid
+
+    def redirect_call(self, call_sid: str, twiml: str) -> None:
+        self._client.calls(call_sid).update(twiml=twiml)
+
+    def end_call(self, call_sid: str) -> None:
+        self._client.calls(call_sid).update(status="completed")
+
+    def create_call(self, to: str, url: str, status_callback: str, machine_detection: bool = True) -> str:
+        options = {"machine_detection": "DetectMessageEnd"} if machine_detection else {}
+        call = self._client.calls.create(
+            to=to, from_=self._from, url=url, method="POST", status_callback=status_callback,
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+            status_callback_method="POST", **options,
+        )
+        return call.sid
+
+
+class OutboxTelephony:
+    """Writes each request as one JSON line to a local outbox file instead of calling Twilio."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path, from_number: str):
+        self._path = Path(path)
+        self._from = from_number
+
+    def send_sms(self, to: str, body: str) -> str:
+        return self._write("sms", "SM", to=to, from_=self._from, body=body)
+
+    def redirect_call(self, call_sid: str, twiml: str) -> None:
+        self._write("redirect", "RD", call_sid=call_sid, twiml=twiml)
+
+    def end_call(self, call_sid: str) -> None:
+        self._write("hangup", "HU", call_sid=call_sid)
+
+    def create_call(self, to: str, url: str, status_callback: str, machine_detection: bool = True) -> str:
+        return self._write("call", "CA", to=to, from_=self._from, url=url,
+                           status_callback=status_callback, machine_detection=machine_detection)
+
+    def _write(self, kind: str, sid_prefix: str, **fields) -> str:
+        sid = sid_prefix + uuid.uuid4().hex
+        entry = {"kind": kind, "sid": sid, "at": datetime.now(UTC).isoformat(), **fields}
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, self._path.open("a", encoding="utf-8") as outbox:
+            outbox.write(json.dumps(entry) + "\n")
+        return sid
+
+
+def read_outbox(path: Path) -> list[dict]:
+    """Every entry of a local outbox, oldest first (empty when nothing was sent)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def telephony_for(settings: Settings) -> Telephony:
+    """The telephony the settings ask for (`twilio` in AWS, `outbox` locally)."""
+    if settings.telephony == "twilio":
+        return TwilioTelephony(settings.from_number)
+    return OutboxTelephony(settings.outbox_path, settings.from_number)
