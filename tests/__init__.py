@@ -1,0 +1,1 @@
+"""Pitstop tests (a package so `python -m tests.bench` runs the benchmarks)."""

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures for the README, printed as numbers, never asserted in tests."""
