@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench synth lint clean
+.PHONY: install demo test test-fast bench synth deploy lint clean
 
 install: $(STAMP)
 
@@ -26,11 +26,21 @@ test-fast: install
 bench: install
 	$(BIN)/python -m tests.bench
 
-synth: install
-	cd . && npx --yes aws-cdk@2 synth --app "$(BIN)/python app.py" --quiet
+CDK := node_modules/.bin/cdk
+
+$(CDK):
+	npm install --prefix . --no-save --no-audit --no-fund aws-cdk@2
+
+# Offline synthesis: Lambda bundling (pip for aarch64) is skipped; `make deploy` bundles for real.
+synth: install $(CDK)
+	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1 \
+	  $(CDK) synth --quiet --no-notices -c skip_bundling=true
+
+deploy: install $(CDK)
+	$(CDK) deploy
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) cdk.out .pitstop .pytest_cache
+	rm -rf $(VENV) cdk.out .pitstop .pytest_cache node_modules

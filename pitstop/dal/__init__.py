@@ -6,6 +6,7 @@ from pitstop.config import Settings, get_settings
 from pitstop.dal.appointments import AppointmentRepository
 from pitstop.dal.calls import CallRepository
 from pitstop.dal.customers import CustomerFile, CustomerRepository
+from pitstop.dal.reminders import ReminderRepository
 from pitstop.dal.errors import (
     DataError,
     NotFound,
@@ -30,3 +31,4 @@ class Crm:
         self.customers = CustomerRepository(self.table)
         self.appointments = AppointmentRepository(self.table)
         self.calls = CallRepository(self.table)
+        self.reminders = ReminderRepository(self.table, self.settings.shop_id)

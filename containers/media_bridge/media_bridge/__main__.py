@@ -1,0 +1,41 @@
+"""`python -m media_bridge`: serve until SIGTERM/SIGINT, then drain and stop.
+
+Configuration comes from the environment (PITSTOP_REALTIME_URL, OPENAI_API_KEY, PITSTOP_TOOLS_URL,
+PITSTOP_BRIDGE_PORT, …; see pitstop.config and media_bridge.config).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from media_bridge.config import BridgeOptions
+from media_bridge.observability import logger
+from media_bridge.server import Bridge
+from pitstop.config import Settings
+
+
+async def main(host: str, port: int | None) -> None:
+    bridge = await Bridge(Settings.from_env(), BridgeOptions.from_env()).start(host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"media bridge on {bridge.url} (health {bridge.health_url})", flush=True)
+    await stop.wait()
+    logger.info("signal received; draining")
+    await bridge.drain()
+    await bridge.stop()
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(prog="python -m media_bridge", description=__doc__)
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=None, help="default: PITSTOP_BRIDGE_PORT")
+    args = parser.parse_args()
+    asyncio.run(main(args.host, args.port))
+
+
+if __name__ == "__main__":
+    cli()

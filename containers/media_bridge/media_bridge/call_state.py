@@ -1,0 +1,168 @@
+"""Per-call state: who is on the call, and how much of the agent's audio the caller has heard.
+
+Twilio echoes each `mark` when the audio sent before it has played, so the acknowledged marks
+say exactly how far the caller got into each assistant item. That is what barge-in truncates
+to, and what "the goodbye has finished playing" waits for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CallContext:
+    """The call as the webhook described it in the stream's custom parameters."""
+
+    call_sid: str
+    stream_sid: str
+    direction: str
+    caller: str
+    customer_id: str | None
+    shop_id: str | None
+    appointment_id: str | None
+
+    @classmethod
+    def from_parameters(cls, call_sid: str, stream_sid: str, params: dict[str, str]) -> CallContext:
+        return cls(call_sid=call_sid, stream_sid=stream_sid,
+                   direction=params.get("direction") or "inbound",
+                   caller=params.get("caller") or "",
+                   customer_id=params.get("customer_id") or None,
+                   shop_id=params.get("shop_id") or None,
+                   appointment_id=params.get("appointment_id") or None)
+
+    def for_tools(self) -> dict:
+        """The `context` body of a tools API request."""
+        return {"call_sid": self.call_sid, "caller_phone": self.caller,
+                "customer_id": self.customer_id, "direction": self.direction,
+                "appointment_id": self.appointment_id}
+
+
+class Playout:
+    """Mark bookkeeping: bytes of μ-law sent and acknowledged (played) per assistant item.
+
+    Marks are named `m<seq>` with a rising sequence; Twilio acknowledges them in order, so an
+    acknowledgement settles every earlier mark too. After a `clear`, Twilio still echoes the
+    cleared marks; those are older than anything sent later and are ignored.
+    """
+
+    __slots__ = ("_pending", "_played", "_sent", "_seq", "drained", "last_played_at")
+
+    def __init__(self):
+        self._seq = 0
+        self._pending: deque[tuple[int, str, int]] = deque()  # (seq, item_id, sent bytes after)
+        self._sent: dict[str, int] = {}
+        self._played: dict[str, int] = {}
+        self.drained = asyncio.Event()
+        self.drained.set()
+        self.last_played_at = time.monotonic()
+
+    def sent(self, item_id: str, nbytes: int) -> str:
+        """Record audio sent for `item_id`; returns the name of the mark to send after it."""
+        self._seq += 1
+        total = self._sent.get(item_id, 0) + nbytes
+        self._sent[item_id] = total
+        self._pending.append((self._seq, item_id, total))
+        self.drained.clear()
+        return f"m{self._seq}"
+
+    def acked(self, name: str) -> None:
+        """Twilio played everything up to the mark `name`."""
+        if not name.startswith("m") or not name[1:].isdigit():
+            return
+        seq = int(name[1:])
+        pending = self._pending
+        while pending and pending[0][0] <= seq:
+            _, item_id, total = pending.popleft()
+            self._played[item_id] = total
+        self.last_played_at = time.monotonic()
+        if not pending:
+            self.drained.set()
+
+    @property
+    def audible(self) -> bool:
+        """The caller is hearing (or about to hear) agent audio: sent, not yet acknowledged."""
+        return bool(self._pending)
+
+    def played_ms(self, item_id: str) -> int:
+        return self._played.get(item_id, 0) // 8
+
+    def sent_ms(self, item_id: str) -> int:
+        return self._sent.get(item_id, 0) // 8
+
+    def interrupt(self) -> list[tuple[str, int]]:
+        """Forget the audio Twilio is about to drop (after a `clear`).
+
+        Returns each assistant item that was still to be heard, in order, with the ms of it the
+        caller did hear: the first may be part-played, any later ones were not heard at all.
+        """
+        items: dict[str, int] = {}
+        for _, item_id, _ in self._pending:
+            if item_id not in items:
+                items[item_id] = self.played_ms(item_id)
+        self._pending.clear()
+        self.drained.set()
+        return list(items.items())
+
+    async def wait_drained(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self.drained.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+
+@dataclass
+class Usage:
+    """Token usage summed over a call's `response.done` events."""
+
+    input_text: int = 0
+    input_audio: int = 0
+    cached_text: int = 0
+    cached_audio: int = 0
+    output_text: int = 0
+    output_audio: int = 0
+    responses: int = 0
+
+    def add(self, usage: dict | None) -> None:
+        if not usage:
+            return
+        self.responses += 1
+        inp = usage.get("input_token_details") or {}
+        out = usage.get("output_token_details") or {}
+        cached = inp.get("cached_tokens_details") or {}
+        self.input_text += inp.get("text_tokens") or 0
+        self.input_audio += inp.get("audio_tokens") or 0
+        self.cached_text += cached.get("text_tokens") or 0
+        self.cached_audio += cached.get("audio_tokens") or 0
+        self.output_text += out.get("text_tokens") or 0
+        self.output_audio += out.get("audio_tokens") or 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CallState:
+    """Everything that changes during one call."""
+
+    context: CallContext
+    playout: Playout = field(default_factory=Playout)
+    started_at: float = field(default_factory=time.monotonic)
+    last_activity: float = field(default_factory=time.monotonic)
+    response_id: str | None = None
+    response_active: bool = False
+    audio_responses: set[str] = field(default_factory=set)  # responses that produced audio
+    suppressed_items: set[str] = field(default_factory=set)  # interrupted items: drop late deltas
+    history: list[tuple[str, str]] = field(default_factory=list)  # (role, text) to restore
+    usage: Usage = field(default_factory=Usage)
+    outcome: str | None = None
+    handoff_reason: str | None = None
+    ending: bool = False  # a goodbye, hang-up or handoff is under way
+    escalation_hinted: bool = False
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()

@@ -1,0 +1,157 @@
+"""What the agent is told for this call: one template per situation, filled per call.
+
+The shop's facts and the agent settings are read from DynamoDB for every call (one Query for
+the shop partition, one for the customer's), so a change to the persona, voice or extra
+instructions applies to the next call without a deploy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from media_bridge.call_state import CallContext
+from media_bridge.observability import logger
+from pitstop.config import Settings
+from pitstop.dal import Crm, CustomerFile
+from pitstop.models import WEEKDAYS, AgentSettings, Appointment, Shop
+
+BASE = """\
+You are {persona}, the AI assistant answering the phone for {shop_name}, a car service centre.
+You are an AI assistant, not a person: say so in your greeting, and say so again if asked.
+Speak {language_name}. Keep every reply short and natural for a phone call: one or two sentences,
+one question at a time. Read dates and times the way people say them.
+Only help with the shop's business: servicing and repairs, appointments, the customer's vehicles
+and service history, opening hours, prices and directions. Politely decline anything else.
+Never invent availability, prices or appointments: use the tools, and say what they return.
+Before booking, moving or cancelling, repeat the details and get a clear yes.
+If the caller asks for a person, is upset, or you cannot help, offer to connect them and use
+request_operator_handoff. When the conversation is finished, say a short goodbye and then call
+end_call. If the caller asks not to be called again, use set_do_not_call.
+
+Shop: {shop_name}. Address: {address}. Phone: {shop_phone}. Time zone: {timezone}.
+Today is {today}.
+Opening hours: {hours}.
+Services (typical price range): {services}.
+"""
+
+INBOUND_KNOWN = """\
+This is an inbound call from a known customer: {customer_name}.
+Vehicles on file: {vehicles}.
+Upcoming appointments: {appointments}.
+Open the call: greet {first_name} by name, introduce yourself as {persona}, the AI assistant of
+{shop_name}, and ask how you can help.
+"""
+
+INBOUND_NEW = """\
+This is an inbound call from a number we do not know. The caller may be a new customer.
+Open the call: greet the caller, introduce yourself as {persona}, the AI assistant of {shop_name},
+and ask how you can help. To book, first take their name and vehicle (make, model, year) and
+register them with register_customer.
+"""
+
+REMINDER = """\
+This is an outbound reminder call that you placed to {customer_name} about their appointment:
+{appointment}.
+Open the call: say who you are ({persona}, the AI assistant of {shop_name}), that you are calling
+about that appointment, and ask whether they can still make it. They can confirm it
+(confirm_appointment), move it (check_availability then reschedule_appointment) or cancel it
+(cancel_appointment). The appointment id is {appointment_id}. Keep the call brief.
+"""
+
+LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German"}
+
+
+@dataclass
+class AgentBrief:
+    """Everything the session needs from the CRM for one call."""
+
+    instructions: str
+    settings: AgentSettings = field(default_factory=AgentSettings)
+    model: str = "gpt-realtime"
+    shop_name: str = "the service centre"
+    shop_phone: str | None = None
+
+
+def _hours(shop: Shop) -> str:
+    parts = []
+    for day in WEEKDAYS:
+        hours = shop.opening_hours.get(day)
+        parts.append(f"{day.title()} {hours.opens:%H:%M}-{hours.closes:%H:%M}" if hours
+                     else f"{day.title()} closed")
+    return ", ".join(parts)
+
+
+def _appointment_text(appointment: Appointment, vehicles: dict[str, str]) -> str:
+    vehicle = vehicles.get(appointment.vehicle_id, "their vehicle")
+    return (f"{appointment.service_type.replace('_', ' ')} for the {vehicle} on "
+            f"{appointment.start:%A, %B %-d at %-I:%M %p}")
+
+
+def build_instructions(context: CallContext, shop: Shop, services: list, settings: AgentSettings,
+                       customer: CustomerFile | None, now: datetime) -> str:
+    """The session instructions for this call's situation (pure: easy to test)."""
+    facts = {
+        "persona": settings.persona_name, "shop_name": shop.name, "address": shop.address or "n/a",
+        "shop_phone": shop.phone, "timezone": shop.timezone,
+        "today": f"{now.astimezone(ZoneInfo(shop.timezone)):%A, %B %-d, %Y}",
+        "hours": _hours(shop),
+        "services": "; ".join(f"{s.name} (${s.price_min:.0f}-${s.price_max:.0f})" for s in services)
+                    or "ask the shop",
+        "language_name": LANGUAGES.get(settings.language, settings.language),
+    }
+    text = BASE.format(**facts)
+    vehicles = {v.vehicle_id: v.label for v in customer.vehicles} if customer else {}
+    if context.direction == "reminder" and customer:
+        appointment = next((a for a in customer.appointments
+                            if a.appointment_id == context.appointment_id), None)
+        text += REMINDER.format(**facts, customer_name=customer.customer.name,
+                                appointment_id=context.appointment_id,
+                                appointment=_appointment_text(appointment, vehicles)
+                                if appointment else "their upcoming appointment")
+    elif customer:
+        upcoming = [a for a in customer.appointments if a.active and a.start >= now]
+        text += INBOUND_KNOWN.format(
+            **facts, customer_name=customer.customer.name,
+            first_name=customer.customer.name.split()[0],
+            vehicles=", ".join(vehicles.values()) or "none",
+            appointments="; ".join(f"{_appointment_text(a, vehicles)} (id {a.appointment_id})"
+                                   for a in sorted(upcoming, key=lambda a: a.start)) or "none")
+    else:
+        text += INBOUND_NEW.format(**facts)
+    if settings.extra_instructions:
+        text += "\n" + settings.extra_instructions.strip() + "\n"
+    return text
+
+
+def load_brief(crm: Crm, context: CallContext, settings: Settings, now: datetime) -> AgentBrief:
+    """Read the shop and the customer (blocking: run it in a thread) and build the brief."""
+    catalog = crm.shops.catalog()
+    customer = None
+    customer_id = context.customer_id
+    if not customer_id and context.caller:
+        customer_id = crm.customers.id_for_phone(context.caller)
+        context.customer_id = customer_id
+    if customer_id:
+        try:
+            customer = crm.customers.file(customer_id)
+        except Exception:  # noqa: BLE001 - an unknown id means "treat as a new caller"
+            logger.warning("customer on the call not found; treating as new caller")
+    agent = catalog.settings
+    model = agent.model if "model" in agent.model_fields_set else settings.realtime_model
+    return AgentBrief(
+        instructions=build_instructions(context, catalog.shop, list(catalog.services.values()),
+                                        agent, customer, now),
+        settings=agent, model=model, shop_name=catalog.shop.name, shop_phone=catalog.shop.phone)
+
+
+def fallback_brief(settings: Settings) -> AgentBrief:
+    """When the CRM cannot be read: a minimal, honest agent that offers a person."""
+    agent = AgentSettings()
+    return AgentBrief(
+        instructions=(f"You are {agent.persona_name}, an AI assistant answering the phone for a car "
+                      "service centre. Say you are an AI assistant. Our systems are briefly "
+                      "unavailable: apologise, and offer to connect the caller to a member of the "
+                      "team with request_operator_handoff."),
+        settings=agent, model=settings.realtime_model)

@@ -1,0 +1,100 @@
+"""The call record in DynamoDB, written without ever making audio wait.
+
+boto3 is synchronous, so each call has one writer task that takes writes off a queue and runs
+them in a worker thread, in order (turn and tool sequence numbers stay in order). The audio
+paths only ever `put_nowait` onto the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from media_bridge.call_state import Usage
+from media_bridge.observability import logger
+from pitstop.models import CallRecord, ToolCallRecord, TranscriptTurn
+
+# USD per 1M tokens (gpt-realtime list prices); used for an estimate, not a bill.
+PRICES = {"input_text": 4.00, "cached_text": 0.40, "input_audio": 32.00, "cached_audio": 0.40,
+          "output_text": 16.00, "output_audio": 64.00}
+
+
+def estimate_cost(usage: Usage) -> float:
+    """Estimated USD for the call; cached tokens are billed at the cached rate, not twice."""
+    billable = {
+        "input_text": max(usage.input_text - usage.cached_text, 0),
+        "cached_text": usage.cached_text,
+        "input_audio": max(usage.input_audio - usage.cached_audio, 0),
+        "cached_audio": usage.cached_audio,
+        "output_text": usage.output_text,
+        "output_audio": usage.output_audio,
+    }
+    return round(sum(PRICES[k] * v for k, v in billable.items()) / 1_000_000, 6)
+
+
+def _dynamo(value):
+    """Floats become Decimals (DynamoDB has no float type)."""
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+class CallRecorder:
+    """Queues the call's record writes and performs them in order in a worker thread."""
+
+    def __init__(self, calls, call_sid: str):
+        self._calls = calls  # pitstop.dal.calls.CallRepository (or None: nothing is recorded)
+        self._call_sid = call_sid
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._turns = 0
+        self._tools = 0
+        self._task = asyncio.create_task(self._writer(), name=f"recorder-{call_sid}")
+
+    def start(self, record: CallRecord) -> None:
+        """Create the record if the webhook has not (a no-op when it exists)."""
+        self._put("start", record, datetime.now(UTC))
+
+    def turn(self, role: str, text: str) -> None:
+        self._turns += 1
+        self._put("add_turn", self._call_sid, self._turns,
+                  TranscriptTurn(role=role, text=text, at=datetime.now(UTC)))
+
+    def tool_call(self, name: str, arguments: dict, result: dict, latency_ms: float) -> None:
+        self._tools += 1
+        summary = json.dumps(result, default=str)[:500]
+        record = ToolCallRecord(name=name, arguments=arguments, result_summary=summary,
+                                ok=bool(result.get("ok", False)), latency_ms=round(latency_ms, 1),
+                                at=datetime.now(UTC))
+        self._put("add_tool_call", self._call_sid, self._tools, record)
+
+    def finish(self, *, outcome: str, usage: Usage, handoff_reason: str | None,
+               customer_id: str | None) -> None:
+        fields = {"outcome": outcome, "usage": usage.as_dict(),
+                  "estimated_cost_usd": estimate_cost(usage),
+                  "ended_at": datetime.now(UTC).isoformat()}
+        if handoff_reason:
+            fields["handoff_reason"] = handoff_reason
+        if customer_id:
+            fields["customer_id"] = customer_id
+        self._put("set_fields", self._call_sid, _dynamo(fields))
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Wait for queued writes (bounded), then stop the writer."""
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            logger.warning("call record writes did not finish in time")
+            self._task.cancel()
+
+    def _put(self, method: str, *args) -> None:
+        if self._calls is not None:
+            self._queue.put_nowait((getattr(self._calls, method), args))
+
+    async def _writer(self) -> None:
+        while (job := await self._queue.get()) is not None:
+            fn, args = job
+            try:
+                await asyncio.to_thread(fn, *args)
+            except Exception:  # noqa: BLE001 - a failed write must not end the call
+                logger.exception("call record write failed", extra={"write": fn.__name__})

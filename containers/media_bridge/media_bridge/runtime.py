@@ -1,0 +1,48 @@
+"""What every call in the process shares: settings, clients, metrics, the tool definitions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from media_bridge.config import BridgeOptions
+from media_bridge.observability import BridgeMetrics, logger
+from media_bridge.tools_client import ToolsClient
+from pitstop.config import Settings
+from pitstop.telephony import Telephony
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    options: BridgeOptions
+    tools: ToolsClient
+    telephony: Telephony
+    crm: object | None  # pitstop.dal.Crm; None runs calls without a CRM (benchmarks)
+    api_key: str | None
+    stream_key: Callable[[], str]
+    metrics: BridgeMetrics
+    _definitions: list[dict] | None = field(default=None, repr=False)
+    _definitions_at: float = field(default=0.0, repr=False)
+    _definitions_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def tool_definitions(self) -> list[dict]:
+        """The tools API's definitions, cached for a few minutes (they change only on deploy)."""
+        fresh = time.monotonic() - self._definitions_at < self.options.tools_cache_seconds
+        if self._definitions is not None and fresh:
+            return self._definitions
+        async with self._definitions_lock:
+            if self._definitions is not None and \
+                    time.monotonic() - self._definitions_at < self.options.tools_cache_seconds:
+                return self._definitions
+            try:
+                self._definitions = await asyncio.wait_for(self.tools.definitions(),
+                                                           self.options.tool_timeout)
+                self._definitions_at = time.monotonic()
+            except Exception as error:  # noqa: BLE001 - serve the call with what we have
+                logger.error("could not load tool definitions", extra={"error": repr(error)})
+                if self._definitions is None:
+                    return []
+            return self._definitions

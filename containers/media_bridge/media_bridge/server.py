@@ -1,0 +1,170 @@
+"""The bridge server: `/media-stream` WebSockets (one task per call) and `GET /health`.
+
+`Bridge` is the in-process API (tests, `pitstop dev`); `python -m media_bridge` wraps it with
+signal handling. Draining (SIGTERM): health turns 503 so the load balancer stops sending new
+streams, new streams are refused, live calls may finish until the deadline, and whatever is
+still live then is handed to a person rather than cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from media_bridge.call import CallSession
+from media_bridge.config import BridgeOptions
+from media_bridge.observability import BridgeMetrics, logger
+from media_bridge.runtime import Runtime
+from media_bridge.tools_client import HttpToolsClient, ToolsClient
+from pitstop.config import Settings, get_settings
+from pitstop.secrets import openai_api_key, stream_token_key
+from pitstop.telephony import Telephony, telephony_for
+
+_UNSET = object()
+
+
+def _json_response(status: int, body: dict) -> Response:
+    data = json.dumps(body).encode()
+    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                       ("Cache-Control", "no-store")])
+    return Response(status, http.HTTPStatus(status).phrase, headers, data)
+
+
+class Bridge:
+    """The media bridge in this process. `await Bridge(settings).start(host, port)`."""
+
+    def __init__(self, settings: Settings | None = None, options: BridgeOptions | None = None, *,
+                 tools: ToolsClient | None = None, telephony: Telephony | None = None,
+                 crm=_UNSET, api_key=_UNSET, stream_key=None):
+        settings = settings or get_settings()
+        options = options or BridgeOptions.from_env()
+        if crm is _UNSET:
+            from pitstop.dal import Crm
+
+            crm = Crm(settings)
+        self.runtime = Runtime(
+            settings=settings, options=options,
+            tools=tools or HttpToolsClient.from_settings(settings, timeout=options.tool_timeout),
+            telephony=telephony or telephony_for(settings), crm=crm,
+            api_key=openai_api_key() if api_key is _UNSET else api_key,
+            stream_key=stream_key or stream_token_key, metrics=BridgeMetrics())
+        self.sessions: set[CallSession] = set()
+        self.draining = False
+        self._calls_changed = asyncio.Condition()
+        self._server: Server | None = None
+        self._metrics_task: asyncio.Task | None = None
+        self._host = "127.0.0.1"
+
+    # --------------------------------------------------------------- public API
+    @property
+    def live_calls(self) -> int:
+        return len(self.sessions)
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        """The media stream URL on this host, e.g. ws://127.0.0.1:8765/media-stream."""
+        return f"ws://{self._host}:{self.port}{self.runtime.options.path}"
+
+    @property
+    def health_url(self) -> str:
+        return f"http://{self._host}:{self.port}/health"
+
+    async def start(self, host: str = "127.0.0.1", port: int | None = None) -> Bridge:
+        """Listen on host:port (port None → settings.bridge_port; 0 → any free port)."""
+        self._host = host
+        port = self.runtime.settings.bridge_port if port is None else port
+        self._server = await serve(
+            self._handle, host, port, process_request=self._process_request,
+            compression=None, max_size=self.runtime.options.max_twilio_frame, max_queue=64,
+            server_header=None, logger=None)
+        self._metrics_task = asyncio.create_task(self._flush_metrics())
+        logger.info("bridge listening", extra={"host": host, "port": self.port})
+        return self
+
+    async def wait_live_calls(self, count: int = 0, timeout: float | None = None) -> None:
+        """Wait until at most `count` calls are live (their records written, sockets closed)."""
+        async def settled():
+            async with self._calls_changed:
+                await self._calls_changed.wait_for(lambda: len(self.sessions) <= count)
+        await asyncio.wait_for(settled(), timeout)
+
+    async def drain(self, deadline_seconds: float | None = None) -> None:
+        """Stop taking calls, let live ones finish until the deadline, then hand the rest off."""
+        deadline = self.runtime.options.drain_seconds if deadline_seconds is None else deadline_seconds
+        self.draining = True
+        logger.info("draining", extra={"live_calls": self.live_calls, "deadline_seconds": deadline})
+        try:
+            await self.wait_live_calls(0, timeout=deadline)
+            return
+        except TimeoutError:
+            pass
+        remaining = list(self.sessions)
+        logger.warning("drain deadline reached; handing calls to a person",
+                       extra={"live_calls": len(remaining)})
+        await asyncio.gather(*(s.handoff("bridge_shutdown", wait_audio=False) for s in remaining),
+                             return_exceptions=True)
+        try:  # Twilio closes each redirected stream; the sessions close it themselves after 5 s
+            await self.wait_live_calls(0, timeout=15)
+        except TimeoutError:
+            logger.error("calls still open after the drain", extra={"live_calls": self.live_calls})
+
+    async def stop(self) -> None:
+        """Close the listener and every remaining connection (use `drain` first for a clean stop)."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._metrics_task is not None:
+            self._metrics_task.cancel()
+        self.runtime.metrics.flush(self.live_calls)
+        await self.runtime.tools.aclose()
+
+    async def serve_forever(self) -> None:
+        await self._server.wait_closed()
+
+    # --------------------------------------------------------------- internals
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == "/health":
+            status = 503 if self.draining else 200
+            return _json_response(status, {"status": "draining" if self.draining else "ok",
+                                           "live_calls": self.live_calls})
+        if path != self.runtime.options.path:
+            return _json_response(404, {"error": "not found"})
+        if self.draining:
+            return _json_response(503, {"error": "draining"})
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        session = CallSession(self.runtime, ws)
+        self.sessions.add(session)
+        try:
+            await session.run()
+        except Exception:  # noqa: BLE001 - one call's failure never reaches another
+            logger.exception("call session crashed")
+        finally:
+            self.sessions.discard(session)
+            async with self._calls_changed:
+                self._calls_changed.notify_all()
+
+    async def _flush_metrics(self) -> None:
+        while True:
+            await asyncio.sleep(self.runtime.options.metrics_interval)
+            try:
+                self.runtime.metrics.flush(self.live_calls)
+            except Exception:  # noqa: BLE001
+                logger.exception("metrics flush failed")
+
+
+async def run_bridge(settings: Settings | None = None, host: str = "127.0.0.1",
+                     port: int | None = None, **kwargs) -> Bridge:
+    """Start a bridge in this event loop and return it (kwargs as for `Bridge`)."""
+    return await Bridge(settings, **kwargs).start(host, port)

@@ -1,0 +1,160 @@
+"""What each verified webhook does against the CRM: read what the decision needs, record the call.
+
+Imported by the handler only once a request has passed its signature check, so a forged request
+or a health check never loads boto3. The decisions themselves live in `routing`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
+
+from functions.webhook import routing
+from functions.webhook.routing import Answer
+from pitstop import reminders
+from pitstop.dal import Crm, NotFound, ShopCatalog
+from pitstop.log import get_logger
+from pitstop.models import Appointment, CallDirection, CallRecord
+from pitstop.stream_token import issue_token
+
+logger = get_logger("webhook")
+
+# The last catalogue read per (table, shop): what a fallback can still say and dial when the
+# table is failing (stale-if-error; the live path always reads afresh, so settings apply at once).
+_last_catalog: dict[tuple[str, str], ShopCatalog] = {}
+
+
+def read_catalog(crm: Crm) -> ShopCatalog:
+    catalog = crm.shops.catalog()
+    _last_catalog[(crm.settings.table_name, crm.settings.shop_id)] = catalog
+    return catalog
+
+
+def last_known_catalog(crm: Crm) -> ShopCatalog | None:
+    return _last_catalog.get((crm.settings.table_name, crm.settings.shop_id))
+
+
+def answer_inbound(crm: Crm, form: dict[str, str], now: datetime, stream_key: str) -> Answer:
+    """Look the caller up, read the shop, record the call, and connect it (or fall back)."""
+    call_sid = form["CallSid"]
+    caller = routing.caller_number(form.get("From"))
+    customer_id = crm.customers.id_for_phone(caller) if caller else None
+    catalog = read_catalog(crm)
+    token = issue_token(call_sid, CallDirection.INBOUND.value, stream_key, now=now.timestamp())
+    answer = routing.inbound_answer(
+        shop_name=catalog.shop.name, shop_phone=catalog.shop.phone,
+        agent_enabled=catalog.settings.agent_enabled,
+        bridge_available=catalog.settings.bridge_available,
+        bridge_url=crm.settings.bridge_url, notice=catalog.settings.recording_notice,
+        parameters=routing.stream_parameters(
+            direction=CallDirection.INBOUND.value, caller=caller, customer_id=customer_id,
+            shop_id=crm.settings.shop_id, appointment_id=None, token=token),
+    )
+    handed_off = answer.kind == "fallback"
+    crm.calls.start(CallRecord(
+        call_sid=call_sid, direction=CallDirection.INBOUND, caller=caller, customer_id=customer_id,
+        status=form.get("CallStatus") or "ringing", started_at=now,
+        outcome="handed_off" if handed_off else None,
+        handoff_reason=answer.reason if handed_off else None,
+    ), now)
+    return answer
+
+
+def answer_reminder(
+    crm: Crm, form: dict[str, str], query: dict[str, str], now: datetime, stream_key: str
+) -> Answer:
+    """The reminder call connected: voicemail for a machine, the agent for a person."""
+    call_sid = form["CallSid"]
+    customer_id, appointment_id = query.get("customer_id") or "", query.get("appointment_id") or ""
+    answered_by = form.get("AnsweredBy") or None
+    machine = reminders.is_machine(answered_by)
+    catalog = read_catalog(crm)
+    appointment = _appointment(crm, customer_id, appointment_id)
+    found = appointment is not None and appointment.active and appointment.shop_id == catalog.shop.shop_id
+    # On an outbound call the customer is the called party.
+    caller = routing.caller_number(form.get("To"))
+    token = issue_token(call_sid, CallDirection.REMINDER.value, stream_key, now=now.timestamp())
+    answer = routing.reminder_answer(
+        shop_name=catalog.shop.name, shop_phone=catalog.shop.phone, machine=machine,
+        appointment_found=found,
+        spoken_appointment=_spoken_appointment(catalog, appointment) if found else "",
+        agent_enabled=catalog.settings.agent_enabled,
+        bridge_available=catalog.settings.bridge_available,
+        bridge_url=crm.settings.bridge_url, notice=catalog.settings.recording_notice,
+        parameters=routing.stream_parameters(
+            direction=CallDirection.REMINDER.value, caller=caller, customer_id=customer_id,
+            shop_id=crm.settings.shop_id, appointment_id=appointment_id, token=token),
+    )
+    # The reminders Lambda created the record when it dialled; `start` is a no-op then and only
+    # fills in for a record that is missing, so the status update below never leaves a bare item.
+    crm.calls.start(CallRecord(
+        call_sid=call_sid, direction=CallDirection.REMINDER, caller=caller,
+        customer_id=customer_id or None, appointment_id=appointment_id or None,
+        status="in-progress", started_at=now), now)
+    crm.calls.update_status(call_sid, "in-progress", {"answered_by": answered_by} if answered_by else {})
+    if answer.kind == "voicemail":
+        reminders.record_voicemail(crm, customer_id, appointment_id, call_sid=call_sid, now=now)
+    return answer
+
+
+def record_status(crm: Crm, form: dict[str, str], now: datetime) -> bool:
+    """Apply a status callback to its call record (forward only); True if it changed the record.
+
+    A callback for a call we have no record of is ignored rather than written: a bare item
+    would block the record the reminders Lambda or `/voice` creates a moment later.
+    """
+    call_sid, status = form["CallSid"], (form.get("CallStatus") or "").lower()
+    call = crm.calls.get(call_sid)
+    if call is None:
+        logger.warning("status callback for an unknown call", extra={"twilio_status": status})
+        return False
+    answered_by = form.get("AnsweredBy") or None
+    fields = routing.status_fields(status, form.get("CallDuration"), answered_by,
+                                   _twilio_time(form.get("Timestamp")) or now)
+    applied = crm.calls.update_status(call_sid, status, fields)
+    if applied:
+        reminders.on_call_status(crm, call, status, answered_by or call.answered_by, now)
+    return applied
+
+
+def fallback(crm: Crm, reason: str, fresh: bool = True) -> Answer:
+    """Apology + transfer to the shop, from a fresh catalogue read or the last one read.
+
+    `fresh=False` after a failure: the table may be what failed, and the caller is waiting.
+    """
+    catalog = None
+    if fresh:
+        try:
+            catalog = read_catalog(crm)
+        except Exception:  # a fallback must answer whatever is broken
+            logger.exception("fallback could not read the shop; using the last one read")
+    catalog = catalog or last_known_catalog(crm)
+    return routing.fallback_answer(catalog.shop.name if catalog else None,
+                                   catalog.shop.phone if catalog else None, reason)
+
+
+def _appointment(crm: Crm, customer_id: str, appointment_id: str) -> Appointment | None:
+    if not (customer_id and appointment_id):
+        return None
+    try:
+        return crm.appointments.get(customer_id, appointment_id)
+    except NotFound:
+        return None
+
+
+def _spoken_appointment(catalog: ShopCatalog, appointment: Appointment) -> str:
+    start = appointment.start.astimezone(ZoneInfo(catalog.shop.timezone))
+    service = catalog.service(appointment.service_type)
+    what = f"{service.name.lower()} appointment" if service else "appointment"
+    return f"{what} on {routing.spoken_when(start)}"
+
+
+def _twilio_time(text: str | None) -> datetime | None:
+    """Twilio's `Timestamp` (RFC 2822) so a repeated callback writes the same `ended_at`."""
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,170 @@
+"""Twilio voice webhooks: the Lambda behind the HTTP API (payload v2). Parse → decide → TwiML.
+
+Every Twilio route checks the request signature before anything else; a forged request gets 403
+having read and written nothing. After that, `/voice` never answers with an error: whatever
+fails, the caller hears an apology and is put through to the shop (a 5xx would make Twilio play
+its error message). Decisions live in `routing`, CRM work in `flows` (imported on the first
+verified request, so cold starts for health checks and forged requests never load boto3).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from functions.webhook import routing, signature
+from pitstop import config, twiml
+from pitstop.config import Settings
+from pitstop.log import get_logger, mask_phone
+from pitstop.secrets import stream_token_key, twilio_credentials
+
+SERVICE = "webhook"
+TWIML_CONTENT_TYPE = "text/xml"
+
+logger = get_logger(SERVICE)
+app = APIGatewayHttpResolver()
+_crms: dict[tuple, object] = {}
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+def _flows():
+    from functions.webhook import flows
+
+    return flows
+
+
+def _settings() -> Settings:
+    # Through the module, so a test or tool that swaps `config.get_settings` is honoured.
+    return config.get_settings()
+
+
+def _crm(settings: Settings):
+    """One `Crm` per table/shop for the life of the process (boto3 resources are pooled)."""
+    key = (settings.table_name, settings.dynamodb_endpoint, settings.aws_region, settings.shop_id)
+    crm = _crms.get(key)
+    if crm is None:
+        from pitstop.dal import Crm
+
+        crm = _crms[key] = Crm(settings)
+    return crm
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _count(metric: str) -> None:
+    """One EMF metric line, flushed at once (thread-safe, never an 'empty metrics' warning)."""
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Pitstop"
+    with single_metric(name=metric, unit=MetricUnit.Count, value=1, namespace=namespace,
+                       default_dimensions={"service": SERVICE}):
+        pass
+
+
+def _xml(body: str, status: int = 200) -> Response:
+    return Response(status_code=status, content_type=TWIML_CONTENT_TYPE, body=body)
+
+
+def _verified_form() -> signature.FormParams:
+    """The POST parameters of this request, once its Twilio signature is proven (else 403)."""
+    event = app.current_event
+    form = signature.parse_form(signature.decode_body(event.body, bool(event.is_base64_encoded)))
+    logger.thread_safe_append_keys(call_sid=form.get("CallSid", ""))
+    url = signature.public_request_url(_settings().public_url, event.raw_path,
+                                       event.raw_query_string or "")
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    signature.verify(twilio_credentials().auth_token, url, form, headers)
+    return form
+
+
+@app.exception_handler(signature.ForgedRequest)
+def _forged(error: signature.ForgedRequest) -> Response:
+    logger.warning("forged webhook refused", extra={"reason": str(error),
+                                                   "path": app.current_event.raw_path})
+    _count("ForgedRequests")
+    return Response(status_code=403, content_type="text/plain", body="Forbidden")
+
+
+def _fallback(settings: Settings, reason: str, fresh: bool) -> routing.Answer:
+    try:
+        return _flows().fallback(_crm(settings), reason, fresh=fresh)
+    except Exception:  # even the fallback's own failure must not reach the caller
+        logger.exception("fallback failed; apologising without a transfer")
+        return routing.fallback_answer(None, None, reason)
+
+
+# --- routes ------------------------------------------------------------------------------------
+@app.get("/health")
+def health() -> dict:
+    return {"ok": True, "service": SERVICE}
+
+
+@app.post("/voice")
+def voice() -> Response:
+    form = _verified_form()
+    settings = _settings()
+    _count("InboundCalls")
+    caller = mask_phone(routing.caller_number(form.get("From")))
+    try:
+        answer = _flows().answer_inbound(_crm(settings), form, _now(), stream_token_key())
+    except Exception:  # the caller hears the fallback, never Twilio's error message
+        logger.exception("answering the call failed; falling back", extra={"caller": caller})
+        answer = _fallback(settings, "error", fresh=False)
+    logger.info("inbound call answered", extra={"caller": caller, "answer": answer.kind,
+                                                "reason": answer.reason})
+    return _xml(answer.twiml)
+
+
+@app.post("/voice/reminder")
+def voice_reminder() -> Response:
+    form = _verified_form()
+    settings = _settings()
+    query = app.current_event.query_string_parameters or {}
+    try:
+        answer = _flows().answer_reminder(_crm(settings), form, query, _now(), stream_token_key())
+    except Exception:  # as for /voice: never Twilio's error message
+        logger.exception("answering the reminder call failed; falling back")
+        answer = _fallback(settings, "error", fresh=False)
+    logger.info("reminder call answered", extra={
+        "callee": mask_phone(routing.caller_number(form.get("To"))), "answer": answer.kind,
+        "reason": answer.reason, "appointment_id": query.get("appointment_id"),
+        "answered_by": form.get("AnsweredBy")})
+    return _xml(answer.twiml)
+
+
+@app.post("/voice/status")
+def voice_status() -> Response:
+    form = _verified_form()
+    try:
+        applied = _flows().record_status(_crm(_settings()), form, _now())
+    except Exception:  # logged with the call SID; Twilio only notes the failed callback
+        logger.exception("status callback failed", extra={"twilio_status": form.get("CallStatus")})
+        return _xml(twiml.empty_twiml(), status=500)
+    logger.info("call status", extra={"twilio_status": form.get("CallStatus"), "applied": applied,
+                                      "duration": form.get("CallDuration"),
+                                      "answered_by": form.get("AnsweredBy")})
+    return _xml(twiml.empty_twiml())
+
+
+@app.post("/voice/fallback")
+def voice_fallback() -> Response:
+    form = _verified_form()
+    answer = _fallback(_settings(), "twilio_fallback", fresh=True)
+    logger.warning("twilio used the fallback URL", extra={
+        "error_code": form.get("ErrorCode"), "error_url": form.get("ErrorUrl"),
+        "answer": answer.kind})
+    return _xml(answer.twiml)
+
+
+def lambda_handler(event: dict, context) -> dict:
+    """Lambda entry point (API Gateway HTTP API / function URL, payload v2)."""
+    request_id = getattr(context, "aws_request_id", None)
+    if request_id:
+        logger.thread_safe_append_keys(request_id=request_id)
+    try:
+        return app.resolve(event, context)
+    finally:
+        logger.thread_safe_clear_keys()

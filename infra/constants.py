@@ -1,0 +1,98 @@
+"""Names the stack shares with the application code.
+
+The environment variable names, metric names and service names here are the contract between the
+infrastructure and the code that runs on it (see the shared contract): the stack sets exactly these
+names, the code reads and emits exactly these names. Change one side only together with the other.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Powertools / metrics -------------------------------------------------------------------
+METRICS_NAMESPACE: Final = "Pitstop"
+# Powertools Metrics adds a `service` dimension (= POWERTOOLS_SERVICE_NAME) to every metric it
+# emits, so every metric the dashboard and the autoscaling read carries `service=<one of these>`.
+SERVICE_WEBHOOK: Final = "webhook"
+SERVICE_TOOLS: Final = "tools"
+SERVICE_REMINDERS: Final = "reminders"
+SERVICE_BRIDGE: Final = "media_bridge"
+
+# Metric names the code emits (namespace Pitstop, dimension service=...).
+METRIC_LIVE_CALLS: Final = "LiveCalls"  # bridge: gauge, calls open on this task (Count)
+METRIC_CALL_OUTCOME: Final = "CallOutcome"  # bridge: +1 per ended call, extra dimension `outcome`
+# ms; the bridge emits the round trip it waits for (service=media_bridge), the tools function
+# its own execution time (service=tools).
+METRIC_TOOL_LATENCY: Final = "ToolLatency"
+METRIC_REMINDERS_DUE: Final = "RemindersDue"  # reminders: Count per run
+METRIC_REMINDERS_DIALLED: Final = "RemindersDialled"
+METRIC_REMINDERS_FAILED: Final = "RemindersFailed"
+METRIC_REMINDERS_SKIPPED: Final = "RemindersSkipped"  # extra dimension `reason`
+DIMENSION_OUTCOME: Final = "outcome"
+DIMENSION_REASON: Final = "reason"
+
+# --- Environment variable names (one name per concept; see pitstop/config.py) ---------------
+ENV_TABLE: Final = "PITSTOP_TABLE"
+ENV_SHOP_ID: Final = "PITSTOP_SHOP_ID"
+ENV_PUBLIC_URL: Final = "PITSTOP_PUBLIC_URL"
+ENV_BRIDGE_URL: Final = "PITSTOP_BRIDGE_URL"
+ENV_TOOLS_URL: Final = "PITSTOP_TOOLS_URL"
+ENV_TOOLS_AUTH: Final = "PITSTOP_TOOLS_AUTH"
+ENV_TELEPHONY: Final = "PITSTOP_TELEPHONY"
+ENV_FROM_NUMBER: Final = "PITSTOP_FROM_NUMBER"
+ENV_SHOP_PHONE: Final = "PITSTOP_SHOP_PHONE"
+ENV_TIMEZONE: Final = "PITSTOP_TIMEZONE"
+ENV_CALLS_PER_SECOND: Final = "PITSTOP_CALLS_PER_SECOND"
+ENV_BRIDGE_PORT: Final = "PITSTOP_BRIDGE_PORT"
+ENV_TWILIO_SECRET_ARN: Final = "TWILIO_SECRET_ARN"
+ENV_STREAM_TOKEN_SECRET_ARN: Final = "STREAM_TOKEN_SECRET_ARN"
+ENV_POWERTOOLS_SERVICE: Final = "POWERTOOLS_SERVICE_NAME"
+ENV_POWERTOOLS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
+ENV_POWERTOOLS_PARAMETERS_MAX_AGE: Final = "POWERTOOLS_PARAMETERS_MAX_AGE"
+
+# Secret values reach the bridge container as ECS secrets under these names (never plain env).
+SECRET_ENV_OPENAI_KEY: Final = "OPENAI_API_KEY"
+SECRET_ENV_TWILIO_SID: Final = "TWILIO_ACCOUNT_SID"
+SECRET_ENV_TWILIO_TOKEN: Final = "TWILIO_AUTH_TOKEN"
+SECRET_ENV_STREAM_TOKEN: Final = "PITSTOP_STREAM_TOKEN_SECRET"
+SECRET_ENV_NAMES: Final = (
+    SECRET_ENV_OPENAI_KEY,
+    SECRET_ENV_TWILIO_SID,
+    SECRET_ENV_TWILIO_TOKEN,
+    SECRET_ENV_STREAM_TOKEN,
+)
+
+# --- Secrets Manager names ------------------------------------------------------------------
+SECRET_NAME_OPENAI: Final = "pitstop/openai"
+SECRET_NAME_TWILIO: Final = "pitstop/twilio"
+SECRET_NAME_STREAM_TOKEN: Final = "pitstop/stream-token-key"
+
+# --- Lambda functions -----------------------------------------------------------------------
+LAMBDA_PYTHON_VERSION: Final = "3.12"
+LAMBDA_PIP_PLATFORM: Final = "manylinux2014_aarch64"
+# Runtime dependencies bundled per function. boto3/botocore come with the Lambda runtime.
+# Each function gets only what it imports; these ranges follow pyproject.toml. `tzdata` backs
+# `zoneinfo` (shop time zones) wherever the OS image ships no zone database.
+_LAMBDA_COMMON = ("aws-lambda-powertools>=3.0", "pydantic>=2.7", "twilio>=9.0", "tzdata")
+FUNCTION_REQUIREMENTS: Final[dict[str, tuple[str, ...]]] = {
+    "webhook": _LAMBDA_COMMON,
+    "tools": _LAMBDA_COMMON,
+    "reminders": _LAMBDA_COMMON,
+}
+HANDLER: Final = "functions.{name}.handler.lambda_handler"
+
+# --- Media bridge ---------------------------------------------------------------------------
+BRIDGE_PORT: Final = 8080
+BRIDGE_HEALTH_PATH: Final = "/health"
+BRIDGE_STREAM_PATH: Final = "/media-stream"
+BRIDGE_DOCKERFILE: Final = "containers/media_bridge/Dockerfile"
+
+# --- Webhook routes (HTTP API → webhook Lambda); the tools function has no route here --------
+WEBHOOK_ROUTES: Final = (
+    ("POST", "/voice"),
+    ("POST", "/voice/reminder"),
+    ("POST", "/voice/status"),
+    ("POST", "/voice/fallback"),
+    ("GET", "/health"),
+)

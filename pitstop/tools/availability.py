@@ -1,0 +1,204 @@
+"""Finding free bay time: the search behind `check_availability` and `slot_taken` alternatives.
+
+The search is pure (taken granules come from a callable) so its edge cases are unit-testable
+without a table. It reads one day at a time, only for days the shop is open, and stops as soon
+as the nearest days have yielded enough slots: a typical answer costs one Query of `SLOTS#`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+
+from pitstop.models import ServiceType, Shop
+from pitstop.scheduling import granules
+from pitstop.tools.context import Refused, ToolEnv
+from pitstop.tools.schema import Arguments, Refusal, Result
+from pitstop.tools.views import SlotView
+
+SEARCH_DAYS = 7  # how far forward from the wished-for day we look
+BOOKING_HORIZON_DAYS = 120
+NOON = time(12)
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+TakenFor = Callable[[date], set[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    bay: str
+
+
+def capable_bays(service: ServiceType, known_bays: dict | None = None) -> list[str]:
+    """Bays equipped for the service (restricted to the shop's bays when it lists them)."""
+    bays = [b for b in service.bays if not known_bays or b in known_bays]
+    return sorted(bays)
+
+
+def _wish_distance(start: time, wish: str) -> int:
+    """Minutes between a start time and the caller's wish (0 inside a morning/afternoon window)."""
+    minutes, noon = start.hour * 60 + start.minute, NOON.hour * 60
+    if wish == "morning":
+        return 0 if minutes < noon else minutes - noon + 30
+    if wish == "afternoon":
+        return 0 if minutes >= noon else noon - minutes
+    match = _HHMM.match(wish)
+    if match:
+        return abs(minutes - (int(match[1]) * 60 + int(match[2])))
+    return 0  # "any": every time is as good, the earliest comes first
+
+
+def free_bay(bays: list[str], hhmms: list[str], taken: set[tuple[str, str]]) -> str | None:
+    """The first bay whose every granule is free."""
+    for bay in bays:
+        if all((bay, t) not in taken for t in hhmms):
+            return bay
+    return None
+
+
+def find_slots(shop: Shop, service: ServiceType, bays: list[str], first_day: date, wish: str,
+               taken_for: TakenFor, now: datetime, max_results: int = 3,
+               days: int = SEARCH_DAYS) -> list[Slot]:
+    """Up to `max_results` free slots, nearest to the wish: nearest day first, then nearest time.
+
+    Only opening hours count (holidays and closed weekdays are skipped without a read); a slot
+    must fit before closing, in a bay equipped for the service, and start after `now`.
+    """
+    tz = ZoneInfo(shop.timezone)
+    step = timedelta(minutes=shop.slot_minutes)
+    length = timedelta(minutes=service.duration_minutes)
+    found: list[Slot] = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        hours = shop.hours_on(day)
+        if hours is None or not bays:
+            continue
+        closes = datetime.combine(day, hours.closes, tzinfo=tz)
+        at = datetime.combine(day, hours.opens, tzinfo=tz)
+        if at + length > closes or closes <= now:
+            continue
+        taken = taken_for(day)
+        candidates: list[Slot] = []
+        while at + length <= closes:
+            if at > now:
+                bay = free_bay(bays, granules(at, at + length, shop.slot_minutes), taken)
+                if bay:
+                    candidates.append(Slot(at, at + length, bay))
+            at += step
+        candidates.sort(key=lambda s: (_wish_distance(s.start.timetz(), wish), s.start))
+        found.extend(candidates)
+        if len(found) >= max_results:
+            break
+    return found[:max_results]
+
+
+def check_start(env: ToolEnv, service: ServiceType, start: datetime) -> datetime:
+    """Validate a requested start (shop time); returns its end or raises a spoken refusal."""
+    shop = env.catalog.shop
+    end = start + timedelta(minutes=service.duration_minutes)
+    if start <= env.now:
+        raise Refused(Refusal(error="in_the_past", message="That time has already passed. "
+                              f"It's {_spoken_day(env.now.date())} today; which day would suit you?"))
+    if start.date() > env.now.date() + timedelta(days=BOOKING_HORIZON_DAYS):
+        raise Refused(Refusal(error="invalid_date", message="We only book up to "
+                              f"{BOOKING_HORIZON_DAYS} days ahead. Could we find an earlier day?"))
+    hours = shop.hours_on(start.date())
+    if hours is None:
+        why = "it's a holiday" if start.date() in shop.holidays else "we're closed that day"
+        raise Refused(Refusal(error="shop_closed", message=f"Sorry, {why}. Shall I look at another day?"))
+    opens = datetime.combine(start.date(), hours.opens, tzinfo=start.tzinfo)
+    closes = datetime.combine(start.date(), hours.closes, tzinfo=start.tzinfo)
+    if start < opens or end > closes:
+        raise Refused(Refusal(
+            error="outside_opening_hours",
+            message=f"That day we're open {_spoken_time(hours.opens)} to {_spoken_time(hours.closes)}, "
+                    f"and a {service.name.lower()} takes {service.duration_minutes} minutes."))
+    if start.second or start.microsecond or (start.minute % shop.slot_minutes):
+        raise Refused(Refusal(error="invalid_time",
+                              message="Appointments start on the hour or the half hour."))
+    return end
+
+
+def service_or_refuse(env: ToolEnv, service_type: str) -> ServiceType:
+    service = env.catalog.service(service_type)
+    if service is None:
+        names = ", ".join(s.name for s in env.catalog.services.values())
+        raise Refused(Refusal(error="unknown_service",
+                              message=f"We don't offer that here. Our services are: {names}.",
+                              services=sorted(env.catalog.services)))
+    return service
+
+
+def taken_reader(env: ToolEnv) -> TakenFor:
+    shop_id = env.catalog.shop.shop_id
+    return lambda day: env.crm.appointments.taken(shop_id, day)
+
+
+def _spoken_time(at: time) -> str:
+    return f"{at.hour % 12 or 12}{'' if not at.minute else f':{at.minute:02d}'} {'AM' if at.hour < 12 else 'PM'}"
+
+
+def _spoken_day(day: date) -> str:
+    return f"{day:%A, %B} {day.day}"
+
+
+# --- the tool ------------------------------------------------------------------------------
+class CheckAvailabilityArgs(Arguments):
+    service_type: str = Field(description="The service wanted, e.g. 'oil change', 'tire rotation' "
+                              "or its code such as 'oil_change'.")
+    preferred_date: date = Field(description="The day the caller would like, YYYY-MM-DD, in the shop's "
+                                 "local calendar. Resolve words like 'tomorrow' or 'next Tuesday' first.")
+    preferred_time_of_day: Annotated[str, Field(
+        pattern=r"^(morning|afternoon|any|([01]\d|2[0-3]):[0-5]\d)$",
+        description="'morning', 'afternoon', 'any', or a clock time HH:MM (24-hour) if the caller named one.",
+    )] = "any"
+    max_results: int = Field(default=3, ge=1, le=10, description="How many options to offer (default 3).")
+
+
+class CheckAvailabilityResult(Result):
+    service_type: str
+    duration_minutes: int
+    slots: list[SlotView]
+    message: str
+
+
+CHECK_AVAILABILITY = (
+    "Find free appointment times for a service. Use it before booking or rescheduling, whenever "
+    "the caller asks when they can come in. Returns up to max_results concrete slots, nearest to "
+    "the wished day and time first, looking up to a week ahead and skipping closed days and "
+    "holidays. Each slot has start/end (ISO, shop time), the bay, and 'spoken' to read aloud. "
+    "Offer one or two of them; pass the chosen slot's start and bay to book_appointment."
+)
+
+
+def check_availability(args: CheckAvailabilityArgs, env: ToolEnv) -> CheckAvailabilityResult:
+    service = service_or_refuse(env, args.service_type)
+    today = env.now.date()
+    if args.preferred_date < today:
+        raise Refused(Refusal(error="in_the_past", message=f"That date has passed; today is "
+                              f"{_spoken_day(today)}. Which day would suit you?", today=today.isoformat()))
+    if args.preferred_date > today + timedelta(days=BOOKING_HORIZON_DAYS):
+        raise Refused(Refusal(error="invalid_date", message="We only book up to "
+                              f"{BOOKING_HORIZON_DAYS} days ahead. Could we find an earlier day?"))
+    bays = capable_bays(service, env.catalog.bays)
+    slots = find_slots(env.catalog.shop, service, bays, args.preferred_date, args.preferred_time_of_day,
+                       taken_reader(env), env.now, args.max_results)
+    if slots:
+        message = f"{len(slots)} option(s) found; the nearest is {_spoken(slots[0])}."
+    else:
+        message = "Nothing free in the week from that day; ask for a later date or offer a callback."
+    return CheckAvailabilityResult(
+        service_type=service.code, duration_minutes=service.duration_minutes, message=message,
+        slots=[SlotView.of(s.start, s.end, s.bay) for s in slots])
+
+
+def _spoken(slot: Slot) -> str:
+    return SlotView.of(slot.start, slot.end, slot.bay).spoken

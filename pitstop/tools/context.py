@@ -1,0 +1,120 @@
+"""Who is on the call, and the per-invocation services a tool works with.
+
+The customer on the call is `context.customer_id` (set by the webhook or after registration),
+else whoever owns `context.caller_phone`. Tools never take the customer from the model's
+arguments alone: that is what keeps one caller out of another customer's data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from pitstop.dal import Crm, CustomerFile, NotFound, ShopCatalog
+from pitstop.phone import InvalidPhoneNumber, normalize_e164
+from pitstop.telephony import Telephony
+from pitstop.tools.schema import Refusal
+
+
+class ToolContext(BaseModel):
+    """The call a tool runs for, as the bridge sends it beside the arguments."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    call_sid: str = ""
+    caller_phone: str | None = None
+    customer_id: str | None = None
+    direction: Literal["inbound", "reminder"] = "inbound"
+    appointment_id: str | None = None
+
+    @field_validator("caller_phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return normalize_e164(value)
+        except InvalidPhoneNumber:
+            return None  # an anonymous / withheld caller id: nobody is identified by it
+
+    @field_validator("customer_id", "appointment_id")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+NOT_IDENTIFIED = Refusal(
+    error="customer_not_identified",
+    message="I don't have you in our system yet. Could I take your name so I can set you up?",
+)
+
+
+class Refused(Exception):
+    """Raised inside a tool to answer with a refusal (keeps the happy path flat)."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(refusal.error)
+        self.refusal = refusal
+
+
+class ToolEnv:
+    """One tool invocation's world: context, CRM, telephony and a fixed `now`.
+
+    Reads are memoised per invocation (the catalog and the customer's file are each one Query),
+    never across invocations, so a tool always sees the table as it is.
+    """
+
+    def __init__(self, context: ToolContext, crm: Crm, telephony: Telephony, now: datetime | None = None):
+        self.context = context
+        self.crm = crm
+        self.telephony = telephony
+        self.now_utc = (now or datetime.now(UTC)).astimezone(UTC)
+
+    @cached_property
+    def catalog(self) -> ShopCatalog:
+        return self.crm.shops.catalog()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.catalog.shop.timezone)
+
+    @property
+    def now(self) -> datetime:
+        """Now in the shop's time zone (slots and dates are the shop's local ones)."""
+        return self.now_utc.astimezone(self.tz)
+
+    def local(self, value: datetime) -> datetime:
+        """A datetime in shop time: naive means the shop's wall clock."""
+        if value.tzinfo is None:
+            return value.replace(tzinfo=self.tz)
+        return value.astimezone(self.tz)
+
+    @cached_property
+    def customer_id(self) -> str | None:
+        if self.context.customer_id:
+            return self.context.customer_id
+        if self.context.caller_phone:
+            return self.crm.customers.id_for_phone(self.context.caller_phone)
+        return None
+
+    def require_customer(self, claimed: str | None = None) -> str:
+        """The customer on the call; refuses if unknown or if the model claims someone else."""
+        customer_id = self.customer_id
+        if not customer_id:
+            raise Refused(NOT_IDENTIFIED)
+        if claimed and claimed != customer_id:
+            raise Refused(Refusal(error="not_allowed",
+                                  message="I can only help with the account of the person calling."))
+        return customer_id
+
+    @cached_property
+    def file(self) -> CustomerFile:
+        """The caller's whole file (profile, vehicles, history, appointments): one Query."""
+        try:
+            return self.crm.customers.file(self.require_customer())
+        except NotFound as error:
+            raise Refused(NOT_IDENTIFIED) from error

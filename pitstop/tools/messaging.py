@@ -1,0 +1,54 @@
+"""Text confirmations through the telephony port, only to customers who opted in.
+
+The opt-in check lives here, next to the send, so no caller of the port can forget it.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from pitstop.tools.context import Refused, ToolEnv
+from pitstop.tools.schema import Arguments, Refusal, Result
+from pitstop.tools.views import spoken
+
+
+class SendSmsArgs(Arguments):
+    appointment_id: str = Field(description="The appointment to text the details of.")
+
+
+class SendSmsResult(Result):
+    sent: bool
+    reason: str | None = None
+    message: str
+
+
+SEND_SMS = (
+    "Text the caller a confirmation of one of their appointments (service, vehicle, time, shop "
+    "address). Offer it after booking or rescheduling. Returns sent=true, or sent=false with a "
+    "reason (e.g. 'sms_opt_out' when the customer has not agreed to texts: do not insist)."
+)
+
+
+def send_sms_confirmation(args: SendSmsArgs, env: ToolEnv) -> SendSmsResult:
+    env.require_customer()
+    file = env.file  # one Query: profile (opt-in), vehicles and appointments; ownership for free
+    appointment = next((a for a in file.appointments if a.appointment_id == args.appointment_id), None)
+    if appointment is None:
+        raise Refused(Refusal(error="not_found", message="I can't find that appointment on your account."))
+    customer = file.customer
+    if not customer.sms_opt_in:
+        return SendSmsResult(sent=False, reason="sms_opt_out",
+                             message="You haven't signed up for texts, so I won't send one.")
+    if not appointment.active:
+        return SendSmsResult(sent=False, reason="not_active",
+                             message=f"That appointment is {appointment.status}, so there's nothing to confirm.")
+    shop = env.catalog.shop
+    service = env.catalog.services.get(appointment.service_type)
+    vehicle = file.vehicle(appointment.vehicle_id)
+    what = service.name if service else appointment.service_type.replace("_", " ")
+    body = (f"{shop.name}: your {what}" + (f" for the {vehicle.label}" if vehicle else "")
+            + f" is booked for {spoken(appointment.start)}."
+            + (f" {shop.address}." if shop.address else "")
+            + f" Ref {appointment.appointment_id}. To change it, call {shop.phone}. Reply STOP to opt out.")
+    env.telephony.send_sms(customer.phone, body)
+    return SendSmsResult(sent=True, message="I've texted you the details.")

@@ -1,0 +1,229 @@
+"""Tools benchmark: latency and DynamoDB requests of check_availability and book_appointment.
+
+Against the local DynamoDB (moto over HTTP) holding the seeded demo shop plus 10,000 extra
+appointments, so the by-day index and the `SLOTS#` partitions carry a realistic load. Requests
+are counted with a botocore `before-call` hook: that count is the figure that carries over to
+AWS; moto's absolute latency does not (see the note printed at the end).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import random
+import statistics
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+EXTRA_APPOINTMENTS = 10_000
+CALLS = 200
+RAW_CALLS = 10  # with moto's O(table) Query left as it is, for comparison
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _load_extra(crm, today: date, n: int) -> None:
+    """Write `n` appointments (with their granules) directly: bulk load, not a measured path."""
+    from pitstop.models import Appointment
+    from pitstop.scheduling import granules
+    from pitstop.seed import SERVICES
+
+    repo, tz = crm.appointments, ZoneInfo("America/New_York")
+    shop = crm.shops.catalog().shop
+    rnd = random.Random(99)
+    days = [d for d in (today + timedelta(days=i) for i in range(-300, 300)) if shop.hours_on(d)]
+    held: set[tuple[date, str, str]] = set()
+    written = 0
+    with crm.table.batch_writer() as batch:
+        while written < n:
+            day, service = rnd.choice(days), rnd.choice(SERVICES)
+            hours = shop.hours_on(day)
+            opens = datetime.combine(day, hours.opens, tzinfo=tz)
+            span = int((datetime.combine(day, hours.closes, tzinfo=tz) - opens).total_seconds() // 1800)
+            start = opens + timedelta(minutes=30 * rnd.randrange(span - service.duration_minutes // 30 + 1))
+            end = start + timedelta(minutes=service.duration_minutes)
+            bay = rnd.choice(service.bays)
+            slots = [(day, bay, t) for t in granules(start, end, 30)]
+            if any(s in held for s in slots):
+                continue
+            held.update(slots)
+            appt = Appointment(appointment_id=f"apt_bench{written:06d}", shop_id=shop.shop_id,
+                               customer_id=f"cus_bench{written % 500:04d}", vehicle_id="veh_bench",
+                               service_type=service.code, bay=bay, start=start, end=end)
+            batch.put_item(Item=repo._item(appt))  # the data layer's own item shapes
+            for t in granules(start, end, 30):
+                batch.put_item(Item=repo._hold(appt, t)["Put"]["Item"])
+            written += 1
+
+
+def _cheap_moto_rollback() -> None:
+    """Make moto's transactions snapshot only the partitions they touch (bench process only).
+
+    moto deep-copies the *whole table* for every item of a TransactWriteItems (its rollback), so
+    with 10,000 appointments one booking costs seconds and hits the client's read timeout: that
+    would measure moto, not Pitstop. Every write of a transaction lands in a partition named by
+    its own key, so copying just those partitions gives the same rollback. The local server
+    serialises requests, so a module-level note of the touched keys is safe.
+    """
+    import copy as real_copy
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    touched: set = set()
+    transact = models.DynamoDBBackend.transact_write_items
+
+    def snapshot(obj, memo=None):
+        if not isinstance(obj, Table):
+            return real_copy.deepcopy(obj, memo)
+        snap = real_copy.copy(obj)
+        snap.items = defaultdict(dict, obj.items)
+        for key in touched & set(obj.items):
+            snap.items[key] = real_copy.deepcopy(obj.items[key])
+        return snap
+
+    def transact_write_items(self, transact_items):
+        touched.clear()
+        for entry in transact_items:
+            op = next(iter(entry.values()))
+            key = (op.get("Item") or op.get("Key") or {}).get("pk")
+            if key:
+                touched.add(DynamoType(key))
+        return transact(self, transact_items)
+
+    models.copy = SimpleNamespace(deepcopy=snapshot, copy=real_copy.copy)
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _partition_queries() -> None:
+    """Make moto's base-table Query read one partition, as DynamoDB does (bench process only).
+
+    moto answers every Query by sorting *all* items of the table and filtering by hash key:
+    O(table) per request, seconds with 10,000 appointments. Our tools only Query the base table
+    by partition key, so the hint below lets `all_items` return just that partition.
+    """
+    from moto.dynamodb.models.table import Table
+
+    query, all_items = Table.query, Table.all_items
+    hint: dict = {}
+
+    signature = inspect.signature(query)
+
+    def partition_query(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs).arguments
+        if bound.get("index_name") is None and bound.get("hash_key") is not None:
+            hint["key"] = bound["hash_key"]
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            hint.clear()
+
+    def partition_items(self):
+        if "key" in hint and self.range_key_attr:
+            return sorted(self.items.get(hint["key"], {}).values(), key=lambda x: x.range_key)
+        return all_items(self)
+
+    Table.query, Table.all_items = partition_query, partition_items
+
+
+def main() -> None:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    from pitstop.config import Settings
+    from pitstop.dal import Crm
+    from pitstop.local.dynamodb import LocalDynamoDB
+    from pitstop.models import Customer, Vehicle
+    from pitstop.seed import seed
+    from pitstop.telephony import OutboxTelephony
+    from pitstop.tools import ToolContext, run_tool
+
+    _cheap_moto_rollback()
+    server = LocalDynamoDB().start()
+    try:
+        settings = Settings(table_name=f"bench-{uuid.uuid4().hex[:6]}", dynamodb_endpoint=server.endpoint,
+                            outbox_path=f"/tmp/pitstop-bench-{os.getpid()}.jsonl")
+        tz = ZoneInfo("America/New_York")
+        today = datetime.now(tz).date()
+        started = time.perf_counter()
+        seed(settings, today)
+        crm = Crm(settings)
+        _load_extra(crm, today, EXTRA_APPOINTMENTS)
+        print(f"seeded + {EXTRA_APPOINTMENTS} appointments in {time.perf_counter() - started:.1f}s", flush=True)
+
+        callers = []
+        for i in range(CALLS):
+            cid, phone = f"cus_bb{i:04d}", f"+1555888{i:04d}"
+            crm.customers.create(Customer(customer_id=cid, name=f"Bench {i}", phone=phone),
+                                 [Vehicle(vehicle_id=f"veh_bb{i:04d}", customer_id=cid, make="Ford",
+                                          model="Focus", year=2018)])
+            callers.append(ToolContext(call_sid=f"CAbench{i}", caller_phone=phone, customer_id=cid))
+
+        requests: Counter[str] = Counter()
+        client = crm.table.meta.client
+        client.meta.events.register("before-call.dynamodb", lambda model, **_: requests.update([model.name]))
+        telephony = OutboxTelephony(settings.outbox_path, settings.from_number)
+        now = datetime.now(UTC)
+        rows = []
+        services = ["oil change", "tire rotation", "brake service", "wheel alignment", "diagnostic"]
+        days = [today + timedelta(days=1 + i % 20) for i in range(CALLS)]
+
+        def measure(label, calls):
+            requests.clear()
+            latencies, outcomes = [], Counter()
+            for fn in calls:
+                t0 = time.perf_counter()
+                result = fn()
+                latencies.append((time.perf_counter() - t0) * 1000)
+                outcomes["ok" if result["ok"] else result["error"]] += 1
+            rows.append((label, len(latencies), statistics.median(latencies), _percentile(latencies, 95),
+                         sum(requests.values()) / len(latencies), dict(requests), dict(outcomes)))
+            return latencies
+
+        found: list[dict] = []
+
+        def check(i):
+            result = run_tool("check_availability", {"service_type": services[i % len(services)],
+                                                     "preferred_date": days[i].isoformat(),
+                                                     "preferred_time_of_day": ("morning", "afternoon", "any")[i % 3]},
+                              callers[i], crm, telephony, now)
+            found.append(result)
+            return result
+
+        measure("check_availability*", [lambda i=i: check(i) for i in range(RAW_CALLS)])
+        found.clear()
+        _partition_queries()
+        measure("check_availability", [lambda i=i: check(i) for i in range(CALLS)])
+
+        def book(i):
+            slot = found[i]["slots"][0] if found[i].get("slots") else None
+            start = slot["start"] if slot else f"{days[i]}T08:00:00"
+            return run_tool("book_appointment", {"vehicle_id": f"veh_bb{i:04d}", "service_type": services[i % len(services)],
+                                                 "start": start, "bay": slot and slot["bay"]},
+                            callers[i], crm, telephony, now)
+
+        measure("book_appointment", [lambda i=i: book(i) for i in range(CALLS)])
+
+        print(f"\n{'tool':<20} {'calls':>5} {'p50 ms':>8} {'p95 ms':>8} {'req/call':>9}  requests / outcomes")
+        for label, n, p50, p95, per_call, reqs, outcomes in rows:
+            print(f"{label:<20} {n:>5} {p50:>8.1f} {p95:>8.1f} {per_call:>9.2f}  {reqs} {outcomes}")
+        print("\n* moto as shipped: every Query sorts the whole table. Other rows: moto patched in this "
+              "process to read one partition per Query and snapshot only touched partitions per "
+              "transaction, as DynamoDB's cost model is. Request counts are what carries over to AWS.")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""One local stack for the whole e2e package, and a helper that plays a scenario through it.
+
+The stack is in this process (its servers run on the package's event loop), on free ports,
+seeded with the demo shop. Scenarios use different callers, so they can run concurrently
+against the one table without seeing each other's changes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest_asyncio
+
+from pitstop.local.dev import LocalStack
+from pitstop.local.simulator import checks
+from pitstop.local.simulator.scenario import Scenario, load_scenario
+from pitstop.local.simulator.twilio_sim import CallResult
+from pitstop.models import OpeningHours
+
+#: Line speed for scenario calls: faster than real time, while the engine's VAD (driven by
+#: audio frames, not the wall clock) still segments speech exactly as at 1x.
+SPEED = float(os.environ.get("PITSTOP_E2E_SPEED", "3"))
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def stack(tmp_path_factory):
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
+        # Reminder calls only go out in calling hours; the suite runs at any time of day.
+        shop = stack.crm.shops.catalog().shop
+        stack.crm.shops.put_shop(shop.model_copy(update={
+            "calling_hours": OpeningHours(opens=time(0, 0), closes=time(23, 59, 59))}))
+        yield stack
+
+
+@dataclass
+class Played:
+    scenario: Scenario
+    result: CallResult
+    change: checks.Change
+    problems: list[str]
+
+
+def render(stack: LocalStack, scenario: Scenario, caller: str) -> Scenario:
+    shop = stack.crm.shops.catalog().shop
+    customer_id = stack.crm.customers.id_for_phone(caller)
+    name = stack.crm.customers.get(customer_id).name if customer_id else None
+    today = datetime.now(ZoneInfo(shop.timezone)).date()
+    return scenario.render(today, caller_name=name, is_open=lambda d: shop.hours_on(d) is not None)
+
+
+async def play(stack: LocalStack, name: str, *, speed: float = SPEED, dialled: dict | None = None) -> Played:
+    """Place scenario `name` (inbound, or answering the outbox call `dialled`) and check it."""
+    scenario = load_scenario(name)
+    caller = dialled["to"] if dialled else scenario.caller
+    scenario = render(stack, scenario, caller)
+    before = checks.snapshot(stack.crm, caller, stack.outbox_path)
+    sim = stack.simulator(speed=speed)
+    result = await (sim.answer(scenario, dialled) if dialled else sim.call(scenario))
+    if result.stream_opened:
+        await stack.call_finished(result.call_sid)
+        await sim.refresh_transcript(result)
+    change = checks.change_since(stack.crm, before, result.call_sid, stack.outbox_path)
+    shop_phone = stack.crm.shops.catalog().shop.phone
+    problems = checks.check(scenario.expect, result, change, shop_phone)
+    return Played(scenario, result, change, problems)
+
+
+def transcript_text(played: Played) -> str:
+    return "\n".join(f"{t.ms:>7} {t.role}: {t.text}" for t in played.result.turns)

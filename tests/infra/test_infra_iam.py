@@ -1,0 +1,111 @@
+"""Least privilege: named DynamoDB actions per component, no wildcards, no Scan."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra import data
+
+pytestmark = pytest.mark.infra
+
+
+def _statements(synth):
+    """(policy logical id, statement) for every identity policy in the template."""
+    for logical_id, policy in synth.resources("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            yield logical_id, statement
+    for logical_id, role in synth.resources("AWS::IAM::Role").items():
+        for inline in role["Properties"].get("Policies", []):
+            for statement in inline["PolicyDocument"]["Statement"]:
+                yield logical_id, statement
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _table_id(synth):
+    (table_id,) = synth.resources("AWS::DynamoDB::Table")
+    return table_id
+
+
+def _table_statements(synth):
+    table_id = _table_id(synth)
+    for policy_id, statement in _statements(synth):
+        if table_id in json.dumps(statement.get("Resource")):
+            yield policy_id, statement
+
+
+def test_no_statement_grants_wildcard_actions(synth):
+    for policy_id, statement in _statements(synth):
+        for action in _as_list(statement["Action"]):
+            assert action != "*", policy_id
+            assert not action.endswith(":*"), (policy_id, action)
+
+
+def test_table_access_is_item_level_and_named(synth):
+    found = list(_table_statements(synth))
+    # webhook, tools, reminders and the bridge each have exactly one table statement.
+    assert len(found) == 4
+    allowed = set(data.TOOLS_ACTIONS) | set(data.WEBHOOK_ACTIONS) | set(data.BRIDGE_ACTIONS)
+    for policy_id, statement in found:
+        actions = set(_as_list(statement["Action"]))
+        assert actions <= allowed, (policy_id, actions - allowed)
+        assert "dynamodb:Scan" not in actions
+        assert not any(
+            a.startswith("dynamodb:Delete") and a != "dynamodb:DeleteItem" for a in actions
+        )
+        # Only this table and its indexes, never "*".
+        assert "*" not in _as_list(statement["Resource"])
+
+
+def test_only_tools_may_delete_items(synth):
+    deleters = [
+        policy_id
+        for policy_id, statement in _table_statements(synth)
+        if "dynamodb:DeleteItem" in _as_list(statement["Action"])
+    ]
+    assert len(deleters) == 1 and "Tools" in deleters[0]
+
+
+def test_each_function_reads_only_its_secrets(synth):
+    secret_ids = {k for k in synth.resources("AWS::SecretsManager::Secret")}
+    openai = next(s for s in secret_ids if "OpenAi" in s)
+    stream = next(s for s in secret_ids if "StreamToken" in s)
+    readers: dict[str, set[str]] = {}
+    for policy_id, statement in _statements(synth):
+        if "secretsmanager:GetSecretValue" in _as_list(statement["Action"]):
+            text = json.dumps(statement["Resource"])
+            readers.setdefault(policy_id, set()).update(s for s in secret_ids if s in text)
+    # No Lambda reads the OpenAI key: only the bridge's execution role (for ECS secrets).
+    openai_readers = [p for p, secrets in readers.items() if openai in secrets]
+    assert openai_readers and all("ExecutionRole" in p for p in openai_readers)
+    stream_readers = [p for p, secrets in readers.items() if stream in secrets]
+    assert sorted("Webhook" in p or "ExecutionRole" in p for p in stream_readers) == [True, True]
+
+
+def test_bridge_may_call_the_tools_url_and_nothing_else_of_the_function(synth):
+    task_policies = [
+        (policy_id, statement)
+        for policy_id, statement in _statements(synth)
+        if "TaskRole" in policy_id and "lambda:" in json.dumps(statement["Action"])
+    ]
+    actions = {a for _, s in task_policies for a in _as_list(s["Action"])}
+    assert actions == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}
+    for _, statement in task_policies:
+        if statement["Action"] == "lambda:InvokeFunction":
+            assert statement["Condition"] == {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}
+        else:
+            assert statement["Condition"] == {
+                "StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}
+            }
+        # The alias the URL is attached to, not the whole function.
+        assert "ToolsLive" in json.dumps(statement["Resource"])
+
+
+def test_lambda_roles_carry_no_managed_policies(synth):
+    for logical_id, role in synth.resources("AWS::IAM::Role").items():
+        if "Functions" in logical_id:
+            assert "ManagedPolicyArns" not in role["Properties"], logical_id

@@ -1,0 +1,71 @@
+"""Alarms on every function's errors and throttles; a dashboard over the metrics the code emits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra import constants as c
+
+pytestmark = pytest.mark.infra
+
+
+def _alarms(synth):
+    return [a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()]
+
+
+def test_errors_and_throttles_alarm_for_each_function(synth):
+    functions = {
+        k
+        for k, fn in synth.resources("AWS::Lambda::Function").items()
+        if fn["Properties"].get("Handler", "").startswith("functions.")
+    }
+    assert len(functions) == 3
+    for metric in ("Errors", "Throttles"):
+        alarmed = {
+            d["Value"]["Ref"]
+            for a in _alarms(synth)
+            if a.get("MetricName") == metric and a.get("Namespace") == "AWS/Lambda"
+            for d in a["Dimensions"]
+        }
+        assert alarmed == functions, metric
+
+
+def test_alarms_notify_an_encrypted_topic(synth):
+    (topic_id,) = synth.resources("AWS::SNS::Topic")
+    assert "KmsMasterKeyId" in synth.raw["Resources"][topic_id]["Properties"]
+    for alarm in _alarms(synth):
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_cold_start_spillover_and_reminder_failures_alarm(synth):
+    names = {a.get("MetricName") for a in _alarms(synth)}
+    assert "ProvisionedConcurrencySpilloverInvocations" in names
+    assert c.METRIC_REMINDERS_FAILED in names
+    assert "ApproximateNumberOfMessagesVisible" in names  # the reminder DLQ
+
+
+def _dashboard_text(synth) -> str:
+    body = synth.one("AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"]
+    if isinstance(body, str):
+        return body
+    return "".join(p if isinstance(p, str) else "<token>" for p in body["Fn::Join"][1])
+
+
+def test_dashboard_reads_the_metrics_the_code_emits(synth):
+    """Metric names and dimension sets exactly as Powertools emits them (it adds `service`)."""
+    text = _dashboard_text(synth)
+    widgets = json.loads(text.replace("<token>", "x"))["widgets"]
+    series = [m for w in widgets for m in w["properties"].get("metrics", [])]
+    plain = {tuple(m[:4]) for m in series if m and m[0] == c.METRICS_NAMESPACE}
+    expressions = [m[0]["expression"] for m in series if m and isinstance(m[0], dict)]
+
+    assert ("Pitstop", "LiveCalls", "service", "media_bridge") in plain
+    assert ("Pitstop", "ToolLatency", "service", "media_bridge") in plain
+    assert ("Pitstop", "ToolLatency", "service", "tools") in plain
+    for name in ("RemindersDue", "RemindersDialled", "RemindersFailed"):
+        assert ("Pitstop", name, "service", "reminders") in plain
+    assert any("{Pitstop,outcome,service}" in e and '"CallOutcome"' in e for e in expressions)
+    assert any("{Pitstop,reason,service}" in e and '"RemindersSkipped"' in e for e in expressions)
+    assert "AWS/Lambda" in text and "Errors" in text

@@ -1,0 +1,46 @@
+"""Mark bookkeeping: what the caller has actually heard, per assistant item."""
+
+from __future__ import annotations
+
+from media_bridge.call_state import Playout, Usage
+
+
+def test_acknowledged_marks_measure_what_was_played():
+    playout = Playout()
+    names = [playout.sent("item_a", 160) for _ in range(5)]  # 5 × 20 ms
+    assert playout.audible and not playout.drained.is_set()
+    playout.acked(names[1])  # acknowledges the first two
+    assert playout.played_ms("item_a") == 40 and playout.sent_ms("item_a") == 100
+    playout.acked(names[4])
+    assert not playout.audible and playout.drained.is_set()
+    assert playout.played_ms("item_a") == 100
+
+
+def test_interrupt_returns_the_part_played_item_then_unheard_ones_and_ignores_late_acks():
+    playout = Playout()
+    a = [playout.sent("item_a", 160) for _ in range(3)]
+    playout.sent("item_b", 800)
+    playout.acked(a[0])
+    assert playout.interrupt() == [("item_a", 20), ("item_b", 0)]
+    assert not playout.audible and playout.drained.is_set()
+    c = playout.sent("item_c", 160)
+    playout.acked(a[2])  # Twilio echoes a cleared mark: older than anything pending, ignored
+    assert playout.audible and playout.played_ms("item_a") == 20
+    playout.acked("not-ours")
+    playout.acked(c)
+    assert not playout.audible and playout.played_ms("item_c") == 20
+
+
+def test_interrupt_with_nothing_playing_is_empty():
+    assert Playout().interrupt() == []
+
+
+def test_usage_sums_response_done_usage():
+    usage = Usage()
+    usage.add({"input_token_details": {"text_tokens": 10, "audio_tokens": 5,
+                                       "cached_tokens_details": {"text_tokens": 4}},
+               "output_token_details": {"text_tokens": 2, "audio_tokens": 7}})
+    usage.add(None)
+    usage.add({"output_token_details": {"audio_tokens": 3}})
+    assert usage.as_dict() == {"input_text": 10, "input_audio": 5, "cached_text": 4, "cached_audio": 0,
+                               "output_text": 2, "output_audio": 10, "responses": 2}

@@ -1,0 +1,67 @@
+"""Every event the bridge builds is valid for the Realtime GA API (openai.types.realtime)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from media_bridge import realtime_side as rt
+from media_bridge.call_state import Usage
+from media_bridge.config import BridgeOptions
+from media_bridge.recorder import estimate_cost
+
+from pitstop.local.realtime_contract import ProtocolViolation, validate_client_event
+
+TOOLS = [{"type": "function", "name": "end_call", "description": "Hang up.",
+          "parameters": {"type": "object", "properties": {}}}]
+
+
+def test_session_update_is_a_valid_ga_realtime_session_with_pcmu_both_ways():
+    event = rt.session_update(instructions="You are an AI assistant.", tools=TOOLS, voice="marin",
+                              language="en", transcription_model="gpt-4o-transcribe")
+    parsed = validate_client_event(event)
+    assert parsed.session.type == "realtime"
+    assert parsed.session.audio.input.format.type == "audio/pcmu"
+    assert parsed.session.audio.output.format.type == "audio/pcmu"
+    assert parsed.session.audio.input.turn_detection.type == "server_vad"
+    assert parsed.session.audio.input.transcription.model == "gpt-4o-transcribe"
+    assert parsed.session.tools[0].name == "end_call"
+
+
+@pytest.mark.parametrize("event", [
+    rt.response_create(), rt.response_create("Say goodbye."), rt.response_cancel(),
+    rt.truncate("item_1", 120), rt.function_output("call_1", {"ok": True, "n": "é"}),
+    rt.message("user", "[caller pressed 0]"), rt.message("assistant", "Hello"),
+    rt.message("system", "Offer a person."),
+])
+def test_client_events_validate(event):
+    validate_client_event(event)
+
+
+def test_the_append_built_by_concatenation_is_the_same_event_json_would_build():
+    payload = "AAEC/+8="
+    event = json.loads(rt.append_audio(payload))
+    assert event == {"type": "input_audio_buffer.append", "audio": payload}
+    validate_client_event(event)
+
+
+def test_the_contract_catches_a_bad_event():
+    with pytest.raises(ProtocolViolation):
+        validate_client_event({"type": "conversation.item.truncate", "item_id": "x"})
+
+
+def test_realtime_url_sets_the_model_and_keeps_other_query():
+    assert rt.realtime_url("wss://api.openai.com/v1/realtime", "gpt-realtime") == \
+        "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+    assert rt.realtime_url("ws://h:1/rt?model=x&k=v", "m") == "ws://h:1/rt?k=v&model=m"
+
+
+def test_cost_estimate_bills_cached_tokens_at_the_cached_rate():
+    usage = Usage(input_text=1_000_000, cached_text=1_000_000, output_audio=1_000_000)
+    assert estimate_cost(usage) == pytest.approx(0.40 + 64.0)
+
+
+def test_options_come_from_the_environment():
+    options = BridgeOptions.from_env({"PITSTOP_BRIDGE_DRAIN_SECONDS": "12.5",
+                                      "PITSTOP_BRIDGE_RECONNECT_TRIES": "5"})
+    assert options.drain_seconds == 12.5 and options.reconnect_tries == 5
