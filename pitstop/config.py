@@ -33,7 +33,7 @@ class Settings(BaseModel):
     from_number: str = "+15005550006"
     realtime_url: str = "wss://api.openai.com/v1/realtime"
     realtime_model: str = "gpt-realtime"
-    bridge_port: int = Field(default=8765, ge=1, le=65535)
+    bridge_port: int = Field(default=8765, ge=0, le=65535, description="0 picks a free port")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

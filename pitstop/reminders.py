@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from pitstop.dal.reminders import RETRYABLE, ReminderRepository
+from pitstop.dal.reminders import RETRYABLE
 from pitstop.log import get_logger
 from pitstop.models import Appointment, CallDirection, CallRecord, ReminderStatus
 
@@ -67,14 +67,6 @@ def status_callback_url(public_url: str) -> str:
     return f"{public_url.rstrip('/')}/voice/status"
 
 
-def reminder_repository(crm) -> ReminderRepository:
-    """The CRM's reminder repository (`crm.reminders` once wired in, else built over its table)."""
-    repository = getattr(crm, "reminders", None)
-    if repository is None:
-        repository = ReminderRepository(crm.table, crm.settings.shop_id)
-    return repository
-
-
 def on_call_status(crm, call: CallRecord, status: str, answered_by: str | None, now: datetime,
                    policy: ReminderPolicy | None = None) -> None:
     """Apply a Twilio status callback of `call` to its appointment's reminder.
@@ -87,7 +79,7 @@ def on_call_status(crm, call: CallRecord, status: str, answered_by: str | None, 
     if call.direction != CallDirection.REMINDER or not call.appointment_id or not call.customer_id:
         return
     policy = policy or ReminderPolicy.from_env()
-    repository = reminder_repository(crm)
+    repository = crm.reminders
     status = (status or "").lower()
     outcome: ReminderStatus | None = None
     retry_at = None
@@ -116,7 +108,7 @@ def record_voicemail(crm, customer_id: str, appointment_id: str, call_sid: str |
     outcome is set too and only that call's appointment state is touched. True if applied.
     """
     now = now or datetime.now(UTC)
-    applied = reminder_repository(crm).record_outcome(
+    applied = crm.reminders.record_outcome(
         customer_id, appointment_id, ReminderStatus.VOICEMAIL, now, call_sid=call_sid)
     if applied and call_sid:
         crm.calls.set_fields(call_sid, {"outcome": ReminderStatus.VOICEMAIL.value})

@@ -145,7 +145,6 @@ def _run(args) -> int:
 def _status(args) -> int:
     from functions.reminders.run import reminder_day
     from pitstop.dal import Crm
-    from pitstop.reminders import reminder_repository
 
     crm = Crm(_settings(args))
     day = args.date or reminder_day(crm.shops.catalog().shop, datetime.now(UTC))
@@ -153,7 +152,7 @@ def _status(args) -> int:
              "reminder_status": a.reminder_status.value, "attempts": a.reminder_attempts,
              "call_sid": a.reminder_call_sid,
              "next_attempt": a.reminder_next_attempt.isoformat() if a.reminder_next_attempt else None}
-            for a in reminder_repository(crm).on_day(day)]
+            for a in crm.reminders.on_day(day)]
     counts = Counter(r["reminder_status"] for r in rows)
     if args.json:
         print(json.dumps({"day": day.isoformat(), "counts": dict(counts), "appointments": rows}, indent=2))

@@ -31,7 +31,6 @@ from pitstop.models import (
 )
 from pitstop.reminders import (
     ReminderPolicy,
-    reminder_repository,
     reminder_url,
     status_callback_url,
 )
@@ -167,7 +166,7 @@ def run_reminders(
     phoned), so a developer can play reminders at any hour; deployed runs always enforce them.
     """
     policy = policy or ReminderPolicy.from_env()
-    repository = repository or reminder_repository(crm)
+    repository = repository or crm.reminders
     shop = crm.shops.catalog().shop
     started = now()
     day = day or reminder_day(shop, started)

@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import time
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
@@ -22,6 +23,9 @@ from pitstop.dal import Crm
 from pitstop.phone import mask_phone
 from pitstop.telephony import telephony_for
 from pitstop.tools import ToolContext, UnknownTool, definitions, run_tool
+
+# GET /tools and refused requests publish no metric; that is expected, not worth a warning per call.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service="tools")
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Pitstop"), service="tools")

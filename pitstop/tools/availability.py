@@ -191,10 +191,14 @@ def check_availability(args: CheckAvailabilityArgs, env: ToolEnv) -> CheckAvaila
     bays = capable_bays(service, env.catalog.bays)
     slots = find_slots(env.catalog.shop, service, bays, args.preferred_date, args.preferred_time_of_day,
                        taken_reader(env), env.now, args.max_results)
+    closed = ""
+    if env.catalog.shop.hours_on(args.preferred_date) is None:
+        why = "a holiday" if args.preferred_date in env.catalog.shop.holidays else "a day we're closed"
+        closed = f"{_spoken_day(args.preferred_date)} is {why}. "
     if slots:
-        message = f"{len(slots)} option(s) found; the nearest is {_spoken(slots[0])}."
+        message = f"{closed}{len(slots)} option(s) found; the nearest is {_spoken(slots[0])}."
     else:
-        message = "Nothing free in the week from that day; ask for a later date or offer a callback."
+        message = f"{closed}Nothing free in the week from that day; ask for a later date or offer a callback."
     return CheckAvailabilityResult(
         service_type=service.code, duration_minutes=service.duration_minutes, message=message,
         slots=[SlotView.of(s.start, s.end, s.bay) for s in slots])

@@ -175,49 +175,49 @@ def main() -> None:
         client.meta.events.register("before-call.dynamodb", lambda model, **_: requests.update([model.name]))
         telephony = OutboxTelephony(settings.outbox_path, settings.from_number)
         now = datetime.now(UTC)
-        rows = []
         services = ["oil change", "tire rotation", "brake service", "wheel alignment", "diagnostic"]
         days = [today + timedelta(days=1 + i % 20) for i in range(CALLS)]
+        stats: dict[str, dict] = {}
 
-        def measure(label, calls):
+        def timed(label, fn):
+            """Run one tool call, adding its latency, DynamoDB requests and outcome to `label`."""
+            row = stats.setdefault(label, {"ms": [], "requests": Counter(), "outcomes": Counter()})
             requests.clear()
-            latencies, outcomes = [], Counter()
-            for fn in calls:
-                t0 = time.perf_counter()
-                result = fn()
-                latencies.append((time.perf_counter() - t0) * 1000)
-                outcomes["ok" if result["ok"] else result["error"]] += 1
-            rows.append((label, len(latencies), statistics.median(latencies), _percentile(latencies, 95),
-                         sum(requests.values()) / len(latencies), dict(requests), dict(outcomes)))
-            return latencies
-
-        found: list[dict] = []
-
-        def check(i):
-            result = run_tool("check_availability", {"service_type": services[i % len(services)],
-                                                     "preferred_date": days[i].isoformat(),
-                                                     "preferred_time_of_day": ("morning", "afternoon", "any")[i % 3]},
-                              callers[i], crm, telephony, now)
-            found.append(result)
+            t0 = time.perf_counter()
+            result = fn()
+            row["ms"].append((time.perf_counter() - t0) * 1000)
+            row["requests"].update(requests)
+            row["outcomes"]["ok" if result["ok"] else result["error"]] += 1
             return result
 
-        measure("check_availability*", [lambda i=i: check(i) for i in range(RAW_CALLS)])
-        found.clear()
+        def check(i):
+            return run_tool("check_availability", {
+                "service_type": services[i % len(services)], "preferred_date": days[i].isoformat(),
+                "preferred_time_of_day": ("morning", "afternoon", "any")[i % 3]}, callers[i], crm, telephony, now)
+
+        def book(i, slot, caller=None):
+            return run_tool("book_appointment", {"vehicle_id": f"veh_bb{(caller or i):04d}",
+                                                 "service_type": services[i % len(services)],
+                                                 "start": slot["start"], "bay": slot["bay"]},
+                            callers[caller or i], crm, telephony, now)
+
+        for i in range(RAW_CALLS):
+            timed("check_availability*", lambda i=i: check(i))
         _partition_queries()
-        measure("check_availability", [lambda i=i: check(i) for i in range(CALLS)])
-
-        def book(i):
-            slot = found[i]["slots"][0] if found[i].get("slots") else None
-            start = slot["start"] if slot else f"{days[i]}T08:00:00"
-            return run_tool("book_appointment", {"vehicle_id": f"veh_bb{i:04d}", "service_type": services[i % len(services)],
-                                                 "start": start, "bay": slot and slot["bay"]},
-                            callers[i], crm, telephony, now)
-
-        measure("book_appointment", [lambda i=i: book(i) for i in range(CALLS)])
+        booked = []
+        for i in range(CALLS):  # a caller's flow: look, then book the first offer
+            slots = timed("check_availability", lambda i=i: check(i))["slots"]
+            if slots:
+                timed("book_appointment", lambda i=i, slot=slots[0]: book(i, slot))
+                booked.append((i, slots[0]))
+        for i, slot in booked[:50]:  # someone else asks for a slot that was just taken
+            timed("book (slot_taken)", lambda i=i, slot=slot: book(i, slot, caller=(i + 1) % CALLS))
 
         print(f"\n{'tool':<20} {'calls':>5} {'p50 ms':>8} {'p95 ms':>8} {'req/call':>9}  requests / outcomes")
-        for label, n, p50, p95, per_call, reqs, outcomes in rows:
-            print(f"{label:<20} {n:>5} {p50:>8.1f} {p95:>8.1f} {per_call:>9.2f}  {reqs} {outcomes}")
+        for label, row in stats.items():
+            ms, n = row["ms"], len(row["ms"])
+            print(f"{label:<20} {n:>5} {statistics.median(ms):>8.1f} {_percentile(ms, 95):>8.1f} "
+                  f"{sum(row['requests'].values()) / n:>9.2f}  {dict(row['requests'])} {dict(row['outcomes'])}")
         print("\n* moto as shipped: every Query sorts the whole table. Other rows: moto patched in this "
               "process to read one partition per Query and snapshot only touched partitions per "
               "transaction, as DynamoDB's cost model is. Request counts are what carries over to AWS.")

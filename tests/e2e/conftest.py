@@ -22,7 +22,7 @@ from pitstop.models import OpeningHours
 
 #: Line speed for scenario calls: faster than real time, while the engine's VAD (driven by
 #: audio frames, not the wall clock) still segments speech exactly as at 1x.
-SPEED = float(os.environ.get("PITSTOP_E2E_SPEED", "3"))
+SPEED = float(os.environ.get("PITSTOP_E2E_SPEED", "2"))
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")

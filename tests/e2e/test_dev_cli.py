@@ -66,7 +66,7 @@ async def test_dev_prints_ready_serves_calls_and_stops_cleanly(tmp_path):
 
         # `pitstop call` finds the running stack by itself (.pitstop/dev.json in its cwd).
         call = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "pitstop.cli", "call", "--scenario", "handoff", "--speed", "4",
+            sys.executable, "-m", "pitstop.cli", "call", "--scenario", "handoff", "--speed", "2",
             cwd=tmp_path, env=_clean_env(), stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT)
         out, _ = await asyncio.wait_for(call.communicate(), 90)

@@ -48,7 +48,9 @@ async def test_known_customer_books_an_oil_change(stack, calls):
     assert appointment.appointment_id in sms["body"] or "oil" in sms["body"].lower()
     # both sides are in the transcript, and the recording holds the whole call
     assert played.result.said("caller")[0].lower().startswith("hi, i'd like to book an oil change")
-    assert any("shall i book" in t.lower() for t in played.result.said("agent"))
+    agent = played.result.said("agent")
+    assert "offline test voice" in agent[0]  # the engine never poses as the production AI
+    assert any("shall i book" in t.lower() for t in agent)
     assert len(played.result.caller_audio) == len(played.result.agent_audio) == played.result.duration_ms * 8
     record = played.change.record
     assert record.outcome == "booked" and record.customer_id == "cus_demo0001"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from concurrent.futures import ThreadPoolExecutor
 
 from media_bridge.config import BridgeOptions
 from media_bridge.observability import logger
@@ -17,6 +18,9 @@ from pitstop.config import Settings
 
 
 async def main(host: str, port: int | None) -> None:
+    # DynamoDB and Twilio REST calls run in threads; the default pool (cpu + 4) would make
+    # hundreds of calls queue behind each other's record writes.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32))
     bridge = await Bridge(Settings.from_env(), BridgeOptions.from_env()).start(host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

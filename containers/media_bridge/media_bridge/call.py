@@ -118,7 +118,7 @@ class CallSession:
             return None
         direction = start.parameters.get("direction", "")
         try:
-            key = await asyncio.to_thread(self.runtime.stream_key)
+            key = await self.runtime.token_key()
             verify_token(start.parameters.get("token"), start.call_sid, direction, key)
         except InvalidStreamToken as error:
             logger.warning("refused stream: invalid token",

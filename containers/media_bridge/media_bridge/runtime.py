@@ -27,6 +27,19 @@ class Runtime:
     _definitions: list[dict] | None = field(default=None, repr=False)
     _definitions_at: float = field(default=0.0, repr=False)
     _definitions_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _key: str | None = field(default=None, repr=False)
+    _key_at: float = field(default=0.0, repr=False)
+
+    async def token_key(self) -> str:
+        """The stream-token key, re-read once a minute (a rotation applies without a restart).
+
+        Cached here so that checking a new call's token never queues behind slow DynamoDB
+        work in the thread pool.
+        """
+        if self._key is None or time.monotonic() - self._key_at > 60:
+            self._key = await asyncio.to_thread(self.stream_key)
+            self._key_at = time.monotonic()
+        return self._key
 
     async def tool_definitions(self) -> list[dict]:
         """The tools API's definitions, cached for a few minutes (they change only on deploy)."""

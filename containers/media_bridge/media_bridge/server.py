@@ -97,6 +97,16 @@ class Bridge:
                 await self._calls_changed.wait_for(lambda: len(self.sessions) <= count)
         await asyncio.wait_for(settled(), timeout)
 
+    async def wait_call_finished(self, call_sid: str, timeout: float | None = None) -> None:
+        """Wait until the bridge is done with `call_sid` (record, outcome and transcript written)."""
+        def gone() -> bool:
+            return all(s.call_sid != call_sid for s in self.sessions)
+
+        async def finished():
+            async with self._calls_changed:
+                await self._calls_changed.wait_for(gone)
+        await asyncio.wait_for(finished(), timeout)
+
     async def drain(self, deadline_seconds: float | None = None) -> None:
         """Stop taking calls, let live ones finish until the deadline, then hand the rest off."""
         deadline = self.runtime.options.drain_seconds if deadline_seconds is None else deadline_seconds

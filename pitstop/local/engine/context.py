@@ -84,15 +84,15 @@ def parse_context(instructions: str | None, tools: list[Any] | None = None) -> C
     """Build the engine's `Context` from the session's instructions and tool definitions."""
     text = instructions or ""
     ctx = Context()
-    ctx.timezone = _search(r"time ?zone\W{0,3}\s*([A-Za-z_]+/[A-Za-z_]+)", text, re.I) or ctx.timezone
+    ctx.timezone = _search(r"time ?zone\W{0,3}\s*([A-Za-z_]+/[A-Za-z_]+)", text, re.IGNORECASE) or ctx.timezone
     ctx.today = _today(text, ctx.timezone)
-    direction = _search(r"direction\W{0,3}\s*(inbound|reminder|outbound)", text, re.I)
+    direction = _search(r"direction\W{0,3}\s*(inbound|reminder|outbound)", text, re.IGNORECASE)
     if direction:
         ctx.direction = "inbound" if direction.lower() == "inbound" else "reminder"
-    elif re.search(r"outbound reminder|reminder call", text, re.I):
+    elif re.search(r"outbound reminder|reminder call", text, re.IGNORECASE):
         ctx.direction = "reminder"
     if ctx.direction == "reminder":
-        ctx.appointment_id = (_search(r"appointment[ _]id\W{0,4}\s*(apt_[A-Za-z0-9]+)", text, re.I)
+        ctx.appointment_id = (_search(r"appointment[ _]id\W{0,4}\s*(apt_[A-Za-z0-9]+)", text, re.IGNORECASE)
                               or _search(r"\b(apt_[A-Za-z0-9]+)", text))
     ctx.shop_name = (
         _search(r"(?:calling|answer(?:ing)? the phone|receptionist) (?:for|at) "
@@ -119,14 +119,14 @@ def _search(pattern: str, text: str, flags: int = 0) -> str | None:
 
 def _today(text: str, timezone: str) -> dt.date:
     for line in text.splitlines():
-        if re.search(r"today|current date|date:", line, re.I):
+        if re.search(r"today|current date|date:", line, re.IGNORECASE):
             iso = _search(_ISO, line)
             if iso:
                 try:
                     return dt.date.fromisoformat(iso)
                 except ValueError:
                     pass
-            m = re.search(r"(" + "|".join(MONTHS) + r")\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", line, re.I)
+            m = re.search(r"(" + "|".join(MONTHS) + r")\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", line, re.IGNORECASE)
             if m:
                 try:
                     return dt.date(int(m.group(3)), MONTHS.index(m.group(1).lower()) + 1, int(m.group(2)))
@@ -156,7 +156,7 @@ def _services(text: str, tools: list[dict]) -> dict[str, str]:
         stripped = line.strip()
         if not stripped:
             continue
-        inline = re.match(r"^\W*services?\b[^:]{0,40}:\s*(.+)$", stripped, re.I)
+        inline = re.match(r"^\W*services?\b[^:]{0,40}:\s*(.+)$", stripped, re.IGNORECASE)
         if inline:  # "Services (typical price range): Oil change ($49-$89); Tire rotation (...)."
             for item in re.split(r";|\.\s*$", inline.group(1)):
                 _add_item(item, add)
@@ -164,7 +164,7 @@ def _services(text: str, tools: list[dict]) -> dict[str, str]:
             continue
         bullet = re.match(r"^[-*•]\s+(.*)$", stripped)
         if not bullet:
-            in_section = bool(re.search(r"services?\b", stripped, re.I)) and len(stripped) < 80
+            in_section = bool(re.search(r"services?\b", stripped, re.IGNORECASE)) and len(stripped) < 80
             continue
         if in_section:
             _add_item(bullet.group(1), add)
@@ -184,7 +184,7 @@ def _add_item(item: str, add) -> None:
     code = _search(r"\(([a-z0-9_]+)\)", item)
     if code:
         add(code, name)
-    aliases = _search(r"(?:aka|also called|aliases?)[:\s]+([^;)\]]+)", item, re.I)
+    aliases = _search(r"(?:aka|also called|aliases?)[:\s]+([^;)\]]+)", item, re.IGNORECASE)
     for alias in (aliases or "").split(","):
         if alias.strip():
             add(alias.strip(), name)

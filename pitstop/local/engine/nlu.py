@@ -298,11 +298,7 @@ def parse_time(words: list[str], expecting_time: bool = False) -> str | None:
 
 _NAME_LEADS = (("my", "name", "is"), ("my", "name's"), ("name", "is"), ("this", "is"),
                ("it's",), ("i'm",), ("i", "am"), ("call", "me"))  # fmt: skip
-_NOT_NAMES = set(
-    "a an the and calling here looking wondering not just about interested trying going hoping "
-    "fine good ok okay yes no sure please i i'd i'm you your my me we it is to for from with "
-    "calling call book need want like".split()
-)
+_NOT_NAMES = frozenset(["a", "an", "the", "and", "calling", "here", "looking", "wondering", "not", "just", "about", "interested", "trying", "going", "hoping", "fine", "good", "ok", "okay", "yes", "no", "sure", "please", "i", "i'd", "i'm", "you", "your", "my", "me", "we", "it", "is", "to", "for", "from", "with", "call", "book", "need", "want", "like"])
 
 
 def parse_name(words: list[str], expecting_name: bool = False) -> str | None:

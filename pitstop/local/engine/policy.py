@@ -258,7 +258,7 @@ def _on_user(state: State, text: str) -> list[Action]:
     ctx = state.ctx
     p = nlu.parse(text, ctx.today, ctx.services, ctx.makes, ctx.models, expecting=state.awaiting)
     state.history.append(p.text)
-    if not p.text:
+    if not p.text and state.pending:
         return []
     if p.intent == "handoff":
         return _handoff(state, "caller asked for a person")

@@ -37,7 +37,9 @@ async def serve_engine(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
                        speech: Speech | None = None, pace: float = DEFAULT_PACE,
                        chunk_ms: int = 160) -> Server:
     """Start the engine on `host:port` (0 = any free port) and return the running server."""
-    speech = speech or Speech()
+    if speech is None:
+        speech = Speech()
+        speech.warm_up()
 
     async def handler(connection: ServerConnection) -> None:
         path = connection.request.path if connection.request else "/"

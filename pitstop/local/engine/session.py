@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import copy
+import itertools
 import json
 import logging
 import time
@@ -27,8 +29,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from pitstop.local.engine import events as ev
 from pitstop.local.engine.context import parse_context
+from pitstop.local.engine.grammar import grammar_state
 from pitstop.local.engine.policy import (
     CallTool,
     Dtmf,
@@ -125,7 +130,6 @@ class Session:
         self.config = default_session(self.session_id, model)
         self.ctx = parse_context("", [])
         self.policy = new_state(self.ctx)
-        self.grammar: tuple[str, ...] = speech.grammar_for(self.ctx)
         self.jobs: asyncio.Queue[_Job] = asyncio.Queue()
         self.pending: list = []
         self.active: _Response | None = None
@@ -151,15 +155,15 @@ class Session:
             await self.send(ev.event("session.created", session=self.config))
             async for message in self.ws:
                 await self._receive(message)
+        except ConnectionClosed:
+            pass  # the client hung up: normal end of a call
         finally:
             self._closed = True
             if self.active:
                 self.active.cancelled = True
             worker.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # closing anyway
                 await worker
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - closing anyway
-                pass
 
     async def send(self, event: dict[str, Any]) -> None:
         validate_server_event(event)  # a malformed event is an engine bug: fail loudly
@@ -199,7 +203,7 @@ class Session:
             return
         try:
             await handler(data)
-        except Exception as exc:  # noqa: BLE001 - one bad event must not end the session
+        except Exception as exc:
             log.exception("engine failed handling %s", data.get("type"))
             await self.send(ev.error(f"Internal error: {exc}", type_="server_error",
                                      code="server_error", event_id=event_id))
@@ -215,7 +219,7 @@ class Session:
         lines = str(exc).splitlines()
         wanted = "".join(part.capitalize() for part in str(kind).replace(".", "_").split("_"))
         details = [f"{line.split('.', 1)[-1].strip()}: {nxt.strip().split(' [')[0]}"
-                   for line, nxt in zip(lines, lines[1:]) if line.startswith(wanted)]
+                   for line, nxt in itertools.pairwise(lines) if line.startswith(wanted)]
         message = f"Invalid {kind} event: " + ("; ".join(details) or lines[0])
         await self._error(message[:600], "invalid_event", event_id, str(kind))
 
@@ -238,8 +242,7 @@ class Session:
             self.policy.ctx = self.ctx
         else:
             self.policy = new_state(self.ctx)
-        self.grammar = self.speech.grammar_for(self.ctx)
-        self.speech.prepare(self.grammar)  # build the recogniser in the background
+        self.speech.prepare_all(self.ctx)  # build the recognisers in the background
         self.detector = self.speech.detector(self._turn_detection())
         await self.send(ev.event("session.updated", session=self.config))
 
@@ -387,20 +390,23 @@ class Session:
                 await self._do(job)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - report, keep serving the call
+            except Exception as exc:
                 log.exception("engine worker failed on %s", job.kind)
                 await self.send(ev.error(f"Internal error: {exc}", type_="server_error", code="server_error"))
 
     async def _do(self, job: _Job) -> None:
         if job.kind == "utterance":
             item_id = job.extra["item_id"]
-            text = await self.speech.transcribe(self.grammar, job.payload)
+            grammar = self.speech.grammar_for(self.ctx, grammar_state(self.policy.awaiting))
+            text = await self.speech.transcribe(grammar, job.payload)
+            log.info("engine %s heard %r (listening for %s)", self.session_id, text,
+                     grammar_state(self.policy.awaiting))
             await self.send(ev.event(
                 "conversation.item.input_audio_transcription.completed", item_id=item_id,
                 content_index=0, transcript=text,
                 usage={"type": "duration", "seconds": round(len(job.payload) / 8000, 3)}))
-            if text.strip():
-                self.pending.append(UserSaid(text))
+            # Speech heard but not understood still gets an answer ("Sorry, I didn't catch that").
+            self.pending.append(UserSaid(text))
             if job.extra["auto"] and self.pending:
                 await self._respond(auto=True)
         elif job.kind == "event":
@@ -413,6 +419,7 @@ class Session:
         actions = []
         for event in pending or [Start()]:
             actions += decide(self.policy, event)
+        log.info("engine %s: %s -> %s", self.session_id, pending or "start", actions)
         if auto and not actions:
             return
         await self._run_response(actions)
@@ -527,5 +534,5 @@ def _text_event(text: str):
     `Dtmf`, anything else is treated as something the caller said."""
     import re
 
-    m = re.search(r"(?:dtmf|pressed|keypad|digit)\D{0,20}([0-9*#])", text, re.I)
+    m = re.search(r"(?:dtmf|pressed|keypad|digit)\D{0,20}([0-9*#])", text, re.IGNORECASE)
     return Dtmf(m.group(1)) if m else UserSaid(text)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pitstop.local.engine.context import Context
-from pitstop.local.engine.grammar import build_phrases
+from pitstop.local.engine.grammar import KEYWORDS, STATES, build_phrases
 from pitstop.local.speech import codec
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,32 @@ def _speech_attr(name: str, modules: Iterable[str]) -> Any:
     raise ImportError(f"pitstop.local.speech has no {name}")
 
 
+def _recognizer_class() -> Any:
+    """The recogniser to build per phrase set.
+
+    Default: the engine's `PhraseRecognizer` (a prefix-tree FSG of the engine's per-state
+    phrase lists). Measured on the scenario sentences spoken by the caller voice: ~0.1-0.5 s
+    per utterance and most sentences exact, where the speech layer's template `Recognizer`
+    (built for a few hundred chained templates) took 1-2 s per utterance on these flat lists.
+    `PITSTOP_ENGINE_ASR=speech` selects the speech layer's `Recognizer` instead.
+    """
+    if os.environ.get("PITSTOP_ENGINE_ASR", "").lower() == "speech":
+        try:
+            return _speech_attr("Recognizer", ("pitstop.local.speech.asr",))
+        except ImportError:
+            log.warning("pitstop.local.speech has no Recognizer: using the engine's own")
+    from pitstop.local.engine.hearing import PhraseRecognizer
+
+    return PhraseRecognizer
+
+
 def to_mulaw(raw: bytes, fmt: dict) -> bytes:
     """Client audio in the session's input format → 8 kHz μ-law (what the ears work on)."""
     kind = (fmt or {}).get("type")
     if kind == "audio/pcmu":
         return raw
     if kind == "audio/pcma":
-        import audioop  # noqa: PLC0415 - stdlib (audioop-lts on 3.13+), as in speech.codec
+        import audioop
 
         return codec.pcm16_to_mulaw(audioop.alaw2lin(raw, 2))
     return codec.pcm16_to_mulaw8k(raw, 24000)
@@ -58,7 +78,7 @@ def from_mulaw(mulaw: bytes, fmt: dict) -> bytes:
     if kind == "audio/pcmu":
         return mulaw
     if kind == "audio/pcma":
-        import audioop  # noqa: PLC0415
+        import audioop
 
         return audioop.lin2alaw(codec.mulaw_to_pcm16(mulaw), 2)
     return codec.resample_pcm16(codec.mulaw_to_pcm16(mulaw), 8000, 24000)
@@ -67,13 +87,16 @@ def from_mulaw(mulaw: bytes, fmt: dict) -> bytes:
 class Speech:
     """Text-to-speech, recognisers per grammar, and voice activity detectors."""
 
-    def __init__(self, synthesizer: Any | None = None, workers: int = 2) -> None:
+    def __init__(self, synthesizer: Any | None = None) -> None:
         if synthesizer is None:
             from pitstop.local.speech.tts import AGENT_VOICE, Synthesizer
 
             synthesizer = Synthesizer(**AGENT_VOICE)
         self.synthesizer = synthesizer
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine-speech")
+        # One thread each: eSpeak NG and the PocketSphinx decoder are single-threaded anyway,
+        # and a recogniser build never queues in front of the next sentence to speak.
+        self._tts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-tts")
+        self._asr = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-asr")
         self._recognizers: dict[tuple[str, ...], Future] = {}
         self._locks: dict[tuple[str, ...], threading.Lock] = {}
         self._guard = threading.Lock()
@@ -81,26 +104,41 @@ class Speech:
     # mouth
     async def speak(self, text: str) -> bytes:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.synthesizer.synthesize_mulaw, text)
+        return await loop.run_in_executor(self._tts, self.synthesizer.synthesize_mulaw, text)
 
     # ears
-    def grammar_for(self, ctx: Context) -> tuple[str, ...]:
-        return build_phrases(ctx)
+    def grammar_for(self, ctx: Context, state: str = "open") -> tuple[str, ...]:
+        return build_phrases(ctx, state)
 
-    def prepare(self, grammar: tuple[str, ...]) -> Future:
+    def prepare_all(self, ctx: Context) -> None:
+        """Build every dialogue state's recogniser in the background (first call of a shop)."""
+        for state in STATES:
+            self.prepare(self.grammar_for(ctx, state))
+        self.prepare(KEYWORDS, loop=True)
+
+    def prepare(self, grammar: tuple[str, ...], loop: bool = False) -> Future:
         """Start building the recogniser for `grammar` (once per process), return its future."""
         with self._guard:
             future = self._recognizers.get(grammar)
             if future is None:
-                recognizer_cls = _speech_attr("Recognizer", ("pitstop.local.speech.asr",
-                                                             "pitstop.local.speech.recognizer"))
-                future = self._executor.submit(recognizer_cls, list(grammar))
+                if loop:
+                    from pitstop.local.engine.hearing import PhraseRecognizer
+
+                    future = self._asr.submit(PhraseRecognizer, list(grammar), loop=True)
+                else:
+                    future = self._asr.submit(_recognizer_class(), list(grammar))
                 self._recognizers[grammar] = future
                 self._locks[grammar] = threading.Lock()
             return future
 
     def transcribe_sync(self, grammar: tuple[str, ...], mulaw: bytes) -> str:
-        recognizer = self.prepare(grammar).result()
+        text = self._decode(grammar, mulaw)
+        if not text:  # no phrase matched: spot keywords instead of hearing nothing
+            text = self._decode(KEYWORDS, mulaw, loop=True)
+        return text
+
+    def _decode(self, grammar: tuple[str, ...], mulaw: bytes, loop: bool = False) -> str:
+        recognizer = self.prepare(grammar, loop=loop).result()
         with self._locks[grammar]:
             result = recognizer.decode_mulaw(mulaw)
         text = getattr(result, "text", result)
@@ -112,17 +150,28 @@ class Speech:
         future = self.prepare(grammar)
         await asyncio.wrap_future(future)  # built off the loop, without holding a worker
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.transcribe_sync, grammar, mulaw)
+        return await loop.run_in_executor(self._asr, self.transcribe_sync, grammar, mulaw)
 
     # turn taking
     def detector(self, turn_detection: dict) -> Any:
         """A fresh utterance detector for one input stream; `.feed(frame)` → ["start"|"end", ...]."""
-        detector_cls = _speech_attr("UtteranceDetector", ("pitstop.local.speech.vad",))
         silence = int(turn_detection.get("silence_duration_ms") or 500)
+        try:
+            detector_cls = _speech_attr("UtteranceDetector", ("pitstop.local.speech.vad",))
+        except ImportError:
+            from pitstop.local.engine.hearing import EnergyDetector
+
+            return EnergyDetector(silence_ms=silence)
         return _DetectorAdapter(_make_detector(detector_cls, silence))
 
+    def warm_up(self, ctx: Context | None = None) -> None:
+        """Load the TTS engine and the default recognisers in the background."""
+        self._tts.submit(self.synthesizer.synthesize_mulaw, "Hello.")
+        self.prepare_all(ctx or Context())
+
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._tts.shutdown(wait=False, cancel_futures=True)
+        self._asr.shutdown(wait=False, cancel_futures=True)
 
 
 def _make_detector(detector_cls: Any, silence_ms: int) -> Any:

@@ -183,7 +183,11 @@ def reminder_call(outbox: Path, appointment_id: str, crm, http_url: str) -> dict
             return entry
     if crm is None:
         return None
-    return _made_up_call(crm, appointment_id, http_url)
+    made_up = _made_up_call(crm, appointment_id, http_url)
+    if made_up is not None:
+        print(f"(no reminder run dialled {appointment_id}: placing the call directly; the "
+              "appointment's reminder state only follows calls the run placed)")
+    return made_up
 
 
 def _made_up_call(crm, appointment_id: str, http_url: str) -> dict | None:

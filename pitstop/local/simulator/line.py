@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 FRAME_MS = codec.FRAME_MS
 FRAME_BYTES = codec.FRAME_BYTES
 SILENCE_FRAME = codec.MULAW_SILENCE * FRAME_BYTES
+#: Agent silence (ticks) that separates two turns of talk, for transcript timestamps.
+TURN_GAP_TICKS = 25
 #: RMS (PCM16) above which a caller frame counts as speech rather than TTS's leading silence.
 SPEECH_RMS = 300.0
 
@@ -171,6 +173,7 @@ class MediaSession:
         self.closed_reason: str | None = None
         self.last_agent_tick = -1
         self.agent_frames = 0
+        self.agent_turn_start_ms = 0  # when the agent's current (or last) stretch of talk began
         self._on_event = on_event
         self._poll = poll  # returns a reason to end the stream (REST redirect / hang-up), or None
         self._inbound: deque[tuple[bytes, str | None]] = deque()
@@ -269,6 +272,8 @@ class MediaSession:
                                            "payload": base64.b64encode(frame).decode()}})
         played, acks = self._play_frame()
         if played is not None:
+            if self.clock.tick - self.last_agent_tick > TURN_GAP_TICKS or self.last_agent_tick < 0:
+                self.agent_turn_start_ms = self.clock.ms
             self.last_agent_tick = self.clock.tick
             self.agent_frames += 1
         self.clock.record(frame, played)

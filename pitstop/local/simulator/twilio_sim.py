@@ -327,13 +327,13 @@ class TwilioSimulator:
             if session.agent_frames > start:
                 await clock.until(lambda: turn_over() or bool(session.closed_reason), left_ms())
             if session.closed_reason:
-                await self.refresh_transcript(result, clock.ms)
+                await self.refresh_transcript(result, session.agent_turn_start_ms)
                 return
             if not (session.agent_frames > start and turn_over()):
                 result.failures.append(f"step {index + 1}: the agent did not finish a turn "
                                        f"within {step.timeout_ms} ms")
                 return
-            await self.refresh_transcript(result, clock.ms)
+            await self.refresh_transcript(result, session.agent_turn_start_ms)
             if pattern is None or self.transcript_source is None:
                 return
             # The words may trail the audio by a moment (the bridge writes them as it goes):
@@ -350,7 +350,7 @@ class TwilioSimulator:
                     return
                 await clock.until(lambda h=heard: session.agent_frames > h
                                   or bool(session.closed_reason), 200)
-                await self.refresh_transcript(result, clock.ms)
+                await self.refresh_transcript(result, session.agent_turn_start_ms)
 
     @staticmethod
     def _agent_reply(result: CallResult) -> str:

@@ -293,7 +293,7 @@ async def test_call_record_has_outcome_turns_tools_and_usage(bridge, realtime, c
     await call.rt.send(E.response_done("r1", USAGE))
     await call.rt.received.take("response.create")
     await call.twilio.stop()
-    await call.twilio.wait_closed()
+    await bridge.wait_call_finished(call.twilio.call_sid, timeout=5)
     record = await asyncio.to_thread(crm.calls.get, call.twilio.call_sid)
     assert record.outcome == "caller_hung_up"
     assert record.usage["output_audio"] == 80 and record.usage["input_text"] == 150

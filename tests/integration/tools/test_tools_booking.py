@@ -130,6 +130,7 @@ def test_availability_refusals_and_holiday(tool):
     assert unknown["error"] == "unknown_service" and "oil_change" in unknown["services"]
     christmas = tool("check_availability", {"service_type": "oil", "preferred_date": "2030-12-25"})
     assert christmas["slots"][0]["start"] == at(date(2030, 12, 26), 8)
+    assert christmas["message"].startswith("Wednesday, December 25 is a holiday.")
 
 
 def test_cancel_frees_the_slot(tool):

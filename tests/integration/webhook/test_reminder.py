@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 import pytest
 
 from pitstop.models import ReminderStatus
-from pitstop.reminders import reminder_repository
 from pitstop.stream_token import InvalidStreamToken, verify_token
 from tests.integration.webhook.conftest import BRIDGE_URL, PUBLIC_URL, STREAM_KEY, sign
 from tests.integration.webhook.shop import (
@@ -26,7 +25,7 @@ CALL = {"CallSid": SID, "From": "+15005550006", "To": CUSTOMER_PHONE, "CallStatu
 @pytest.fixture
 def dialled(seeded):
     """The appointment as the reminders Lambda leaves it: claimed, dialled as SID, record started."""
-    repository = reminder_repository(seeded)
+    repository = seeded.reminders
     appointment = seeded.appointments.get(CUSTOMER_ID, APPOINTMENT_ID)
     now = datetime.now(UTC)
     token = repository.claim(appointment, now, timedelta(minutes=15), max_attempts=3)

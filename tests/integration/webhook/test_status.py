@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 from pitstop.models import CallDirection, CallRecord, ReminderStatus
-from pitstop.reminders import reminder_repository
 from tests.integration.webhook.conftest import table_items
 from tests.integration.webhook.shop import APPOINTMENT_ID, CUSTOMER_ID, CUSTOMER_PHONE
 
@@ -66,7 +65,7 @@ def test_forged_status_changes_nothing(seeded, twilio):
 
 
 def test_reminder_nobody_answered_is_recorded_for_a_retry(seeded, twilio):
-    repository = reminder_repository(seeded)
+    repository = seeded.reminders
     appointment = seeded.appointments.get(CUSTOMER_ID, APPOINTMENT_ID)
     now = datetime.now(UTC)
     token = repository.claim(appointment, now, timedelta(minutes=15), max_attempts=3)

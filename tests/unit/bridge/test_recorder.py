@@ -6,6 +6,7 @@ import threading
 
 from media_bridge.call_state import Usage
 from media_bridge.recorder import CallRecorder
+
 from pitstop.models import CallRecord
 
 

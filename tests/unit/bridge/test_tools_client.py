@@ -6,7 +6,6 @@ import json
 
 import httpx
 import pytest
-
 from media_bridge.tools_client import HttpToolsClient, ToolError
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from pitstop.local.engine import nlu
 from pitstop.local.engine.context import parse_context
-from pitstop.local.engine.grammar import build_phrases
+from pitstop.local.engine.grammar import build_phrases, grammar_state
 
 TODAY = dt.date(2026, 11, 26)  # Thursday
 SERVICES = {"oil change": "Oil change", "tire rotation": "Tire rotation", "brake service": "Brake service",
@@ -121,10 +121,20 @@ def test_context_markers_and_defaults():
     assert parse_context("", [enum_tool]).services["wiper blades"] == "wiper_blades"
 
 
-def test_grammar_covers_what_callers_say():
-    phrases = set(build_phrases(parse_context("Today is Thursday, November 26, 2026.", [])))
-    for phrase in ("i'd like to book an oil change on tuesday", "yes that works", "my name is jordan rivera",
-                   "a twenty eighteen honda civic", "i'd like to talk to a person", "tuesday afternoon",
-                   "at nine thirty", "december third", "goodbye", "cancel my appointment"):
-        assert phrase in phrases
-    assert len(phrases) < 5000  # a grammar, not an enumeration of every sentence
+@pytest.mark.parametrize("awaiting, phrases", [
+    (None, ["i'd like to book an oil change on tuesday", ("hi i'd like to book an oil change for friday "
+             "morning please"), "i need to reschedule my appointment", "i'd like to cancel my appointment",
+            "can i talk to a real person please", "no that's all goodbye", "please don't call me again"]),
+    ("name", ["my name is jordan rivera", "goodbye"]),
+    ("vehicle", ["a twenty eighteen honda civic", "a two thousand eighteen honda civic"]),
+    ("confirm_slot", ["yes that works", "yes please", "tuesday afternoon", "at nine thirty", "december third",
+                      "no thanks bye", "i'd like to talk to a person"]),
+    ("day", ["monday afternoon", "tomorrow"]),
+    ("confirm", ["yes i'll be there", "cancel it"]),
+])
+def test_grammar_covers_what_callers_say(awaiting, phrases):
+    ctx = parse_context("Today is Thursday, November 26, 2026.\nServices (typical price range): Oil change ($49-$89).", [])
+    grammar = set(build_phrases(ctx, grammar_state(awaiting)))
+    for phrase in phrases:
+        assert phrase in grammar
+    assert len(grammar) < 5000  # a grammar, not an enumeration of every sentence

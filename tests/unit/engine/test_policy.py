@@ -264,3 +264,8 @@ def test_interrupted_tool_call_is_forgotten(known):
     decide(known, Interrupted(tuple(actions)))
     assert known.pending is None
     assert only_tool(decide(known, UserSaid("tuesday"))).name == "check_availability"
+
+
+def test_unrecognised_speech_gets_a_reprompt(known):
+    reply = decide(known, UserSaid(""))
+    assert "didn't catch" in said(reply) and "help you" in said(reply)

@@ -1,0 +1,134 @@
+"""Phrase templates for what a caller says to a car service receptionist.
+
+Why here: recognition quality depends far more on the grammar than on anything else (see
+``asr``), and the grammar must cover the words the simulated caller actually speaks. The
+engine builds its ``Recognizer`` from :func:`caller_phrases` plus its own shop data (service
+names, dates it offered, the customer's name); scenario authors keep caller lines inside
+these templates (``covers`` checks that).
+
+Template syntax: ``[optional]``, ``(a | b)`` choices, plain words; numbers/times may be
+written as digits ("9:30") and are spelled out when compiled.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable
+
+from pitstop.local.speech.words import WEEKDAYS, normalize_text, spell_date, spell_time
+
+YES = "(yes | yeah | yep | sure | okay | correct | right | perfect | great)"
+NO = "(no | nope)"
+POLITE = "(please | thanks | thank you)"
+WANT = "(i'd like to | i would like to | i want to | i need to | can i | could i | i'll | let's)"
+PERIOD = "(morning | afternoon | evening)"
+PERSON = (
+    "(a person | someone | somebody | a human | a real person | an agent | a representative"
+    " | the front desk | the manager | the operator | a mechanic | the service desk)"
+)
+
+
+def _alt(items: Iterable[str]) -> str:
+    items = [i for i in dict.fromkeys(items) if i]
+    return "(" + " | ".join(items) + ")" if items else ""
+
+
+def time_phrases(start_hour: int = 7, end_hour: int = 19, step_minutes: int = 15) -> list[str]:
+    """Spoken clock times within opening hours: "nine", "nine o'clock", "nine thirty",
+    "nine fifteen", "ten a m", "noon"…"""
+    out: list[str] = ["noon", "midday"]
+    for hour in range(start_hour, end_hour + 1):
+        for minute in range(0, 60, step_minutes):
+            spoken = spell_time(hour, minute)
+            out.append(spoken)
+            if minute == 0:
+                out.append(spoken.replace(" o'clock", ""))
+            out.append(spell_time(hour, minute, am_pm=True))
+    return list(dict.fromkeys(out))
+
+
+def date_phrases(days: Iterable[_dt.date]) -> list[str]:
+    """Spoken dates for ``days``: "november twenty seventh", "the twenty seventh"…"""
+    out: list[str] = []
+    for day in days:
+        spoken = spell_date(day)
+        ordinal = spoken.split(" ", 1)[1]
+        out += [spoken, f"the {ordinal}", f"{ordinal} of {spoken.split(' ', 1)[0]}"]
+    return list(dict.fromkeys(out))
+
+
+def caller_phrases(
+    services: Iterable[str] = (),
+    *,
+    days: Iterable[_dt.date] = (),
+    names: Iterable[str] = (),
+    vehicles: Iterable[str] = (),
+    extra: Iterable[str] = (),
+) -> list[str]:
+    """Templates covering a caller's side of booking, moving, cancelling, confirming,
+    history, hand-off and goodbye. ``services``: the shop's service names ("oil change");
+    ``days``: dates the caller may name; ``names``: people's names (new customers);
+    ``vehicles``: makes/models ("honda civic"); ``extra``: more templates."""
+    svc = _alt(normalize_text(s) for s in services)
+    svc_or_appt = _alt([svc, "an appointment", "a service", "service"]) if svc else (
+        "(an appointment | a service | service)"
+    )
+    weekday = _alt([*WEEKDAYS, "today", "tomorrow"])
+    when_words = _alt([*time_phrases(), *date_phrases(days)])
+    day = _alt([weekday, *date_phrases(days)])
+    when = f"([on | this | next] {day} [{PERIOD}] [at {when_words}] | [at] {when_words}" + (
+        f" [on {day}] | {PERIOD} | [in the] {PERIOD} | next week | any time | anytime"
+        " | the (first | second | third | earliest | earlier | later) one)"
+    )
+    car = _alt(["my car", "my truck", "my vehicle", "the car",
+                *(f"my {normalize_text(v)}" for v in vehicles)])
+    appointment = "(my appointment | the appointment | my booking | it)"
+    phrases = [
+        # greetings and fillers
+        "(hi | hello | hey) [there]",
+        "(good morning | good afternoon)",
+        f"{YES} [{POLITE}]",
+        f"{NO} [{POLITE}]",
+        f"{YES} (that works | that's right | that's fine | that's correct | sounds good"
+        " | works for me | go ahead | book it | please book it | that's me)",
+        f"[{NO}] (that doesn't work | that won't work | not really | i can't make it)",
+        POLITE,
+        # booking
+        f"[{WANT}] (book | schedule | make | get) [{svc_or_appt}] [for {car}] [{POLITE}]",
+        f"[i need | i want | i'd like] [an | a] {svc_or_appt} [for {car}] [{POLITE}]",
+        f"[{YES}] [(please | can you | could you)] book [it | that | me in] [for] [{when}]",
+        f"[{YES}] [(how about | what about | do you have | is there anything)] {when}"
+        f" [(is fine | works | please | would be great | if possible)]",
+        "(what's available | what do you have | when are you open | what times do you have)",
+        # moving / cancelling / confirming
+        f"[{WANT}] (reschedule | move | change) {appointment} [to {when}] [{POLITE}]",
+        f"[{WANT}] cancel {appointment} [{POLITE}]",
+        f"[{YES}] (i confirm | i can confirm | i will be there | i'll be there) [{POLITE}]",
+        f"[{WANT}] confirm {appointment}",
+        # history, texts, identity
+        f"when was my last {svc_or_appt}",
+        "[what's | what is] my service history",
+        "[(can you | could you | please)] (send | text) me [a] (text | confirmation | message)",
+        "[my name is | it's | this is | i'm] " + _alt(normalize_text(n) for n in names)
+        if names
+        else "",
+        # hand-off and goodbye
+        f"[{WANT}] (talk | speak) to {PERSON} [{POLITE}]",
+        f"[(can | could | may)] i (talk | speak) to {PERSON} [{POLITE}]",
+        f"[that's (all | it)] [{POLITE}] (goodbye | bye | bye bye) [{POLITE}]",
+        f"that's (all | it) [{POLITE}]",
+        *extra,
+    ]
+    return [p for p in phrases if p]
+
+
+_STRIP_RE = re.compile(r"[\[\]()|]")
+
+
+def vocabulary(phrases: Iterable[str]) -> set[str]:
+    """All words the templates can produce (after normalisation)."""
+    words: set[str] = set()
+    for p in phrases:
+        words.update(normalize_text(_STRIP_RE.sub(" ", p)).split())
+    return words

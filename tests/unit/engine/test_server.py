@@ -1,0 +1,293 @@
+"""The offline engine over a real WebSocket on 127.0.0.1, driven as the media bridge drives it.
+
+The caller's audio is eSpeak NG speech (the simulator's caller voice) in 20 ms μ-law frames,
+sent as fast as the socket takes them. Every event the engine sends must validate against
+`openai.types.realtime`; every event the test sends is validated as a client event first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+
+from pitstop.local.engine.server import bound_port, serve_engine
+from pitstop.local.engine.voice import Speech
+from pitstop.local.realtime_contract import validate_client_event, validate_server_event
+from pitstop.local.speech import codec
+from pitstop.local.speech.tts import CALLER_VOICE, Synthesizer
+
+INSTRUCTIONS = (
+    "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car service centre.\n"
+    "Shop: Pitstop Demo Garage. Address: 1200 Piston Avenue. Phone: +15551239000. Time zone: America/New_York.\n"
+    "Today is Thursday, November 26, 2026.\n"
+    "Services (typical price range): Oil change ($49-$89); Tire rotation ($25-$40); Brake service ($150-$450).\n"
+    "This is an inbound call from a known customer: Alex Morgan.\n"
+)
+TOOLS = [{"type": "function", "name": name, "description": name,
+          "parameters": {"type": "object", "properties": {}}}
+         for name in ("lookup_customer", "check_availability", "book_appointment", "end_call")]
+ALEX = {"ok": True, "found": True, "customer": {"customer_id": "cus_1", "name": "Alex Morgan"},
+        "vehicles": [{"vehicle_id": "veh_1", "label": "2019 Toyota Camry"}], "next_appointment": None}
+SLOTS = {"ok": True, "slots": [{"start": "2026-12-01T09:00:00-05:00", "end": "2026-12-01T09:30:00-05:00",
+                                "bay": "bay1", "spoken": "Tuesday, December 1 at 9:00 AM"}]}
+TIMEOUT = 30
+
+_speech: Speech | None = None
+_caller = Synthesizer(**CALLER_VOICE)
+
+
+def shared_speech() -> Speech:
+    """One Speech for the module: the TTS cache and the recognisers outlive each test's loop."""
+    global _speech
+    if _speech is None:
+        _speech = Speech()
+    return _speech
+
+
+class Client:
+    """The bridge's side of the protocol, validating both directions."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.received: list[dict] = []
+
+    async def send(self, event: dict) -> None:
+        validate_client_event(event)
+        await self.ws.send(json.dumps(event))
+
+    async def recv(self) -> dict:
+        event = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
+        validate_server_event(event)  # every event the engine sends
+        self.received.append(event)
+        return event
+
+    async def until(self, kind: str) -> dict:
+        while True:
+            event = await self.recv()
+            if event["type"] == kind:
+                return event
+
+    async def response(self) -> list[dict]:
+        """The next response's events, `response.created` … `response.done`."""
+        events = []
+        while True:
+            events.append(await self.recv())
+            if events[-1]["type"] == "response.done":
+                starts = [i for i, e in enumerate(events) if e["type"] == "response.created"]
+                return events[starts[-1]:] if starts else events
+
+    async def configure(self) -> dict:
+        await self.send({"type": "session.update", "session": {
+            "type": "realtime", "instructions": INSTRUCTIONS, "tools": TOOLS,
+            "output_modalities": ["audio"],
+            "audio": {"input": {"format": {"type": "audio/pcmu"},
+                                "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}},
+                      "output": {"format": {"type": "audio/pcmu"}, "voice": "marin"}}}})
+        return await self.until("session.updated")
+
+    async def speak(self, text: str) -> None:
+        audio = codec.silence_mulaw(300) + _caller.synthesize_mulaw(text) + codec.silence_mulaw(900)
+        for frame in codec.frames(audio):
+            await self.send({"type": "input_audio_buffer.append",
+                             "audio": base64.b64encode(frame).decode()})
+
+    async def tool_output(self, call_id: str, output: dict) -> None:
+        await self.send({"type": "conversation.item.create", "item": {
+            "type": "function_call_output", "call_id": call_id, "output": json.dumps(output)}})
+        await self.send({"type": "response.create"})
+
+    async def greeted(self) -> list[dict]:
+        """Greeting flow: response.create → lookup_customer → output → spoken greeting."""
+        await self.send({"type": "response.create"})
+        call = _function_calls(await self.response())[0]
+        assert call["name"] == "lookup_customer"
+        await self.tool_output(call["call_id"], ALEX)
+        return await self.response()
+
+
+def _function_calls(events: list[dict]) -> list[dict]:
+    return [e for e in events if e["type"] == "response.function_call_arguments.done"]
+
+
+def _transcript(events: list[dict]) -> str:
+    return " ".join(e["transcript"] for e in events if e["type"] == "response.output_audio_transcript.done")
+
+
+def _audio(events: list[dict]) -> bytes:
+    return b"".join(base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta")
+
+
+@pytest.fixture
+async def engine_url():
+    server = await serve_engine("127.0.0.1", 0, speech=shared_speech())
+    yield f"ws://127.0.0.1:{bound_port(server)}/v1/realtime?model=gpt-realtime"
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+async def paced_url():
+    """An engine that streams audio in real time, so truncate/cancel land mid-sentence."""
+    server = await serve_engine("127.0.0.1", 0, speech=shared_speech(), pace=1.0, chunk_ms=100)
+    yield f"ws://127.0.0.1:{bound_port(server)}/v1/realtime"
+    server.close()
+    await server.wait_closed()
+
+
+async def test_session_created_then_updated(engine_url):
+    async with connect(engine_url) as ws:
+        client = Client(ws)
+        created = await client.recv()
+        assert created["type"] == "session.created" and created["session"]["type"] == "realtime"
+        assert created["session"]["model"] == "gpt-realtime"
+        updated = await client.configure()
+        assert updated["session"]["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+        assert updated["session"]["instructions"] == INSTRUCTIONS
+
+
+async def test_greeting_is_spoken_audio_with_matching_transcript(engine_url):
+    async with connect(engine_url) as ws:
+        client = Client(ws)
+        await client.configure()
+        events = await client.greeted()
+        kinds = [e["type"] for e in events]
+        assert kinds[0] == "response.created" and kinds[-1] == "response.done"
+        assert kinds.index("response.output_item.added") < kinds.index("response.output_audio.delta")
+        assert kinds.index("response.output_audio.done") < kinds.index("response.output_item.done")
+        text = _transcript(events)
+        assert "offline test voice" in text and "Alex" in text and "help you" in text
+        deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_audio_transcript.delta")
+        assert deltas == text
+        audio = _audio(events)
+        assert len(audio) > 8000 * 2  # seconds of 8 kHz μ-law speech
+        assert max(codec.mulaw_to_pcm16(audio)) != 0
+        done = events[-1]["response"]
+        assert done["status"] == "completed" and done["usage"]["output_tokens"] > 0
+        assert done["output"][0]["type"] == "message" and done["output"][0]["content"][0]["transcript"] == text
+
+
+async def test_utterance_is_detected_transcribed_and_turned_into_a_tool_call(engine_url):
+    async with connect(engine_url) as ws:
+        client = Client(ws)
+        await client.configure()
+        await client.greeted()
+        await client.speak("I'd like to book an oil change on tuesday")
+        started = await client.until("input_audio_buffer.speech_started")
+        assert 0 <= started["audio_start_ms"] <= 400
+        stopped = await client.until("input_audio_buffer.speech_stopped")
+        assert stopped["item_id"] == started["item_id"] and stopped["audio_end_ms"] > started["audio_start_ms"] + 1000
+        committed = await client.until("input_audio_buffer.committed")
+        assert committed["item_id"] == started["item_id"]
+        heard = await client.until("conversation.item.input_audio_transcription.completed")
+        assert heard["item_id"] == started["item_id"]
+        assert "oil change" in heard["transcript"] and "tuesday" in heard["transcript"]
+        events = await client.response()
+        call = _function_calls(events)[-1]
+        args = json.loads(call["arguments"])
+        assert call["name"] == "check_availability"
+        assert "oil" in args["service_type"].lower()
+        assert args["preferred_date"] == "2026-12-01"  # the Tuesday after "today" in the instructions
+        done = events[-1]["response"]
+        assert done["output"][-1]["type"] == "function_call"
+        assert done["output"][-1]["call_id"] == call["call_id"] and done["output"][-1]["name"] == call["name"]
+        assert call["response_id"] == done["id"]
+
+        await client.tool_output(call["call_id"], SLOTS)
+        offer = await client.response()
+        assert "Tuesday, December 1 at 9:00 AM" in _transcript(offer) and "Shall I book" in _transcript(offer)
+        assert _audio(offer)
+
+
+async def test_truncate_stops_the_rest_of_the_item(paced_url):
+    async with connect(paced_url) as ws:
+        client = Client(ws)
+        await client.configure()
+        await client.send({"type": "response.create"})
+        call = _function_calls(await client.response())[0]
+        await client.tool_output(call["call_id"], ALEX)
+        first = await client.until("response.output_audio.delta")
+        await client.send({"type": "conversation.item.truncate", "item_id": first["item_id"],
+                           "content_index": 0, "audio_end_ms": 50})
+        rest = await client.response()
+        truncated = next(e for e in rest if e["type"] == "conversation.item.truncated")
+        assert truncated["item_id"] == first["item_id"] and truncated["audio_end_ms"] == 50
+        after = rest[rest.index(truncated) + 1:]
+        assert not [e for e in after if e["type"] == "response.output_audio.delta"]
+        item = next(e for e in rest if e["type"] == "response.output_item.done")["item"]
+        assert item["status"] == "incomplete"
+        assert len(_audio([first] + rest)) < 8000 * 2  # far less than the whole greeting
+
+
+async def test_truncate_of_unknown_item_is_an_error(engine_url):
+    async with connect(engine_url) as ws:
+        client = Client(ws)
+        await client.configure()
+        await client.send({"type": "conversation.item.truncate", "item_id": "item_nope",
+                           "content_index": 0, "audio_end_ms": 10})
+        error = await client.until("error")
+        assert error["error"]["code"] == "item_not_found"
+
+
+async def test_response_cancel_ends_the_response_cancelled(paced_url):
+    async with connect(paced_url) as ws:
+        client = Client(ws)
+        await client.configure()
+        await client.send({"type": "response.create"})
+        call = _function_calls(await client.response())[0]
+        await client.tool_output(call["call_id"], ALEX)
+        await client.until("response.output_audio.delta")
+        await client.send({"type": "response.cancel"})
+        done = await client.until("response.done")
+        assert done["response"]["status"] == "cancelled"
+        assert done["response"]["status_details"]["reason"] == "client_cancelled"
+
+
+async def test_caller_speech_interrupts_the_agent(paced_url):
+    async with connect(paced_url) as ws:
+        client = Client(ws)
+        await client.configure()
+        await client.send({"type": "response.create"})
+        call = _function_calls(await client.response())[0]
+        await client.tool_output(call["call_id"], ALEX)
+        await client.until("response.output_audio.delta")
+        await client.speak("Sorry, I need to move my appointment.")
+        started = await client.until("input_audio_buffer.speech_started")
+        done = await client.until("response.done")
+        assert done["response"]["status"] == "cancelled"
+        assert done["response"]["status_details"]["reason"] == "turn_detected"
+        assert started["item_id"]
+
+
+async def test_invalid_client_events_get_an_error_and_the_session_goes_on(engine_url):
+    async with connect(engine_url) as ws:
+        client = Client(ws)
+        await client.recv()
+        await ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime", "tools": "nope"}}))
+        error = await client.until("error")
+        assert error["error"]["code"] == "invalid_event" and "session.update" in error["error"]["message"]
+        await ws.send("{not json")
+        assert (await client.until("error"))["error"]["code"] == "invalid_json"
+        await ws.send(json.dumps({"type": "response.cancel"}))
+        assert (await client.until("error"))["error"]["code"] == "response_cancel_not_active"
+        await client.configure()  # still serving
+
+
+async def test_dtmf_note_from_the_bridge_hands_off(engine_url):
+    async with connect(engine_url) as ws:
+        client = Client(ws)
+        await client.configure()
+        await client.greeted()
+        await client.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user", "content": [{"type": "input_text", "text": "DTMF 0"}]}})
+        await client.send({"type": "response.create"})
+        call = _function_calls(await client.response())[0]
+        assert call["name"] == "request_operator_handoff"
+
+
+def test_today_in_instructions_is_a_thursday():
+    assert dt.date(2026, 11, 26).weekday() == 3
