@@ -144,7 +144,6 @@ class Session:
         self._speech_item: str | None = None
         self._speech_start_ms = 0
         self.detector = speech.detector(self._turn_detection())
-        self.sent: list[dict] = []  # kept short: only for debugging via `last_events`
         self._closed = False
 
     # --- plumbing ------------------------------------------------------------------------
