@@ -162,6 +162,25 @@ def working_days(shop: Shop, today: date, days: int) -> list[date]:
     return [d for d in (today + timedelta(days=i) for i in range(1, days + 1)) if shop.hours_on(d)]
 
 
+# Customers booked on the next working day, so the reminder run always has calls to make
+# (number 11 is on do-not-call: the run must skip them).
+NEXT_DAY_CUSTOMERS = (2, 4, 11)
+
+
+def next_day_reminders(shop: Shop, people, day: date) -> list[Appointment]:
+    """Tire rotations in bay2 late on `day`, booked before the rest so nothing displaces them."""
+    closes = datetime.combine(day, shop.hours_on(day).closes, tzinfo=ZoneInfo(shop.timezone))
+    out = []
+    for k, n in enumerate(NEXT_DAY_CUSTOMERS):
+        customer, vehicles = people[n - 1]
+        start = closes - timedelta(minutes=30 * (len(NEXT_DAY_CUSTOMERS) - k))
+        out.append(Appointment(
+            appointment_id=f"apt_demo{n:04d}", shop_id=shop.shop_id, customer_id=customer.customer_id,
+            vehicle_id=vehicles[0].vehicle_id, service_type="tire_rotation", bay="bay2",
+            start=start, end=start + timedelta(minutes=30)))
+    return out
+
+
 def demo_appointments(shop: Shop, people, rnd: random.Random, today: date) -> list[Appointment]:
     """About two appointments a working day over the next two weeks, none before 10:00 on weekdays
     (so weekday mornings always have oil-change room), plus Alex's tire rotation."""
@@ -174,8 +193,9 @@ def demo_appointments(shop: Shop, people, rnd: random.Random, today: date) -> li
     out.append(Appointment(appointment_id="apt_demo0001", shop_id=shop.shop_id, customer_id=alex.customer_id,
                            vehicle_id=camry.vehicle_id, service_type="tire_rotation", bay="bay1", start=start,
                            end=start + timedelta(minutes=30), notes="Demo appointment"))
+    out += next_day_reminders(shop, people, days[0])
     for n, (customer, vehicles) in enumerate(people[1:], start=2):
-        if n % 3 == 0:
+        if n % 3 == 0 or n in NEXT_DAY_CUSTOMERS:
             continue  # not everyone has something booked
         service = SERVICES[n % len(SERVICES)]
         day = days[(n * 5) % len(days)]

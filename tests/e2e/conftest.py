@@ -8,6 +8,8 @@ against the one table without seeing each other's changes.
 from __future__ import annotations
 
 import os
+
+import pytest
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -27,14 +29,15 @@ SPEED = float(os.environ.get("PITSTOP_E2E_SPEED", "2"))
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def stack(tmp_path_factory):
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
-        # Reminder calls only go out in calling hours; the suite runs at any time of day.
-        shop = stack.crm.shops.catalog().shop
-        stack.crm.shops.put_shop(shop.model_copy(update={
-            "calling_hours": OpeningHours(opens=time(0, 0), closes=time(23, 59, 59))}))
-        yield stack
+    # Scoped to this package: a leaked variable would change other tests' loggers and metrics.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+        async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
+            # Reminder calls only go out in calling hours; the suite runs at any time of day.
+            shop = stack.crm.shops.catalog().shop
+            stack.crm.shops.put_shop(shop.model_copy(update={
+                "calling_hours": OpeningHours(opens=time(0, 0), closes=time(23, 59, 59))}))
+            yield stack
 
 
 @dataclass

@@ -68,54 +68,65 @@ def caller_phrases(
 ) -> list[str]:
     """Templates covering a caller's side of booking, moving, cancelling, confirming,
     history, hand-off and goodbye. ``services``: the shop's service names ("oil change");
-    ``days``: dates the caller may name; ``names``: people's names (new customers);
-    ``vehicles``: makes/models ("honda civic"); ``extra``: more templates."""
-    svc = _alt(normalize_text(s) for s in services)
-    svc_or_appt = _alt([svc, "an appointment", "a service", "service"]) if svc else (
-        "(an appointment | a service | service)"
-    )
+    ``days``: dates the caller may name; ``names``: customers' names ("john smith": the
+    first name alone is accepted too); ``vehicles``: makes/models ("honda civic");
+    ``extra``: more templates."""
+    days = list(days)
+    opener = "[(hi | hello | hey | yes | yeah | okay | so | well)]"
+    service = _alt(normalize_text(s) for s in services)
+    thing = _alt(
+        [f"[(an | a | the | my)] {service}" if service else "",
+         "an appointment", "a service", "service", "maintenance"]
+    )  # fmt: skip
     weekday = _alt([*WEEKDAYS, "today", "tomorrow"])
-    when_words = _alt([*time_phrases(), *date_phrases(days)])
-    day = _alt([weekday, *date_phrases(days)])
-    when = f"([on | this | next] {day} [{PERIOD}] [at {when_words}] | [at] {when_words}" + (
-        f" [on {day}] | {PERIOD} | [in the] {PERIOD} | next week | any time | anytime"
-        " | the (first | second | third | earliest | earlier | later) one)"
-    )
-    car = _alt(["my car", "my truck", "my vehicle", "the car",
-                *(f"my {normalize_text(v)}" for v in vehicles)])
+    clock = _alt(time_phrases())
+    dates = date_phrases(days)
+    day = _alt([f"[(this | next)] {weekday}", *dates])
+    when = _alt(
+        [f"[on] {day} [[in the] {PERIOD}] [at {clock}]",
+         f"[at] {clock} [on {day}]",
+         f"[in the] {PERIOD}", "next week", "this week", "any time", "anytime",
+         "the (first | second | third | earliest | last) one", "(earlier | later | sooner)"]
+    )  # fmt: skip
+    car = _alt(["my car", "my truck", "my vehicle", "the car", "my van",
+                *(f"my {normalize_text(v)}" for v in vehicles)])  # fmt: skip
     appointment = "(my appointment | the appointment | my booking | it)"
+    full_names = [normalize_text(n) for n in names]
+    name = _alt([*full_names, *(n.split()[0] for n in full_names if n)])
     phrases = [
-        # greetings and fillers
+        # answers and fillers
         "(hi | hello | hey) [there]",
         "(good morning | good afternoon)",
         f"{YES} [{POLITE}]",
         f"{NO} [{POLITE}]",
         f"{YES} (that works | that's right | that's fine | that's correct | sounds good"
-        " | works for me | go ahead | book it | please book it | that's me)",
-        f"[{NO}] (that doesn't work | that won't work | not really | i can't make it)",
+        " | works for me | go ahead | book it | please book it | that's me | i can)",
+        f"[{NO}] (that doesn't work | that won't work | not really | i can't make it"
+        " | i can't | that's wrong)",
         POLITE,
         # booking
-        f"[{WANT}] (book | schedule | make | get) [{svc_or_appt}] [for {car}] [{POLITE}]",
-        f"[i need | i want | i'd like] [an | a] {svc_or_appt} [for {car}] [{POLITE}]",
-        f"[{YES}] [(please | can you | could you)] book [it | that | me in] [for] [{when}]",
-        f"[{YES}] [(how about | what about | do you have | is there anything)] {when}"
-        f" [(is fine | works | please | would be great | if possible)]",
-        "(what's available | what do you have | when are you open | what times do you have)",
+        f"{opener} [{WANT}] (book | schedule | make | get) [{thing}] [for {car}] [{when}]"
+        f" [{POLITE}]",
+        f"{opener} [(i need | i want | i'd like | i would like)] {thing} [for {car}] [{when}]"
+        f" [{POLITE}]",
+        f"{opener} [(how about | what about | do you have | is there anything | can i come)]"
+        f" {when} [(is fine | works | please | would be great | if possible)]",
+        f"{opener} (what's available | what do you have | when are you open"
+        " | what times do you have)",
         # moving / cancelling / confirming
-        f"[{WANT}] (reschedule | move | change) {appointment} [to {when}] [{POLITE}]",
-        f"[{WANT}] cancel {appointment} [{POLITE}]",
-        f"[{YES}] (i confirm | i can confirm | i will be there | i'll be there) [{POLITE}]",
-        f"[{WANT}] confirm {appointment}",
+        f"{opener} [{WANT}] (reschedule | move | change) {appointment} [to {when}] [{POLITE}]",
+        f"{opener} [{WANT}] cancel {appointment} [{POLITE}]",
+        f"{opener} (i confirm | i can confirm | i will be there | i'll be there) [{POLITE}]",
+        f"{opener} [{WANT}] confirm {appointment} [{POLITE}]",
         # history, texts, identity
-        f"when was my last {svc_or_appt}",
-        "[what's | what is] my service history",
-        "[(can you | could you | please)] (send | text) me [a] (text | confirmation | message)",
-        "[my name is | it's | this is | i'm] " + _alt(normalize_text(n) for n in names)
-        if names
-        else "",
+        f"{opener} when was my last {thing}",
+        f"{opener} [(what's | what is)] my service history",
+        f"{opener} [(can you | could you | please)] (send | text) me [a]"
+        " (text | confirmation | message)",
+        f"{opener} [(my name is | it's | this is | i'm)] {name}" if name else "",
         # hand-off and goodbye
-        f"[{WANT}] (talk | speak) to {PERSON} [{POLITE}]",
-        f"[(can | could | may)] i (talk | speak) to {PERSON} [{POLITE}]",
+        f"{opener} [{WANT}] (talk | speak) to {PERSON} [{POLITE}]",
+        f"{opener} [(can | could | may)] i (talk | speak) to {PERSON} [{POLITE}]",
         f"[that's (all | it)] [{POLITE}] (goodbye | bye | bye bye) [{POLITE}]",
         f"that's (all | it) [{POLITE}]",
         *extra,
