@@ -56,18 +56,42 @@ class Recognizer:
         self,
         phrases: Iterable[str],
         *,
-        chain_penalty: float | None = 1e-2,
+        chain_penalty: float | None = None,
+        trim_margin_ms: int | None = 60,
         **decoder_options: object,
     ) -> None:
-        from pocketsphinx import Decoder
+        from pocketsphinx import Decoder, Vad
 
         self._decoder = Decoder(lm=None, **{**_DECODER_OPTIONS, **decoder_options})
+        self._trim_vad = Vad(Vad.LOOSE, ASR_RATE, 0.01)
+        self.trim_margin_ms = trim_margin_ms
         self._lw = float(self._decoder.config["lw"])
         self._lock = threading.Lock()
         self._spellings: dict[str, list[str] | None] = {}
         self.grammars: dict[str, CompiledGrammar] = {}
         self._active: str | None = None
         self.add_grammar(DEFAULT_GRAMMAR, phrases, chain_penalty=chain_penalty)
+
+    def _trim(self, pcm16k: bytes) -> bytes:
+        """Cut leading/trailing non-speech down to ``trim_margin_ms``.
+
+        Why: long stretches of (digitally) silent audio around an utterance make the
+        decoder insert words into them - measured: "hi" → "hi i", "bye" → "hi at" - and
+        callers' utterances arrive with the VAD's pre-roll and tail attached.
+        """
+        if self.trim_margin_ms is None:
+            return pcm16k
+        step = self._trim_vad.frame_bytes
+        voiced = [
+            self._trim_vad.is_speech(pcm16k[i : i + step])
+            for i in range(0, len(pcm16k) - step + 1, step)
+        ]
+        if True not in voiced:
+            return pcm16k
+        first = voiced.index(True)
+        last = len(voiced) - 1 - voiced[::-1].index(True)
+        margin = self.trim_margin_ms // 10
+        return pcm16k[max(0, first - margin) * step : (last + 1 + margin) * step]
 
     # -- vocabulary
     def spell(self, word: str) -> list[str] | None:
@@ -97,7 +121,7 @@ class Recognizer:
 
     # -- grammars
     def add_grammar(
-        self, name: str, phrases: Iterable[str], *, chain_penalty: float | None = 1e-2
+        self, name: str, phrases: Iterable[str], *, chain_penalty: float | None = None
     ) -> None:
         """Compile ``phrases`` into the grammar ``name`` (replacing one of that name)."""
         grammar = compile_phrases(phrases, self.spell, chain_penalty=chain_penalty)
@@ -129,6 +153,7 @@ class Recognizer:
         if len(pcm16k) < 2 * ASR_RATE // 10:  # under 100 ms: nothing a person says
             return ""
         with self._lock:
+            pcm16k = self._trim(pcm16k)
             d = self._decoder
             if self._active != grammar:
                 if grammar not in self.grammars:

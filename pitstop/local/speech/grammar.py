@@ -109,8 +109,11 @@ def caller_phrases(
         f" [{POLITE}]",
         f"{opener} [(i need | i want | i'd like | i would like)] {thing} [for {car}] [{when}]"
         f" [{POLITE}]",
-        f"{opener} [(how about | what about | do you have | is there anything | can i come)]"
+        f"{opener} [(how about | what about | do you have | do you have anything"
+        " | is there anything | can i come | let's do | let's say | maybe | i'd prefer)]"
         f" {when} [(is fine | works | please | would be great | if possible)]",
+        f"{opener} [(can you | could you | please)] book (me in | it | that) [for] [{when}]"
+        f" [{POLITE}]",
         f"{opener} (what's available | what do you have | when are you open"
         " | what times do you have)",
         # moving / cancelling / confirming
