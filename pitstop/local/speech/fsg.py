@@ -85,12 +85,31 @@ class CompiledGrammar:
     def n_states(self) -> int:
         return self.final + 1
 
+    def accepts(self, text: str) -> bool:
+        """Whether the word sequence ``text`` is a sentence of this grammar (chained
+        phrases included) - a pure-Python check, no decoder needed."""
+        out: dict[int, list[tuple[str, int]]] = {}
+        nulls: dict[int, list[int]] = {}
+        for t in self.transitions:
+            if len(t) == 4:
+                out.setdefault(t[0], []).append((t[3], t[1]))
+            else:
+                nulls.setdefault(t[0], []).append(t[1])
+
+        def closed(states: set[int]) -> set[int]:
+            return states | {h for s in states for h in nulls.get(s, ())}
+
+        states = closed({self.start})
+        for word in normalize_words(text):
+            states = closed({d for s in states for w, d in out.get(s, ()) if w == word})
+        return self.final in states
+
 
 def compile_phrases(
     phrases: Iterable[str],
     spell: Callable[[str], list[str] | None],
     *,
-    chain_penalty: float | None = 1e-2,
+    chain_penalty: float | None = None,
 ) -> CompiledGrammar:
     """Compile templates. ``spell(word)`` returns the dictionary words for ``word`` (itself,
     or a split like ["pit", "stop"]) or None to drop it. ``chain_penalty``: probability

@@ -16,6 +16,7 @@ import datetime as _dt
 import re
 from collections.abc import Iterable
 
+from pitstop.local.speech.fsg import CompiledGrammar, compile_phrases
 from pitstop.local.speech.words import WEEKDAYS, normalize_text, spell_date, spell_time
 
 YES = "(yes | yeah | yep | sure | okay | correct | right | perfect | great)"
@@ -99,23 +100,37 @@ def caller_phrases(
         "(good morning | good afternoon)",
         f"{YES} [{POLITE}]",
         f"{NO} [{POLITE}]",
-        f"{YES} (that works | that's right | that's fine | that's correct | sounds good"
-        " | works for me | go ahead | book it | please book it | that's me | i can)",
-        f"[{NO}] (that doesn't work | that won't work | not really | i can't make it"
-        " | i can't | that's wrong)",
+        (
+            f"{YES} (that works | that's right | that's fine | that's correct | sounds good"
+            " | works for me | go ahead | book it | please book it | that's me | i can)"
+        ),
+        (
+            f"[{NO}] (that doesn't work | that won't work | not really | i can't make it"
+            " | i can't | that's wrong)"
+        ),
         POLITE,
         # booking
-        f"{opener} [{WANT}] (book | schedule | make | get) [{thing}] [for {car}] [{when}]"
-        f" [{POLITE}]",
-        f"{opener} [(i need | i want | i'd like | i would like)] {thing} [for {car}] [{when}]"
-        f" [{POLITE}]",
-        f"{opener} [(how about | what about | do you have | do you have anything"
-        " | is there anything | can i come | let's do | let's say | maybe | i'd prefer)]"
-        f" {when} [(is fine | works | please | would be great | if possible)]",
-        f"{opener} [(can you | could you | please)] book (me in | it | that) [for] [{when}]"
-        f" [{POLITE}]",
-        f"{opener} (what's available | what do you have | when are you open"
-        " | what times do you have)",
+        (
+            f"{opener} [{WANT}] (book | schedule | make | get) [{thing}] [for {car}] [{when}]"
+            f" [{POLITE}]"
+        ),
+        (
+            f"{opener} [(i need | i want | i'd like | i would like)] {thing} [for {car}] [{when}]"
+            f" [{POLITE}]"
+        ),
+        (
+            f"{opener} [(how about | what about | do you have | do you have anything"
+            " | is there anything | can i come | let's do | let's say | maybe | i'd prefer)]"
+            f" {when} [(is fine | works | please | would be great | if possible)]"
+        ),
+        (
+            f"{opener} [(can you | could you | please)] book (me in | it | that) [for] [{when}]"
+            f" [{POLITE}]"
+        ),
+        (
+            f"{opener} (what's available | what do you have | when are you open"
+            " | what times do you have)"
+        ),
         # moving / cancelling / confirming
         f"{opener} [{WANT}] (reschedule | move | change) {appointment} [to {when}] [{POLITE}]",
         f"{opener} [{WANT}] cancel {appointment} [{POLITE}]",
@@ -124,8 +139,10 @@ def caller_phrases(
         # history, texts, identity
         f"{opener} when was my last {thing}",
         f"{opener} [(what's | what is)] my service history",
-        f"{opener} [(can you | could you | please)] (send | text) me [a]"
-        " (text | confirmation | message)",
+        (
+            f"{opener} [(can you | could you | please)] (send | text) me [a]"
+            " (text | confirmation | message)"
+        ),
         f"{opener} [(my name is | it's | this is | i'm)] {name}" if name else "",
         # hand-off and goodbye
         f"{opener} [{WANT}] (talk | speak) to {PERSON} [{POLITE}]",
@@ -138,6 +155,19 @@ def caller_phrases(
 
 
 _STRIP_RE = re.compile(r"[\[\]()|]")
+
+
+_compiled: dict[tuple[str, ...], CompiledGrammar] = {}
+
+
+def covers(phrases: Iterable[str], text: str) -> bool:
+    """Whether ``text`` (e.g. a scenario's caller line) is a sentence of the templates - so a
+    recogniser built from them can hear it. Pure Python, no decoder needed; compiled
+    templates are cached per phrase list."""
+    key = tuple(phrases)
+    if key not in _compiled:
+        _compiled[key] = compile_phrases(key, lambda w: [w], chain_penalty=None)
+    return _compiled[key].accepts(text)
 
 
 def vocabulary(phrases: Iterable[str]) -> set[str]:

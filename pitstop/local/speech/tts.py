@@ -75,7 +75,7 @@ class _Engine:
         self._callback = _SynthCallback(self._on_samples)
         lib.espeak_SetSynthCallback(self._callback)
 
-    def _on_samples(self, wav, numsamples, events) -> int:  # noqa: ANN001 (ctypes signature)
+    def _on_samples(self, wav, numsamples, events) -> int:
         if wav and numsamples > 0:
             self._chunks.append(ctypes.string_at(wav, numsamples * 2))
         return 0  # 0 = continue synthesis
@@ -108,7 +108,9 @@ class Synthesizer:
     ``pitch`` (0-99, eSpeak's default 50) and ``pitch_range`` (0-99) shape the intonation.
 
     Results are cached per instance by text (scenarios and prompts repeat), so repeated
-    sentences cost nothing. Safe to use from several threads.
+    sentences cost nothing. Safe to use from several threads. Klatt voices ("+adam",
+    "+klatt6") are bit-for-bit deterministic; most others ("en-us", "+f3") add random
+    breath/flutter, so their audio differs slightly from one synthesis to the next.
     """
 
     def __init__(
@@ -163,6 +165,10 @@ def _clean(text: str) -> str:
     return " ".join(str(text).split())
 
 
-#: Voice presets for the two parties of a simulated call: they must sound different.
-AGENT_VOICE = {"voice": "en-us+f3", "rate_wpm": 170, "pitch": 55}
-CALLER_VOICE = {"voice": "en-us", "rate_wpm": 165, "pitch": 40}
+#: Voice presets for the two parties of a simulated call; they must sound different.
+#: The caller's voice is the one PocketSphinx hears best: measured on 40 domain sentences
+#: through 8 kHz μ-law (see README.md), eSpeak's Klatt-6 voices ("adam", "klatt6") get ~91%
+#: of key words right where the default "en-us" voice gets ~65% and "en-us+f3" ~45%.
+CALLER_VOICE = {"voice": "en-us+adam", "rate_wpm": 165, "pitch": 50}
+#: The agent speaks with a female variant, higher pitch: easy to tell apart in a recording.
+AGENT_VOICE = {"voice": "en-us+f3", "rate_wpm": 170, "pitch": 60}

@@ -7,8 +7,13 @@ and a small hysteresis turns those per-frame votes into utterances:
 
 * speech starts when ``start_frames`` of the last ``start_window`` frames are voiced
   (default 3 of 5: ~60 ms of voice - fast enough for barge-in, deaf to single clicks);
-* speech stops after ``end_silence_ms`` of unvoiced frames (default 700 ms, so the pauses
-  between words and clauses of one sentence do not split it).
+* speech stops after ``end_silence_ms`` of unvoiced frames. The WebRTC detector keeps
+  voting "speech" for 100-160 ms after a voice stops (its own hangover), so the silence a
+  listener hears before the stop is ``end_silence_ms`` + ~150 ms. Default 400 ms: a
+  sentence followed by 600 ms of silence is closed, while the ~200 ms pauses eSpeak makes
+  between sentences of one turn do not split it;
+* no speech can start in the first ``warmup_ms`` (100 ms) of a stream: the detector flags
+  its first few frames of line noise as speech while it learns the noise floor.
 
 Why not ``pocketsphinx.Endpointer``: it uses one window for both decisions, so a 700 ms
 end-of-speech silence would also demand ~600 ms of speech before announcing a start -
@@ -64,7 +69,7 @@ class UtteranceDetector:
 
     def __init__(
         self,
-        end_silence_ms: int = 700,
+        end_silence_ms: int = 400,
         *,
         mode: int = MEDIUM_LOOSE,
         start_frames: int = 3,
@@ -72,6 +77,7 @@ class UtteranceDetector:
         pre_roll_ms: int = 200,
         tail_ms: int = 200,
         max_utterance_ms: int = 20_000,
+        warmup_ms: int = 100,
     ) -> None:
         from pocketsphinx import Vad
 
@@ -86,6 +92,7 @@ class UtteranceDetector:
         self.pre_roll_ms = pre_roll_ms
         self.tail_ms = tail_ms
         self.max_utterance_ms = max_utterance_ms
+        self.warmup_frames = warmup_ms // self.FRAME_MS
         self.reset()
 
     # -- state
@@ -136,9 +143,10 @@ class UtteranceDetector:
 
     # -- machinery
     def _classify(self, frame: bytes, events: list[Event]) -> None:
-        voiced = self._vad.is_speech(codec.mulaw_to_pcm16(frame))
         index = self._frame_index
         self._frame_index += 1
+        # During warm-up the detector's votes are not trusted (see module doc).
+        voiced = self._vad.is_speech(codec.mulaw_to_pcm16(frame)) and index >= self.warmup_frames
         self._history.append((frame, voiced))
         if not self._in_speech:
             window = list(self._history)[-self.start_window :]
