@@ -106,7 +106,8 @@ class LocalStack:
             await bridge.stop()
         if self._engine is not None:
             engine, self._engine = self._engine, None
-            await _close_server(engine)
+            engine.close()
+            await engine.wait_closed()
         if self._http is not None:
             http, self._http = self._http, None
             await asyncio.to_thread(http.stop)
@@ -215,23 +216,7 @@ class LocalStack:
     async def call_finished(self, call_sid: str, timeout: float = 15.0) -> None:
         """Wait until the bridge is done with `call_sid`: its record, outcome and transcript are
         written. (The caller's side may hang up before the bridge has finished its cleanup.)"""
-        bridge = self._bridge
-        hook = getattr(bridge, "wait_call_finished", None)
-        if hook is not None:
-            await asyncio.wait_for(hook(call_sid), timeout)
-            return
-
-        async def finished() -> None:
-            session = next((s for s in list(getattr(bridge, "sessions", ()))
-                            if getattr(s, "call_sid", None) == call_sid), None)
-            if session is None:
-                return  # already gone: sessions leave the set after their records are written
-            await session.ended.wait()
-            writer = getattr(getattr(session, "recorder", None), "_task", None)
-            if writer is not None:
-                await asyncio.shield(writer)
-
-        await asyncio.wait_for(finished(), timeout)
+        await self._bridge.wait_call_finished(call_sid, timeout)
 
     def describe(self) -> list[str]:
         from pitstop.secrets import twilio_credentials
@@ -250,21 +235,6 @@ class LocalStack:
             (f"place a call:     pitstop call --http {self.http_url}    "
              "(or: pitstop call --scenario new-customer-books)"),
         ]
-
-
-async def _close_server(server) -> None:
-    """Stop whatever `serve_engine` returned (websockets Server or an object with stop/close)."""
-    for name in ("stop", "aclose"):
-        method = getattr(server, name, None)
-        if method is not None:
-            result = method()
-            if asyncio.iscoroutine(result):
-                await result
-            return
-    server.close()
-    waiter = getattr(server, "wait_closed", None)
-    if waiter is not None:
-        await waiter()
 
 
 # ---- CLI --------------------------------------------------------------------------------------
