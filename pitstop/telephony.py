@@ -11,6 +11,7 @@ import json
 import threading
 import uuid
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -33,16 +34,24 @@ class Telephony(Protocol):
 
 
 class TwilioTelephony:
-    """Twilio's REST API through the official client."""
+    """Twilio's REST API through the official client.
+
+    The client is built on first use: it needs the credentials from Secrets Manager, which most
+    invocations (a tool call that sends no SMS, say) never do.
+    """
 
     def __init__(self, from_number: str, client=None):
-        if client is None:
-            from twilio.rest import Client
-
-            creds = twilio_credentials()
-            client = Client(creds.account_sid, creds.auth_token)
-        self._client = client
+        self._given_client = client
         self._from = from_number
+
+    @cached_property
+    def _client(self):
+        if self._given_client is not None:
+            return self._given_client
+        from twilio.rest import Client
+
+        creds = twilio_credentials()
+        return Client(creds.account_sid, creds.auth_token)
 
     def send_sms(self, to: str, body: str) -> str:
         return self._client.messages.create(to=to, from_=self._from, body=body).sid

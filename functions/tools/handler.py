@@ -33,38 +33,17 @@ app = LambdaFunctionUrlResolver()
 
 
 class _Deps:
-    """CRM and telephony, built once per settings (i.e. once per container on AWS).
-
-    Telephony is built on first use: the Twilio client fetches credentials from Secrets
-    Manager, which most tool calls never need.
-    """
+    """CRM and telephony, built once per settings (i.e. once per container on AWS)."""
 
     def __init__(self):
         self.settings = None
         self.crm = None
-        self._telephony = None
+        self.telephony = None
 
     def refresh(self) -> None:
         settings = config.get_settings()
         if settings != self.settings:
-            self.settings, self.crm, self._telephony = settings, Crm(settings), None
-
-    def send_sms(self, to: str, body: str) -> str:  # the Telephony port, lazily
-        return self._port().send_sms(to, body)
-
-    def redirect_call(self, call_sid: str, twiml: str) -> None:
-        self._port().redirect_call(call_sid, twiml)
-
-    def end_call(self, call_sid: str) -> None:
-        self._port().end_call(call_sid)
-
-    def create_call(self, to: str, url: str, status_callback: str, machine_detection: bool = True) -> str:
-        return self._port().create_call(to, url, status_callback, machine_detection)
-
-    def _port(self):
-        if self._telephony is None:
-            self._telephony = telephony_for(self.settings)
-        return self._telephony
+            self.settings, self.crm, self.telephony = settings, Crm(settings), telephony_for(settings)
 
 
 deps = _Deps()
@@ -109,7 +88,7 @@ def call_tool(name: str):
                        customer_id=context.customer_id, tool=name)
     started = time.perf_counter()
     try:
-        result = run_tool(name, body.get("arguments") or {}, context, deps.crm, deps)
+        result = run_tool(name, body.get("arguments") or {}, context, deps.crm, deps.telephony)
     except UnknownTool:
         return _json(404, {"error": "unknown_tool", "detail": f"no tool named {name!r}"})
     except ValidationError as error:

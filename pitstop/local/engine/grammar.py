@@ -95,17 +95,6 @@ _STATE_OF = {"name": "name", "vehicle": "vehicle", "service": "service", "day": 
              "time": "when", "confirm_slot": "when", "confirm": "when", "confirm_cancel": "when",
              "which_appointment": "when", "move_or_cancel": "when"}
 STATES = ("open", "when", "name", "vehicle", "service")
-#: Last resort when an utterance matches no phrase: spot these words in any order, so that
-#: "…cancel…appointment" still reaches the policy as a cancel.
-KEYWORDS = (
-    "yes", "yeah", "no", "please", "thanks", "goodbye", "bye", "book", "cancel", "move",
-    "reschedule", "appointment", "person", "operator", "someone", "history", "service",
-    "morning", "afternoon", "tomorrow", "i'd", "like", "to", "my", "a", "the", "that", "works",
-    "that's", "all", "need", "oil", "change", "tire", "rotation", "brakes", "call", "don't", "me",
-    "again", "it", *WEEKDAYS,
-)
-
-
 def grammar_state(awaiting: str | None) -> str:
     """The phrase set for the caller's answer after the agent asked `awaiting`. A smaller
     active grammar is faster and more accurate; every set keeps the ways out (yes/no, a

@@ -1,63 +1,28 @@
 """The engine's ears and mouth, shared by every session in the process.
 
 Why shared: eSpeak NG output for a repeated sentence ("Is there anything else I can help you
-with?") is cached once for all calls, and a PocketSphinx recogniser is built once per grammar
-(the shop's vocabulary), not per call — on 2 CPU cores, that is the difference between a
-snappy test suite and a slow one. Synthesis and recognition run in a thread executor so the
-event loop keeps relaying audio; each recogniser is used under its own lock (a decoder is not
-thread-safe).
-
-Speech comes from the speech layer (`pitstop.local.speech`): `Synthesizer.synthesize_mulaw`,
-`Recognizer(phrases).decode_mulaw`, `UtteranceDetector.feed(frame)`.
+with?") is cached once for all calls, and there is one PocketSphinx `Recognizer` per process
+(~0.2 s and ~50 MB to load) holding one grammar per dialogue state and shop vocabulary
+(`add_grammar`; switching grammars is free), not a decoder per call. Synthesis and
+recognition run in single-thread executors so the event loop keeps relaying audio, and a
+grammar compile never queues in front of the next sentence to speak.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import logging
-import os
 import threading
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
 
 from pitstop.local.engine.context import Context
-from pitstop.local.engine.grammar import KEYWORDS, STATES, build_phrases
+from pitstop.local.engine.grammar import STATES, build_phrases
 from pitstop.local.speech import codec
+from pitstop.local.speech.asr import Recognizer
+from pitstop.local.speech.tts import AGENT_VOICE, Synthesizer
+from pitstop.local.speech.vad import UtteranceDetector
 
-log = logging.getLogger(__name__)
-
-
-def _speech_attr(name: str, modules: Iterable[str]) -> Any:
-    """Find a speech-layer class by name in whichever module defines it."""
-    for module in ("pitstop.local.speech", *modules):
-        try:
-            found = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    raise ImportError(f"pitstop.local.speech has no {name}")
-
-
-def _recognizer_class() -> Any:
-    """The recogniser to build per phrase set.
-
-    Default: the engine's `PhraseRecognizer` (a prefix-tree FSG of the engine's per-state
-    phrase lists). Measured on the scenario sentences spoken by the caller voice: ~0.1-0.5 s
-    per utterance and most sentences exact, where the speech layer's template `Recognizer`
-    (built for a few hundred chained templates) took 1-2 s per utterance on these flat lists.
-    `PITSTOP_ENGINE_ASR=speech` selects the speech layer's `Recognizer` instead.
-    """
-    if os.environ.get("PITSTOP_ENGINE_ASR", "").lower() == "speech":
-        try:
-            return _speech_attr("Recognizer", ("pitstop.local.speech.asr",))
-        except ImportError:
-            log.warning("pitstop.local.speech has no Recognizer: using the engine's own")
-    from pitstop.local.engine.hearing import PhraseRecognizer
-
-    return PhraseRecognizer
+#: The Realtime API's default when a session leaves `silence_duration_ms` unset.
+DEFAULT_SILENCE_MS = 500
 
 
 def to_mulaw(raw: bytes, fmt: dict) -> bytes:
@@ -66,9 +31,7 @@ def to_mulaw(raw: bytes, fmt: dict) -> bytes:
     if kind == "audio/pcmu":
         return raw
     if kind == "audio/pcma":
-        import audioop
-
-        return codec.pcm16_to_mulaw(audioop.alaw2lin(raw, 2))
+        return codec.pcm16_to_mulaw(codec.alaw_to_pcm16(raw))
     return codec.pcm16_to_mulaw8k(raw, 24000)
 
 
@@ -78,129 +41,67 @@ def from_mulaw(mulaw: bytes, fmt: dict) -> bytes:
     if kind == "audio/pcmu":
         return mulaw
     if kind == "audio/pcma":
-        import audioop
-
-        return audioop.lin2alaw(codec.mulaw_to_pcm16(mulaw), 2)
+        return codec.pcm16_to_alaw(codec.mulaw_to_pcm16(mulaw))
     return codec.resample_pcm16(codec.mulaw_to_pcm16(mulaw), 8000, 24000)
 
 
+def detector(turn_detection: dict) -> UtteranceDetector:
+    """A fresh utterance detector for one input stream, closing an utterance after the
+    session's `silence_duration_ms` (the speech layer's `end_silence_ms`)."""
+    silence = turn_detection.get("silence_duration_ms") or DEFAULT_SILENCE_MS
+    return UtteranceDetector(end_silence_ms=int(silence))
+
+
 class Speech:
-    """Text-to-speech, recognisers per grammar, and voice activity detectors."""
+    """Text-to-speech and the process's recogniser with its per-state grammars."""
 
-    def __init__(self, synthesizer: Any | None = None) -> None:
-        if synthesizer is None:
-            from pitstop.local.speech.tts import AGENT_VOICE, Synthesizer
-
-            synthesizer = Synthesizer(**AGENT_VOICE)
-        self.synthesizer = synthesizer
-        # One thread each: eSpeak NG and the PocketSphinx decoder are single-threaded anyway,
-        # and a recogniser build never queues in front of the next sentence to speak.
+    def __init__(self, synthesizer: Synthesizer | None = None) -> None:
+        self.synthesizer = synthesizer or Synthesizer(**AGENT_VOICE)
         self._tts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-tts")
         self._asr = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-asr")
-        self._recognizers: dict[tuple[str, ...], Future] = {}
-        self._locks: dict[tuple[str, ...], threading.Lock] = {}
+        self._recognizer: Future[Recognizer] = self._asr.submit(Recognizer)
+        self._grammars: dict[tuple[str, ...], Future[str]] = {}
         self._guard = threading.Lock()
 
-    # mouth
     async def speak(self, text: str) -> bytes:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._tts, self.synthesizer.synthesize_mulaw, text)
 
-    # ears
-    def grammar_for(self, ctx: Context, state: str = "open") -> tuple[str, ...]:
-        return build_phrases(ctx, state)
-
-    def prepare_all(self, ctx: Context) -> None:
-        """Build every dialogue state's recogniser in the background (first call of a shop)."""
-        for state in STATES:
-            self.prepare(self.grammar_for(ctx, state))
-        self.prepare(KEYWORDS, loop=True)
-
-    def prepare(self, grammar: tuple[str, ...], loop: bool = False) -> Future:
-        """Start building the recogniser for `grammar` (once per process), return its future."""
+    def grammar(self, ctx: Context, state: str) -> Future[str]:
+        """The name of the grammar for `state` in this call's context, compiled (once per
+        process and distinct phrase list) on the recognition thread."""
+        phrases = build_phrases(ctx, state)
         with self._guard:
-            future = self._recognizers.get(grammar)
+            future = self._grammars.get(phrases)
             if future is None:
-                if loop:
-                    from pitstop.local.engine.hearing import PhraseRecognizer
-
-                    future = self._asr.submit(PhraseRecognizer, list(grammar), loop=True)
-                else:
-                    future = self._asr.submit(_recognizer_class(), list(grammar))
-                self._recognizers[grammar] = future
-                self._locks[grammar] = threading.Lock()
+                name = f"{state}-{len(self._grammars)}"
+                future = self._asr.submit(self._add_grammar, name, phrases)
+                self._grammars[phrases] = future
             return future
 
-    def transcribe_sync(self, grammar: tuple[str, ...], mulaw: bytes) -> str:
-        text = self._decode(grammar, mulaw)
-        if not text:  # no phrase matched: spot keywords instead of hearing nothing
-            text = self._decode(KEYWORDS, mulaw, loop=True)
-        return text
+    def _add_grammar(self, name: str, phrases: tuple[str, ...]) -> str:
+        self._recognizer.result().add_grammar(name, phrases)
+        return name
 
-    def _decode(self, grammar: tuple[str, ...], mulaw: bytes, loop: bool = False) -> str:
-        recognizer = self.prepare(grammar, loop=loop).result()
-        with self._locks[grammar]:
-            result = recognizer.decode_mulaw(mulaw)
-        text = getattr(result, "text", result)
-        return str(text or "").strip()
+    def prepare_all(self, ctx: Context) -> None:
+        """Compile every dialogue state's grammar in the background (first call of a shop)."""
+        for state in STATES:
+            self.grammar(ctx, state)
 
-    async def transcribe(self, grammar: tuple[str, ...], mulaw: bytes) -> str:
+    async def transcribe(self, ctx: Context, state: str, mulaw: bytes) -> str:
+        """What the caller said in `mulaw`, heard with the grammar for `state`."""
         if not mulaw:
             return ""
-        future = self.prepare(grammar)
-        await asyncio.wrap_future(future)  # built off the loop, without holding a worker
+        name = await asyncio.wrap_future(self.grammar(ctx, state))
+        recognizer = self._recognizer.result()  # built before any grammar was added
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._asr, self.transcribe_sync, grammar, mulaw)
-
-    # turn taking
-    def detector(self, turn_detection: dict) -> Any:
-        """A fresh utterance detector for one input stream; `.feed(frame)` → ["start"|"end", ...]."""
-        silence = int(turn_detection.get("silence_duration_ms") or 500)
-        try:
-            detector_cls = _speech_attr("UtteranceDetector", ("pitstop.local.speech.vad",))
-        except ImportError:
-            from pitstop.local.engine.hearing import EnergyDetector
-
-            return EnergyDetector(silence_ms=silence)
-        return _DetectorAdapter(_make_detector(detector_cls, silence))
+        return await loop.run_in_executor(self._asr, recognizer.decode_mulaw, mulaw, name)
 
     def warm_up(self, ctx: Context | None = None) -> None:
-        """Load the TTS engine and the default recognisers in the background."""
+        """Load the TTS engine and compile the default context's grammars in the background."""
         self._tts.submit(self.synthesizer.synthesize_mulaw, "Hello.")
         self.prepare_all(ctx or Context())
 
     def close(self) -> None:
         self._tts.shutdown(wait=False, cancel_futures=True)
         self._asr.shutdown(wait=False, cancel_futures=True)
-
-
-def _make_detector(detector_cls: Any, silence_ms: int) -> Any:
-    for kwargs in ({"silence_ms": silence_ms}, {"silence_duration_ms": silence_ms}, {}):
-        try:
-            return detector_cls(**kwargs)
-        except TypeError:
-            continue
-    return detector_cls()
-
-
-class _DetectorAdapter:
-    """Normalise whatever the detector's `feed` returns to a list of "start"/"end" strings."""
-
-    def __init__(self, detector: Any) -> None:
-        self.detector = detector
-
-    def feed(self, frame: bytes) -> list[str]:
-        result = self.detector.feed(frame)
-        if result is None:
-            return []
-        if isinstance(result, (str, bytes)) or not isinstance(result, Iterable):
-            result = [result]
-        kinds = []
-        for item in result:
-            kind = getattr(item, "kind", None) or getattr(item, "type", None) or item
-            kind = str(getattr(kind, "value", kind)).lower()
-            if "start" in kind:
-                kinds.append("start")
-            elif "end" in kind or "stop" in kind:
-                kinds.append("end")
-        return kinds

@@ -47,7 +47,9 @@ class Recognizer:
 
     ``phrases`` become the grammar named ``"default"``; ``add_grammar`` adds more (e.g. one
     per dialogue state: a yes/no question is best heard with a yes/no grammar) to the same
-    decoder, so extra grammars cost no extra model memory. ``chain_penalty``: probability
+    decoder, so extra grammars cost no extra model memory. ``phrases=None`` starts with no
+    grammar at all, for a process-wide recogniser whose grammars are all named
+    (``add_grammar``) - there is then no ``"default"`` to decode against. ``chain_penalty``: probability
     factor per extra phrase in one utterance (None: exactly one phrase). Extra keyword
     arguments are PocketSphinx decoder options (``beam``, ``maxhmmpf``…).
 
@@ -60,7 +62,7 @@ class Recognizer:
 
     def __init__(
         self,
-        phrases: Iterable[str],
+        phrases: Iterable[str] | None = None,
         *,
         chain_penalty: float | None = None,
         trim_margin_ms: int | None = 60,
@@ -76,7 +78,8 @@ class Recognizer:
         self._spellings: dict[str, list[str] | None] = {}
         self.grammars: dict[str, CompiledGrammar] = {}
         self._active: str | None = None
-        self.add_grammar(DEFAULT_GRAMMAR, phrases, chain_penalty=chain_penalty)
+        if phrases is not None:
+            self.add_grammar(DEFAULT_GRAMMAR, phrases, chain_penalty=chain_penalty)
 
     def _trim(self, pcm16k: bytes) -> bytes:
         """Cut leading/trailing non-speech down to ``trim_margin_ms``.

@@ -44,6 +44,17 @@ def pcm16_to_mulaw(pcm: bytes) -> bytes:
     return audioop.lin2ulaw(pcm, 2)
 
 
+def alaw_to_pcm16(alaw: bytes) -> bytes:
+    """Decode A-law bytes (Realtime ``audio/pcma``) to PCM16, same sample rate."""
+    return audioop.alaw2lin(bytes(alaw), 2)
+
+
+def pcm16_to_alaw(pcm: bytes) -> bytes:
+    """Encode PCM16 to A-law (one byte per sample). A trailing odd byte is dropped."""
+    pcm = bytes(pcm)
+    return audioop.lin2alaw(pcm[: len(pcm) - len(pcm) % 2], 2)
+
+
 def resample_pcm16(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
     """Resample PCM16 from ``src_rate`` to ``dst_rate`` Hz with soxr (HQ, band-limited)."""
     if src_rate == dst_rate or not pcm:

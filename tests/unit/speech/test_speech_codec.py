@@ -19,6 +19,17 @@ def _peak_hz(pcm: bytes, rate: int) -> float:
     return float(np.fft.rfftfreq(len(x), 1 / rate)[np.argmax(spectrum)])
 
 
+def test_alaw_round_trip_is_within_quantisation_error():
+    pcm = _tone(440, 8000)
+    alaw = codec.pcm16_to_alaw(pcm + b"\x00")  # a trailing odd byte is dropped
+    assert len(alaw) == len(pcm) // 2
+    back = np.frombuffer(codec.alaw_to_pcm16(alaw), "<i2").astype(int)
+    orig = np.frombuffer(pcm, "<i2").astype(int)
+    # G.711 A-law: at most ~1/32 of the value above its linear segment, ±16 below it.
+    assert np.all(np.abs(back - orig) <= np.abs(orig) / 16 + 40)
+    assert np.corrcoef(back, orig)[0, 1] > 0.999
+
+
 def test_mulaw_round_trip_is_within_quantisation_error():
     pcm = _tone(440, 8000)
     mulaw = codec.pcm16_to_mulaw(pcm)
