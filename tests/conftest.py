@@ -14,9 +14,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Pitstop")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
 
-from pitstop.config import Settings  # noqa: E402
-from pitstop.dal import Crm, create_table  # noqa: E402
-from pitstop.local.dynamodb import LocalDynamoDB  # noqa: E402
+from pitstop.config import Settings
+from pitstop.dal import Crm, create_table
+from pitstop.local.dynamodb import LocalDynamoDB
 
 
 @pytest.fixture(scope="session")

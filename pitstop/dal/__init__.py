@@ -6,7 +6,6 @@ from pitstop.config import Settings, get_settings
 from pitstop.dal.appointments import AppointmentRepository
 from pitstop.dal.calls import CallRepository
 from pitstop.dal.customers import CustomerFile, CustomerRepository
-from pitstop.dal.reminders import ReminderRepository
 from pitstop.dal.errors import (
     DataError,
     NotFound,
@@ -14,11 +13,21 @@ from pitstop.dal.errors import (
     SlotTaken,
     StaleAppointment,
 )
+from pitstop.dal.reminders import ReminderRepository
 from pitstop.dal.shops import ShopCatalog, ShopRepository
 from pitstop.dal.table import create_table, table_for
 
-__all__ = ["Crm", "CustomerFile", "ShopCatalog", "DataError", "NotFound", "PhoneAlreadyRegistered",
-           "SlotTaken", "StaleAppointment", "create_table"]
+__all__ = [
+    "Crm",
+    "CustomerFile",
+    "DataError",
+    "NotFound",
+    "PhoneAlreadyRegistered",
+    "ShopCatalog",
+    "SlotTaken",
+    "StaleAppointment",
+    "create_table",
+]
 
 
 class Crm:

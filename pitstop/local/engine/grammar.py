@@ -95,6 +95,8 @@ _STATE_OF = {"name": "name", "vehicle": "vehicle", "service": "service", "day": 
              "time": "when", "confirm_slot": "when", "confirm": "when", "confirm_cancel": "when",
              "which_appointment": "when", "move_or_cancel": "when"}
 STATES = ("open", "when", "name", "vehicle", "service")
+
+
 def grammar_state(awaiting: str | None) -> str:
     """The phrase set for the caller's answer after the agent asked `awaiting`. A smaller
     active grammar is faster and more accurate; every set keeps the ways out (yes/no, a
@@ -103,7 +105,7 @@ def grammar_state(awaiting: str | None) -> str:
 
 
 def build_phrases(ctx: Context, state: str = "open") -> tuple[str, ...]:
-    """The phrases for this context and state (deterministic: equal inputs share a recogniser)."""
+    """The phrases for this context and state (deterministic: equal inputs share one compiled grammar)."""
     return _build(tuple(sorted(ctx.services)), tuple(sorted(ctx.makes.items())),
                   tuple(sorted(ctx.models.items())), ctx.today, state)
 

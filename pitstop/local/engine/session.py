@@ -45,12 +45,13 @@ from pitstop.local.engine.policy import (
     decide,
     new_state,
 )
-from pitstop.local.engine.voice import Speech, from_mulaw, to_mulaw
+from pitstop.local.engine.voice import Speech, detector, from_mulaw, to_mulaw
 from pitstop.local.realtime_contract import (
     ProtocolViolation,
     validate_client_event,
     validate_server_event,
 )
+from pitstop.local.speech.vad import SpeechStarted, SpeechStopped
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class Session:
         self._utterance: bytearray | None = None
         self._speech_item: str | None = None
         self._speech_start_ms = 0
-        self.detector = speech.detector(self._turn_detection())
+        self.detector = detector(self._turn_detection())
         self._closed = False
 
     # --- plumbing ------------------------------------------------------------------------
@@ -242,7 +243,7 @@ class Session:
         else:
             self.policy = new_state(self.ctx)
         self.speech.prepare_all(self.ctx)  # build the recognisers in the background
-        self.detector = self.speech.detector(self._turn_detection())
+        self.detector = detector(self._turn_detection())
         await self.send(ev.event("session.updated", session=self.config))
 
     async def _on_input_audio_buffer_append(self, data: dict) -> None:
@@ -259,7 +260,6 @@ class Session:
             await self._on_frame(frame)
 
     async def _on_frame(self, frame: bytes) -> None:
-        start_ms = self.audio_ms
         self.audio_ms += FRAME_MS
         if self._utterance is not None:
             self._utterance += frame
@@ -267,11 +267,11 @@ class Session:
             self._prefix.append(frame)
         if not self._turn_detection():
             return  # turn detection off: the client commits
-        for kind in self.detector.feed(frame):
-            if kind == "start" and self._utterance is None:
-                await self._speech_started(start_ms)
-            elif kind == "end" and self._utterance is not None:
-                await self._speech_stopped(self.audio_ms)
+        for event in self.detector.feed(frame):
+            if isinstance(event, SpeechStarted) and self._utterance is None:
+                await self._speech_started(event.at_ms)
+            elif isinstance(event, SpeechStopped) and self._utterance is not None:
+                await self._speech_stopped(event.at_ms)
 
     async def _speech_started(self, at_ms: int) -> None:
         padding = self._turn_detection().get("prefix_padding_ms") or 0
@@ -316,7 +316,7 @@ class Session:
         self._utterance, self._speech_item = None, None
         self._prefix.clear()
         self._partial.clear()
-        self.detector = self.speech.detector(self._turn_detection())
+        self.detector = detector(self._turn_detection())
         await self.send(ev.event("input_audio_buffer.cleared"))
 
     async def _on_output_audio_buffer_clear(self, data: dict) -> None:
@@ -396,10 +396,9 @@ class Session:
     async def _do(self, job: _Job) -> None:
         if job.kind == "utterance":
             item_id = job.extra["item_id"]
-            grammar = self.speech.grammar_for(self.ctx, grammar_state(self.policy.awaiting))
-            text = await self.speech.transcribe(grammar, job.payload)
-            log.info("engine %s heard %r (listening for %s)", self.session_id, text,
-                     grammar_state(self.policy.awaiting))
+            state = grammar_state(self.policy.awaiting)
+            text = await self.speech.transcribe(self.ctx, state, job.payload)
+            log.info("engine %s heard %r (listening for %s)", self.session_id, text, state)
             await self.send(ev.event(
                 "conversation.item.input_audio_transcription.completed", item_id=item_id,
                 content_index=0, transcript=text,
