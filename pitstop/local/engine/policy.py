@@ -390,11 +390,17 @@ def _register(state: State) -> list[Action]:
     if not state.name:
         return _ask(state, "name", "May I have your first and last name, please?")
     v = state.new_vehicle
+    # Ask for whatever part of the car is missing rather than registering a guess: a
+    # half-heard "a 2018 Honda …" must not become a Honda "Unknown" in the CRM.
     if not (v.make or v.model):
         return _ask(state, "vehicle", "What car do you drive? Please tell me the year, make and model.")
+    if not v.model:
+        return _ask(state, "vehicle", f"Which model is your {v.make}?")
+    if not v.make:
+        return _ask(state, "vehicle", f"Which make is your {v.model}?")
     if not v.year:
-        return _ask(state, "vehicle", f"And what year is your {v.make or ''} {v.model or ''}?".replace("  ", " "))
-    vehicle = {"make": v.make or "Unknown", "model": v.model or "Unknown", "year": v.year}
+        return _ask(state, "vehicle", f"And what year is your {v.make} {v.model}?")
+    vehicle = {"make": v.make, "model": v.model, "year": v.year}
     return _call(state, "register_customer", {"name": state.name, "vehicle": vehicle},
                  "Thank you. Let me set up your account.")
 

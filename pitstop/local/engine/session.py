@@ -62,6 +62,9 @@ DEFAULT_TURN_DETECTION = {
     "idle_timeout_ms": None, "create_response": True, "interrupt_response": True,
 }  # fmt: skip
 TRUNCATE_TOLERANCE_MS = 60
+#: Input frames kept before an utterance: the longest usable `prefix_padding_ms` (~600 ms)
+#: plus the detector's start delay.
+PREFIX_FRAMES = 32
 CLIENT_EVENT_TYPES = frozenset({
     "session.update", "input_audio_buffer.append", "input_audio_buffer.commit",
     "input_audio_buffer.clear", "output_audio_buffer.clear", "conversation.item.create",
@@ -140,11 +143,11 @@ class Session:
         # input audio
         self.audio_ms = 0
         self._partial = bytearray()
-        self._prefix: deque[bytes] = deque(maxlen=15)
+        self._prefix: deque[bytes] = deque(maxlen=PREFIX_FRAMES)
         self._utterance: bytearray | None = None
         self._speech_item: str | None = None
         self._speech_start_ms = 0
-        self.detector = detector(self._turn_detection())
+        self._new_detector()
         self._closed = False
 
     # --- plumbing ------------------------------------------------------------------------
@@ -242,8 +245,8 @@ class Session:
             self.policy.ctx = self.ctx
         else:
             self.policy = new_state(self.ctx)
-        self.speech.prepare_all(self.ctx)  # build the recognisers in the background
-        self.detector = detector(self._turn_detection())
+        self.speech.prepare_all(self.ctx)  # compile this shop's grammars in the background
+        self._new_detector()
         await self.send(ev.event("session.updated", session=self.config))
 
     async def _on_input_audio_buffer_append(self, data: dict) -> None:
@@ -259,6 +262,12 @@ class Session:
             del self._partial[:FRAME_BYTES]
             await self._on_frame(frame)
 
+    def _new_detector(self) -> None:
+        """A fresh detector for the (re)configured stream. Its times count from its creation,
+        so `_detector_origin_ms` maps them back to the session's input audio timeline."""
+        self.detector = detector(self._turn_detection())
+        self._detector_origin_ms = self.audio_ms
+
     async def _on_frame(self, frame: bytes) -> None:
         self.audio_ms += FRAME_MS
         if self._utterance is not None:
@@ -268,18 +277,20 @@ class Session:
         if not self._turn_detection():
             return  # turn detection off: the client commits
         for event in self.detector.feed(frame):
+            at_ms = self._detector_origin_ms + event.at_ms
             if isinstance(event, SpeechStarted) and self._utterance is None:
-                await self._speech_started(event.at_ms)
+                await self._speech_started(at_ms)
             elif isinstance(event, SpeechStopped) and self._utterance is not None:
-                await self._speech_stopped(event.at_ms)
+                await self._speech_stopped(at_ms)
 
     async def _speech_started(self, at_ms: int) -> None:
         padding = self._turn_detection().get("prefix_padding_ms") or 0
-        frames = list(self._prefix)[-max(1, (padding // FRAME_MS) + 1):]
+        self._speech_start_ms = max(0, at_ms - padding)
+        # The detector announces speech a few frames after it began: keep those and the padding.
+        frames = list(self._prefix)[-max(1, (self.audio_ms - self._speech_start_ms) // FRAME_MS):]
         self._prefix.clear()
         self._utterance = bytearray(b"".join(frames))
         self._speech_item = ev.new_id("item")
-        self._speech_start_ms = max(0, at_ms - padding)
         await self.send(ev.event("input_audio_buffer.speech_started",
                                  audio_start_ms=self._speech_start_ms, item_id=self._speech_item))
         if self.active and self._turn_detection().get("interrupt_response", True):
@@ -316,7 +327,7 @@ class Session:
         self._utterance, self._speech_item = None, None
         self._prefix.clear()
         self._partial.clear()
-        self.detector = detector(self._turn_detection())
+        self._new_detector()
         await self.send(ev.event("input_audio_buffer.cleared"))
 
     async def _on_output_audio_buffer_clear(self, data: dict) -> None:

@@ -155,6 +155,17 @@ def test_new_caller_is_registered_then_books():
     assert only_tool(decide(state, UserSaid("yes please"))).arguments["vehicle_id"] == "veh_n"
 
 
+def test_new_caller_heard_only_by_make_is_asked_for_the_model():
+    state = new_state(parse_context(BASE, []))
+    decide(state, Start())
+    decide(state, ToolResult("lookup_customer", {"ok": True, "found": False}))
+    decide(state, UserSaid("my name is jordan rivera"))
+    ask = decide(state, UserSaid("a twenty eighteen honda"))  # the model was not heard
+    assert not tools(ask) and "model" in said(ask) and "Honda" in said(ask)
+    register = only_tool(decide(state, UserSaid("civic")))
+    assert register.arguments["vehicle"] == {"make": "Honda", "model": "Civic", "year": 2018}
+
+
 def test_new_caller_who_leads_with_a_booking_keeps_it():
     state = new_state(parse_context(BASE, []))
     decide(state, Start())
