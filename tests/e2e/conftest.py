@@ -8,12 +8,11 @@ against the one table without seeing each other's changes.
 from __future__ import annotations
 
 import os
-
-import pytest
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 import pytest_asyncio
 
 from pitstop.local.dev import LocalStack

@@ -203,6 +203,22 @@ async def test_utterance_is_detected_transcribed_and_turned_into_a_tool_call(eng
         assert _audio(offer)
 
 
+async def test_speech_times_count_from_the_session_start_across_a_buffer_clear(engine_url):
+    async with connect(engine_url) as ws:
+        client = Client(ws)
+        await client.configure()
+        for frame in codec.frames(codec.silence_mulaw(1000)):
+            await client.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(frame).decode()})
+        await client.send({"type": "input_audio_buffer.clear"})
+        await client.until("input_audio_buffer.cleared")
+        await client.speak("yes that works")  # 300 ms of silence, then the words
+        started = await client.until("input_audio_buffer.speech_started")
+        stopped = await client.until("input_audio_buffer.speech_stopped")
+        # audio_start_ms = voice start (~1300 ms) - prefix_padding_ms (300 ms)
+        assert 900 <= started["audio_start_ms"] <= 1300
+        assert stopped["audio_end_ms"] > 1300 + 500
+
+
 async def test_truncate_stops_the_rest_of_the_item(paced_url):
     async with connect(paced_url) as ws:
         client = Client(ws)
