@@ -180,13 +180,7 @@ CANCEL = (
 
 
 def cancel_appointment(args: CancelArgs, env: ToolEnv) -> AppointmentResult:
-    customer_id = env.require_customer(args.customer_id)
-    appointment = owned_appointment(env, customer_id, args.appointment_id)
-    _require_active_future(env, appointment, "cancel")
-    try:
-        cancelled = env.crm.appointments.cancel(appointment, args.reason)
-    except StaleAppointment as error:
-        raise Refused(_changed()) from error
+    cancelled = _change(env, args, "cancel", lambda a: env.crm.appointments.cancel(a, args.reason))
     view = AppointmentView.of(cancelled, env.catalog, None)
     return AppointmentResult(appointment=view, message=f"Cancelled the {view.service_name} on {view.spoken}.")
 
@@ -203,13 +197,8 @@ CONFIRM = (
 
 
 def confirm_appointment(args: ConfirmArgs, env: ToolEnv) -> AppointmentResult:
-    customer_id = env.require_customer(args.customer_id)
-    appointment = owned_appointment(env, customer_id, args.appointment_id)
-    _require_active_future(env, appointment, "confirm")
-    try:
-        confirmed = env.crm.appointments.set_status(appointment, AppointmentStatus.CONFIRMED)
-    except StaleAppointment as error:
-        raise Refused(_changed()) from error
+    confirmed = _change(env, args, "confirm",
+                        lambda a: env.crm.appointments.set_status(a, AppointmentStatus.CONFIRMED))
     view = AppointmentView.of(confirmed, env.catalog, None)
     return AppointmentResult(appointment=view, message=f"Confirmed for {view.spoken}.")
 
@@ -253,6 +242,22 @@ def reschedule_appointment(args: RescheduleArgs, env: ToolEnv) -> AppointmentRes
         raise slot_taken(env, service, bays, start)
     view = AppointmentView.of(moved, env.catalog, None)
     return AppointmentResult(appointment=view, message=f"Moved the {view.service_name} to {view.spoken}.")
+
+
+def _change(env: ToolEnv, args: CancelArgs | ConfirmArgs, verb: str,
+            apply: Callable[[Appointment], Appointment]) -> Appointment:
+    """Apply a status change to one of the caller's active, future appointments.
+
+    Ownership, activity and the optimistic-concurrency refusal are the same for every change,
+    so each tool only says what the change is.
+    """
+    customer_id = env.require_customer(args.customer_id)
+    appointment = owned_appointment(env, customer_id, args.appointment_id)
+    _require_active_future(env, appointment, verb)
+    try:
+        return apply(appointment)
+    except StaleAppointment as error:
+        raise Refused(_changed()) from error
 
 
 def _changed() -> Refusal:
