@@ -21,8 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-SCENARIO = "known-customer-books-oil-change"
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -98,7 +96,7 @@ async def demo(args: argparse.Namespace) -> int:
     from pitstop.dal import keys
     from pitstop.local.dev import LocalStack
     from pitstop.local.simulator import checks, recording
-    from pitstop.local.simulator.cli import print_turn
+    from pitstop.local.simulator.cli import DEFAULT_SCENARIO, print_turn
     from pitstop.local.simulator.scenario import load_scenario
 
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -113,7 +111,7 @@ async def demo(args: argparse.Namespace) -> int:
         catalog = stack.crm.shops.catalog()
         shop = catalog.shop
         today = datetime.now(ZoneInfo(shop.timezone)).date()
-        scenario = load_scenario(SCENARIO)
+        scenario = load_scenario(DEFAULT_SCENARIO)
         customer_id = stack.crm.customers.id_for_phone(scenario.caller)
         caller = stack.crm.customers.get(customer_id)
         scenario = scenario.render(today, caller_name=caller.name,
