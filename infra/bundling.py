@@ -6,7 +6,7 @@ Only when pip is not available does CDK fall back to the Docker command below.
 
 The asset hash is computed from exactly the files that go into the bundle plus the requirement
 list, so an unchanged function is not re-bundled or re-deployed, and a change to a file that is
-not in the bundle (a test, the README, `pitstop/local/`) changes nothing.
+not in the bundle (a test, the README, `pitstop_local/`) changes nothing.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def _docker_command(function: str, requirements: Sequence[str]) -> list[str]:
         [
             f"pip install --no-compile --target /asset-output {reqs}" if reqs else "true",
             "cp -r /asset-input/pitstop /asset-output/pitstop",
-            "rm -rf /asset-output/pitstop/local",
+            "rm -rf /asset-output/pitstop_local",
             "mkdir -p /asset-output/functions",
             "cp /asset-input/functions/__init__.py /asset-output/functions/",
             f"cp -r /asset-input/functions/{function} /asset-output/functions/{function}",

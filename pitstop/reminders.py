@@ -20,8 +20,12 @@ from pitstop.models import Appointment, CallDirection, CallRecord, ReminderStatu
 logger = get_logger("reminders")
 
 # Twilio final statuses of a call nobody picked up, and the reminder outcome each one means.
-_UNREACHED = {"no-answer": ReminderStatus.NO_ANSWER, "busy": ReminderStatus.BUSY,
-              "failed": ReminderStatus.FAILED, "canceled": ReminderStatus.FAILED}
+_UNREACHED = {
+    "no-answer": ReminderStatus.NO_ANSWER,
+    "busy": ReminderStatus.BUSY,
+    "failed": ReminderStatus.FAILED,
+    "canceled": ReminderStatus.FAILED,
+}
 _ANSWERED = ("in-progress", "answered", "completed")
 
 
@@ -48,17 +52,25 @@ class ReminderPolicy:
         return cls(
             calls_per_second=cps,
             max_attempts=int(env.get("PITSTOP_REMINDER_MAX_ATTEMPTS") or default.max_attempts),
-            retry_gap=timedelta(minutes=float(env.get("PITSTOP_REMINDER_RETRY_MINUTES")
-                                              or default.retry_gap.total_seconds() / 60)),
-            lease=timedelta(minutes=float(env.get("PITSTOP_REMINDER_LEASE_MINUTES")
-                                          or default.lease.total_seconds() / 60)),
+            retry_gap=timedelta(
+                minutes=float(
+                    env.get("PITSTOP_REMINDER_RETRY_MINUTES")
+                    or default.retry_gap.total_seconds() / 60
+                )
+            ),
+            lease=timedelta(
+                minutes=float(
+                    env.get("PITSTOP_REMINDER_LEASE_MINUTES") or default.lease.total_seconds() / 60
+                )
+            ),
         )
 
 
 def reminder_url(public_url: str, appointment: Appointment) -> str:
     """The webhook URL Twilio fetches TwiML from when the reminder call connects."""
-    query = urlencode({"appointment_id": appointment.appointment_id,
-                       "customer_id": appointment.customer_id})
+    query = urlencode(
+        {"appointment_id": appointment.appointment_id, "customer_id": appointment.customer_id}
+    )
     return f"{public_url.rstrip('/')}/voice/reminder?{query}"
 
 
@@ -67,8 +79,14 @@ def status_callback_url(public_url: str) -> str:
     return f"{public_url.rstrip('/')}/voice/status"
 
 
-def on_call_status(crm, call: CallRecord, status: str, answered_by: str | None, now: datetime,
-                   policy: ReminderPolicy | None = None) -> None:
+def on_call_status(
+    crm,
+    call: CallRecord,
+    status: str,
+    answered_by: str | None,
+    now: datetime,
+    policy: ReminderPolicy | None = None,
+) -> None:
     """Apply a Twilio status callback of `call` to its appointment's reminder.
 
     Inbound calls: nothing to do. Reminder calls: nobody picked up (no-answer, busy, failed)
@@ -90,18 +108,37 @@ def on_call_status(crm, call: CallRecord, status: str, answered_by: str | None, 
         outcome = ReminderStatus.VOICEMAIL if is_machine(answered_by) else ReminderStatus.ANSWERED
     if outcome is None:
         return
-    applied = repository.record_outcome(call.customer_id, call.appointment_id, outcome, now,
-                                        call_sid=call.call_sid, retry_at=retry_at)
-    logger.info("reminder outcome", extra={
-        "appointment_id": call.appointment_id, "call_sid": call.call_sid, "twilio_status": status,
-        "answered_by": answered_by, "outcome": outcome.value, "applied": applied,
-        "retry_at": retry_at.isoformat() if retry_at and applied else None})
+    applied = repository.record_outcome(
+        call.customer_id,
+        call.appointment_id,
+        outcome,
+        now,
+        call_sid=call.call_sid,
+        retry_at=retry_at,
+    )
+    logger.info(
+        "reminder outcome",
+        extra={
+            "appointment_id": call.appointment_id,
+            "call_sid": call.call_sid,
+            "twilio_status": status,
+            "answered_by": answered_by,
+            "outcome": outcome.value,
+            "applied": applied,
+            "retry_at": retry_at.isoformat() if retry_at and applied else None,
+        },
+    )
     if applied and (outcome in RETRYABLE or outcome == ReminderStatus.VOICEMAIL):
         crm.calls.set_fields(call.call_sid, {"outcome": outcome.value})
 
 
-def record_voicemail(crm, customer_id: str, appointment_id: str, call_sid: str | None = None,
-                     now: datetime | None = None) -> bool:
+def record_voicemail(
+    crm,
+    customer_id: str,
+    appointment_id: str,
+    call_sid: str | None = None,
+    now: datetime | None = None,
+) -> bool:
     """A machine answered the reminder call and the webhook left the voicemail message.
 
     The reminder counts as delivered (never dialled again). With `call_sid` the call record's
@@ -109,11 +146,14 @@ def record_voicemail(crm, customer_id: str, appointment_id: str, call_sid: str |
     """
     now = now or datetime.now(UTC)
     applied = crm.reminders.record_outcome(
-        customer_id, appointment_id, ReminderStatus.VOICEMAIL, now, call_sid=call_sid)
+        customer_id, appointment_id, ReminderStatus.VOICEMAIL, now, call_sid=call_sid
+    )
     if applied and call_sid:
         crm.calls.set_fields(call_sid, {"outcome": ReminderStatus.VOICEMAIL.value})
-    logger.info("reminder voicemail", extra={"appointment_id": appointment_id, "call_sid": call_sid,
-                                             "applied": applied})
+    logger.info(
+        "reminder voicemail",
+        extra={"appointment_id": appointment_id, "call_sid": call_sid, "applied": applied},
+    )
     return applied
 
 

@@ -26,7 +26,11 @@ def _signature(key: str, call_sid: str, direction: str, expires: int) -> str:
 
 
 def issue_token(
-    call_sid: str, direction: str, key: str, ttl: int = DEFAULT_TTL_SECONDS, now: float | None = None
+    call_sid: str,
+    direction: str,
+    key: str,
+    ttl: int = DEFAULT_TTL_SECONDS,
+    now: float | None = None,
 ) -> str:
     """Return `<expiry>.<signature>` for this call SID and direction."""
     expires = int((time.time() if now is None else now) + ttl)

@@ -29,7 +29,9 @@ class Telephony(Protocol):
     def end_call(self, call_sid: str) -> None:
         """Hang up a live call."""
 
-    def create_call(self, to: str, url: str, status_callback: str, machine_detection: bool = True) -> str:
+    def create_call(
+        self, to: str, url: str, status_callback: str, machine_detection: bool = True
+    ) -> str:
         """Place an outbound call that fetches its TwiML from `url`; returns the call SID."""
 
 
@@ -62,12 +64,19 @@ class TwilioTelephony:
     def end_call(self, call_sid: str) -> None:
         self._client.calls(call_sid).update(status="completed")
 
-    def create_call(self, to: str, url: str, status_callback: str, machine_detection: bool = True) -> str:
+    def create_call(
+        self, to: str, url: str, status_callback: str, machine_detection: bool = True
+    ) -> str:
         options = {"machine_detection": "DetectMessageEnd"} if machine_detection else {}
         call = self._client.calls.create(
-            to=to, from_=self._from, url=url, method="POST", status_callback=status_callback,
+            to=to,
+            from_=self._from,
+            url=url,
+            method="POST",
+            status_callback=status_callback,
             status_callback_event=["initiated", "ringing", "answered", "completed"],
-            status_callback_method="POST", **options,
+            status_callback_method="POST",
+            **options,
         )
         return call.sid
 
@@ -90,9 +99,18 @@ class OutboxTelephony:
     def end_call(self, call_sid: str) -> None:
         self._write("hangup", "HU", call_sid=call_sid)
 
-    def create_call(self, to: str, url: str, status_callback: str, machine_detection: bool = True) -> str:
-        return self._write("call", "CA", to=to, from_=self._from, url=url,
-                           status_callback=status_callback, machine_detection=machine_detection)
+    def create_call(
+        self, to: str, url: str, status_callback: str, machine_detection: bool = True
+    ) -> str:
+        return self._write(
+            "call",
+            "CA",
+            to=to,
+            from_=self._from,
+            url=url,
+            status_callback=status_callback,
+            machine_detection=machine_detection,
+        )
 
     def _write(self, kind: str, sid_prefix: str, **fields) -> str:
         sid = sid_prefix + uuid.uuid4().hex

@@ -16,7 +16,9 @@ DEFAULT_HANDOFF_MESSAGE = "Connecting you to a member of our team."
 DIAL_TIMEOUT_SECONDS = 30
 
 
-def stream_twiml(bridge_url: str, parameters: Mapping[str, object], notice: str | None = None) -> str:
+def stream_twiml(
+    bridge_url: str, parameters: Mapping[str, object], notice: str | None = None
+) -> str:
     """`<Connect><Stream>` to the media bridge, with the call's context as `<Parameter>`s.
 
     `notice` (e.g. "This call may be recorded") is spoken before the stream opens. Every

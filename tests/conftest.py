@@ -16,7 +16,7 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 from pitstop.config import Settings
 from pitstop.dal import Crm, create_table
-from pitstop.local.dynamodb import LocalDynamoDB
+from pitstop_local.dynamodb import LocalDynamoDB
 
 
 @pytest.fixture(scope="session")

@@ -19,17 +19,29 @@ LOCAL_ENDPOINT = "http://127.0.0.1:5005"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("reminders", help="run or inspect reminder calls",
-                                   description="Reminder calls for upcoming appointments.")
+    parser = subparsers.add_parser(
+        "reminders",
+        help="run or inspect reminder calls",
+        description="Reminder calls for upcoming appointments.",
+    )
     sub = parser.add_subparsers(dest="reminders_command", required=True, metavar="ACTION")
 
-    run = sub.add_parser("run", help="dial the due reminders now (default: tomorrow's appointments)")
+    run = sub.add_parser(
+        "run", help="dial the due reminders now (default: tomorrow's appointments)"
+    )
     _common(run)
-    run.add_argument("--dry-run", action="store_true",
-                     help="print what would be dialled and why the rest are skipped; change nothing")
-    run.add_argument("--calling-hours", choices=("enforce", "ignore"), default=None,
-                     help="respect the shop's calling hours (default: enforce, except with outbox "
-                          "telephony, where nobody is really phoned)")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be dialled and why the rest are skipped; change nothing",
+    )
+    run.add_argument(
+        "--calling-hours",
+        choices=("enforce", "ignore"),
+        default=None,
+        help="respect the shop's calling hours (default: enforce, except with outbox "
+        "telephony, where nobody is really phoned)",
+    )
     run.set_defaults(func=_guarded(_run))
 
     status = sub.add_parser("status", help="reminder state of each appointment on a day")
@@ -49,8 +61,11 @@ def _guarded(command):
         try:
             return command(args)
         except EndpointConnectionError:
-            print(f"pitstop reminders: no DynamoDB at {args.endpoint}; start the local stack with "
-                  "`pitstop dev` (or pass --endpoint)", file=sys.stderr)
+            print(
+                f"pitstop reminders: no DynamoDB at {args.endpoint}; start the local stack with "
+                "`pitstop dev` (or pass --endpoint)",
+                file=sys.stderr,
+            )
         except NotFound as error:
             print(f"pitstop reminders: {error}", file=sys.stderr)
         finally:
@@ -72,7 +87,9 @@ def _quiet_logs(verbose: bool):
     python_logger = logging.getLogger(logger.name)
     level = python_logger.level
     python_logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    streams = [(h, h.stream) for h in python_logger.handlers if isinstance(h, logging.StreamHandler)]
+    streams = [
+        (h, h.stream) for h in python_logger.handlers if isinstance(h, logging.StreamHandler)
+    ]
     for handler, _ in streams:
         handler.setStream(sys.stderr)
 
@@ -85,15 +102,29 @@ def _quiet_logs(verbose: bool):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                        help="the appointments' day (default: tomorrow in the shop's time zone)")
+    parser.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the appointments' day (default: tomorrow in the shop's time zone)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
-    parser.add_argument("--verbose", "-v", action="store_true", help="log each appointment (to stderr)")
-    parser.add_argument("--endpoint", default=os.environ.get("PITSTOP_DYNAMODB_ENDPOINT") or LOCAL_ENDPOINT,
-                        help="DynamoDB endpoint (default: $PITSTOP_DYNAMODB_ENDPOINT, else %(default)s); "
-                             "'aws' for the real service")
-    parser.add_argument("--outbox", type=Path, default=None,
-                        help="outbox file for PITSTOP_TELEPHONY=outbox (default: $PITSTOP_OUTBOX)")
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="log each appointment (to stderr)"
+    )
+    parser.add_argument(
+        "--endpoint",
+        default=os.environ.get("PITSTOP_DYNAMODB_ENDPOINT") or LOCAL_ENDPOINT,
+        help="DynamoDB endpoint (default: $PITSTOP_DYNAMODB_ENDPOINT, else %(default)s); "
+        "'aws' for the real service",
+    )
+    parser.add_argument(
+        "--outbox",
+        type=Path,
+        default=None,
+        help="outbox file for PITSTOP_TELEPHONY=outbox (default: $PITSTOP_OUTBOX)",
+    )
 
 
 def _settings(args):
@@ -116,27 +147,40 @@ def _run(args) -> int:
     from pitstop.telephony import telephony_for
 
     settings = _settings(args)
-    enforce = (args.calling_hours or ("ignore" if settings.telephony == "outbox" else "enforce")) == "enforce"
-    summary = run_reminders(Crm(settings), telephony_for(settings), day=args.date, dry_run=args.dry_run,
-                            enforce_calling_hours=enforce)
+    enforce = (
+        args.calling_hours or ("ignore" if settings.telephony == "outbox" else "enforce")
+    ) == "enforce"
+    summary = run_reminders(
+        Crm(settings),
+        telephony_for(settings),
+        day=args.date,
+        dry_run=args.dry_run,
+        enforce_calling_hours=enforce,
+    )
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
         return 0
     result = summary.to_dict()
     verb = "would dial" if summary.dry_run else "dialled"
-    print(f"Reminders for {result['shop_id']} on {result['day']}"
-          f"{' (dry run: nothing changed)' if summary.dry_run else ''}"
-          f"{'' if enforce else ' (calling hours not enforced: outbox telephony)'}")
+    print(
+        f"Reminders for {result['shop_id']} on {result['day']}"
+        f"{' (dry run: nothing changed)' if summary.dry_run else ''}"
+        f"{'' if enforce else ' (calling hours not enforced: outbox telephony)'}"
+    )
     for call in result["calls"]:
         sid = f"  {call['call_sid']}" if "call_sid" in call else ""
-        print(f"  {verb:10} {call['appointment_id']}  {call['start']}  {call['to']}"
-              f"  attempt {call['attempt']}{sid}")
+        print(
+            f"  {verb:10} {call['appointment_id']}  {call['start']}  {call['to']}"
+            f"  attempt {call['attempt']}{sid}"
+        )
     for skip in result["skips"]:
         print(f"  {'skipped':10} {skip['appointment_id']}  {skip['reason']}")
     skipped = ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) or "none"
-    print(f"found {result['found']} · due {result['due']} · {verb} "
-          f"{len(result['calls']) if summary.dry_run else result['dialled']} · failed {result['failed']}"
-          f" · deferred {result['deferred']} · skipped: {skipped}")
+    print(
+        f"found {result['found']} · due {result['due']} · {verb} "
+        f"{len(result['calls']) if summary.dry_run else result['dialled']} · failed {result['failed']}"
+        f" · deferred {result['deferred']} · skipped: {skipped}"
+    )
     if not summary.dry_run and settings.telephony == "outbox" and summary.dialled:
         print(f"calls written to the outbox {settings.outbox_path}")
     return 0
@@ -148,18 +192,35 @@ def _status(args) -> int:
 
     crm = Crm(_settings(args))
     day = args.date or reminder_day(crm.shops.catalog().shop, datetime.now(UTC))
-    rows = [{"appointment_id": a.appointment_id, "start": a.start.isoformat(), "status": a.status.value,
-             "reminder_status": a.reminder_status.value, "attempts": a.reminder_attempts,
-             "call_sid": a.reminder_call_sid,
-             "next_attempt": a.reminder_next_attempt.isoformat() if a.reminder_next_attempt else None}
-            for a in crm.reminders.on_day(day)]
+    rows = [
+        {
+            "appointment_id": a.appointment_id,
+            "start": a.start.isoformat(),
+            "status": a.status.value,
+            "reminder_status": a.reminder_status.value,
+            "attempts": a.reminder_attempts,
+            "call_sid": a.reminder_call_sid,
+            "next_attempt": a.reminder_next_attempt.isoformat()
+            if a.reminder_next_attempt
+            else None,
+        }
+        for a in crm.reminders.on_day(day)
+    ]
     counts = Counter(r["reminder_status"] for r in rows)
     if args.json:
-        print(json.dumps({"day": day.isoformat(), "counts": dict(counts), "appointments": rows}, indent=2))
+        print(
+            json.dumps(
+                {"day": day.isoformat(), "counts": dict(counts), "appointments": rows}, indent=2
+            )
+        )
         return 0
-    print(f"Reminders on {day.isoformat()}: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                                                   or "no appointments"))
+    print(
+        f"Reminders on {day.isoformat()}: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no appointments")
+    )
     for r in rows:
-        print(f"  {r['appointment_id']}  {r['start']}  {r['status']:10} {r['reminder_status']:11} "
-              f"attempts {r['attempts']}  {r['call_sid'] or ''}")
+        print(
+            f"  {r['appointment_id']}  {r['start']}  {r['status']:10} {r['reminder_status']:11} "
+            f"attempts {r['attempts']}  {r['call_sid'] or ''}"
+        )
     return 0

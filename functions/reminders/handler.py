@@ -32,9 +32,17 @@ def parse_event(event) -> tuple[date | None, bool]:
 def lambda_handler(event, context):
     day, dry_run = parse_event(event)
     settings = get_settings()
-    summary = run_reminders(Crm(settings), telephony_for(settings), day=day, dry_run=dry_run,
-                            remaining_ms=context.get_remaining_time_in_millis)
+    summary = run_reminders(
+        Crm(settings),
+        telephony_for(settings),
+        day=day,
+        dry_run=dry_run,
+        remaining_ms=context.get_remaining_time_in_millis,
+    )
     publish(summary)
     result = summary.to_dict()
-    logger.info("reminder run summary", extra={k: v for k, v in result.items() if k not in ("calls", "skips")})
+    logger.info(
+        "reminder run summary",
+        extra={k: v for k, v in result.items() if k not in ("calls", "skips")},
+    )
     return result

@@ -27,6 +27,11 @@ def publish(summary: RunSummary, sink: Metrics = metrics) -> None:
     sink.add_metric(name="RemindersDialled", unit=MetricUnit.Count, value=summary.dialled)
     sink.add_metric(name="RemindersFailed", unit=MetricUnit.Count, value=summary.failed)
     for reason, count in sorted(summary.skipped.items()):
-        with single_metric(name="RemindersSkipped", unit=MetricUnit.Count, value=count,
-                           namespace=namespace(), default_dimensions={"service": SERVICE}) as metric:
+        with single_metric(
+            name="RemindersSkipped",
+            unit=MetricUnit.Count,
+            value=count,
+            namespace=namespace(),
+            default_dimensions={"service": SERVICE},
+        ) as metric:
             metric.add_dimension(name="reason", value=reason)

@@ -44,7 +44,7 @@ CANCELLED = "cancelled"
 ALREADY_CONFIRMED = "already_confirmed"
 NOT_SCHEDULED = "not_scheduled"
 ALREADY_REMINDED = "already_reminded"
-IN_PROGRESS = "in_progress"          # claimed by another run, or dialled and awaiting its outcome
+IN_PROGRESS = "in_progress"  # claimed by another run, or dialled and awaiting its outcome
 RETRY_NOT_DUE = "retry_not_due"
 ATTEMPTS_EXHAUSTED = "attempts_exhausted"
 OUTSIDE_CALLING_HOURS = "outside_calling_hours"
@@ -73,21 +73,33 @@ class RunSummary:
     def skip(self, appointment: Appointment, reason: str) -> None:
         self.skipped[reason] += 1
         self.skips.append({"appointment_id": appointment.appointment_id, "reason": reason})
-        logger.info("reminder skipped", extra={"appointment_id": appointment.appointment_id,
-                                               "reason": reason})
+        logger.info(
+            "reminder skipped",
+            extra={"appointment_id": appointment.appointment_id, "reason": reason},
+        )
 
     def to_dict(self) -> dict:
-        return {"shop_id": self.shop_id, "day": self.day.isoformat(), "dry_run": self.dry_run,
-                "found": self.found, "due": self.due, "dialled": self.dialled, "failed": self.failed,
-                "deferred": self.deferred, "skipped": dict(sorted(self.skipped.items())),
-                "calls": self.calls, "skips": self.skips}
+        return {
+            "shop_id": self.shop_id,
+            "day": self.day.isoformat(),
+            "dry_run": self.dry_run,
+            "found": self.found,
+            "due": self.due,
+            "dialled": self.dialled,
+            "failed": self.failed,
+            "deferred": self.deferred,
+            "skipped": dict(sorted(self.skipped.items())),
+            "calls": self.calls,
+            "skips": self.skips,
+        }
 
 
 class Pacer:
     """Spaces dials at least 1/cps apart on an injectable monotonic clock."""
 
-    def __init__(self, calls_per_second: float, clock: Callable[[], float],
-                 sleep: Callable[[float], None]):
+    def __init__(
+        self, calls_per_second: float, clock: Callable[[], float], sleep: Callable[[float], None]
+    ):
         self._interval = 1.0 / calls_per_second
         self._clock, self._sleep = clock, sleep
         self._last: float | None = None
@@ -114,8 +126,9 @@ def within_calling_hours(shop: Shop, now: datetime) -> bool:
     return shop.calling_hours.opens <= local < shop.calling_hours.closes
 
 
-def skip_reason(appointment: Appointment, customer: Customer | None, now: datetime,
-                policy: ReminderPolicy) -> str | None:
+def skip_reason(
+    appointment: Appointment, customer: Customer | None, now: datetime, policy: ReminderPolicy
+) -> str | None:
     """Why this appointment is not dialled now, or None when it is due (subject to the claim)."""
     if appointment.status == AppointmentStatus.CANCELLED:
         return CANCELLED
@@ -127,8 +140,10 @@ def skip_reason(appointment: Appointment, customer: Customer | None, now: dateti
     if state in REACHED:
         return ALREADY_REMINDED
     if state == ReminderStatus.DIALLED or (
-            state == ReminderStatus.CLAIMED and appointment.reminder_claimed_until
-            and appointment.reminder_claimed_until > now):
+        state == ReminderStatus.CLAIMED
+        and appointment.reminder_claimed_until
+        and appointment.reminder_claimed_until > now
+    ):
         return IN_PROGRESS
     if state in RETRYABLE:
         if appointment.reminder_attempts >= policy.max_attempts:
@@ -186,8 +201,16 @@ def run_reminders(
         else:
             due.append((appointment, customer))
     summary.due = len(due)
-    logger.info("reminder run", extra={"shop_id": shop.shop_id, "day": day.isoformat(),
-                                       "found": summary.found, "due": summary.due, "dry_run": dry_run})
+    logger.info(
+        "reminder run",
+        extra={
+            "shop_id": shop.shop_id,
+            "day": day.isoformat(),
+            "found": summary.found,
+            "due": summary.due,
+            "dry_run": dry_run,
+        },
+    )
     if dry_run:
         summary.calls = [_call_entry(a, c) for a, c in due]
         return summary
@@ -195,10 +218,15 @@ def run_reminders(
     public_url = crm.settings.public_url
     pacer = Pacer(policy.calls_per_second, clock, sleep)
     for index, (appointment, customer) in enumerate(due):
-        if remaining_ms is not None and remaining_ms() - pacer.wait_needed() * 1000 < policy.safety_margin_ms:
+        if (
+            remaining_ms is not None
+            and remaining_ms() - pacer.wait_needed() * 1000 < policy.safety_margin_ms
+        ):
             summary.deferred = len(due) - index
-            logger.info("reminder run stopped before the time limit",
-                        extra={"deferred": summary.deferred, "remaining_ms": remaining_ms()})
+            logger.info(
+                "reminder run stopped before the time limit",
+                extra={"deferred": summary.deferred, "remaining_ms": remaining_ms()},
+            )
             break
         at = now()
         if enforce_calling_hours and not within_calling_hours(shop, at):
@@ -209,17 +237,33 @@ def run_reminders(
             summary.skip(appointment, CLAIMED_ELSEWHERE)
             continue
         pacer.wait()
-        _dial(crm, telephony, repository, policy, summary, appointment, customer, token, public_url, now)
+        _dial(
+            crm,
+            telephony,
+            repository,
+            policy,
+            summary,
+            appointment,
+            customer,
+            token,
+            public_url,
+            now,
+        )
     return summary
 
 
-def _dial(crm, telephony, repository, policy, summary, appointment, customer, token, public_url, now):
+def _dial(
+    crm, telephony, repository, policy, summary, appointment, customer, token, public_url, now
+):
     """Place one claimed reminder call and record it; a failed dial is counted, not raised."""
     log_keys = {"appointment_id": appointment.appointment_id, "to": mask_phone(customer.phone)}
     try:
-        call_sid = telephony.create_call(customer.phone, url=reminder_url(public_url, appointment),
-                                         status_callback=status_callback_url(public_url),
-                                         machine_detection=True)
+        call_sid = telephony.create_call(
+            customer.phone,
+            url=reminder_url(public_url, appointment),
+            status_callback=status_callback_url(public_url),
+            machine_detection=True,
+        )
     except Exception as error:  # noqa: BLE001 - one bad number must not stop the run
         at = now()
         # Twilio refused the request (4xx): nothing was placed, so retry later. Anything else
@@ -229,8 +273,14 @@ def _dial(crm, telephony, repository, policy, summary, appointment, customer, to
         retry_at = at + policy.retry_gap if refused and attempts_left else None
         repository.mark_failed(appointment, token, at, retry_at)
         summary.failed += 1
-        logger.warning("reminder dial failed", extra={**log_keys, "error": type(error).__name__,
-                                                      "retry_at": retry_at.isoformat() if retry_at else None})
+        logger.warning(
+            "reminder dial failed",
+            extra={
+                **log_keys,
+                "error": type(error).__name__,
+                "retry_at": retry_at.isoformat() if retry_at else None,
+            },
+        )
         return
     at = now()
     summary.dialled += 1
@@ -238,21 +288,39 @@ def _dial(crm, telephony, repository, policy, summary, appointment, customer, to
     # Marking it dialled comes first — it is what keeps the next run from dialling it again.
     try:
         if not repository.mark_dialled(appointment, token, call_sid, at):
-            logger.warning("reminder claim lapsed before the dial was recorded",
-                           extra={**log_keys, "call_sid": call_sid})
-        crm.calls.start(CallRecord(call_sid=call_sid, direction=CallDirection.REMINDER,
-                                   caller=customer.phone, customer_id=appointment.customer_id,
-                                   appointment_id=appointment.appointment_id, status="queued",
-                                   started_at=at), at)
+            logger.warning(
+                "reminder claim lapsed before the dial was recorded",
+                extra={**log_keys, "call_sid": call_sid},
+            )
+        crm.calls.start(
+            CallRecord(
+                call_sid=call_sid,
+                direction=CallDirection.REMINDER,
+                caller=customer.phone,
+                customer_id=appointment.customer_id,
+                appointment_id=appointment.appointment_id,
+                status="queued",
+                started_at=at,
+            ),
+            at,
+        )
     except Exception:
-        logger.exception("reminder dialled but not recorded", extra={**log_keys, "call_sid": call_sid})
+        logger.exception(
+            "reminder dialled but not recorded", extra={**log_keys, "call_sid": call_sid}
+        )
     summary.calls.append({**_call_entry(appointment, customer), "call_sid": call_sid})
-    logger.info("reminder dialled", extra={**log_keys, "call_sid": call_sid,
-                                           "attempt": appointment.reminder_attempts + 1})
+    logger.info(
+        "reminder dialled",
+        extra={**log_keys, "call_sid": call_sid, "attempt": appointment.reminder_attempts + 1},
+    )
 
 
 def _call_entry(appointment: Appointment, customer: Customer) -> dict:
-    return {"appointment_id": appointment.appointment_id, "customer_id": appointment.customer_id,
-            "to": mask_phone(customer.phone), "start": appointment.start.isoformat(),
-            "service_type": appointment.service_type,
-            "attempt": appointment.reminder_attempts + 1}
+    return {
+        "appointment_id": appointment.appointment_id,
+        "customer_id": appointment.customer_id,
+        "to": mask_phone(customer.phone),
+        "start": appointment.start.isoformat(),
+        "service_type": appointment.service_type,
+        "attempt": appointment.reminder_attempts + 1,
+    }

@@ -28,7 +28,9 @@ from pitstop.tools import ToolContext, UnknownTool, definitions, run_tool
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service="tools")
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Pitstop"), service="tools")
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Pitstop"), service="tools"
+)
 app = LambdaFunctionUrlResolver()
 
 
@@ -43,21 +45,31 @@ class _Deps:
     def refresh(self) -> None:
         settings = config.get_settings()
         if settings != self.settings:
-            self.settings, self.crm, self.telephony = settings, Crm(settings), telephony_for(settings)
+            self.settings, self.crm, self.telephony = (
+                settings,
+                Crm(settings),
+                telephony_for(settings),
+            )
 
 
 deps = _Deps()
 
 
 def _json(status: int, body: dict) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
+    )
 
 
 def _authorised() -> bool:
     settings = deps.settings
     if settings.tools_auth != "token":
         return True  # AWS_IAM on the function URL: Lambda only runs for signed requests
-    header = app.current_event.headers.get("authorization") or app.current_event.headers.get("Authorization") or ""
+    header = (
+        app.current_event.headers.get("authorization")
+        or app.current_event.headers.get("Authorization")
+        or ""
+    )
     return hmac.compare_digest(header.encode(), f"Bearer {settings.tools_token}".encode())
 
 
@@ -77,15 +89,29 @@ def call_tool(name: str):
     except ValueError as error:
         return _json(422, {"error": "invalid_request", "detail": f"the body is not JSON: {error}"})
     if not isinstance(body, dict) or not isinstance(body.get("arguments") or {}, dict):
-        return _json(422, {"error": "invalid_request",
-                           "detail": 'the body must be {"arguments": {...}, "context": {...}}'})
+        return _json(
+            422,
+            {
+                "error": "invalid_request",
+                "detail": 'the body must be {"arguments": {...}, "context": {...}}',
+            },
+        )
     try:
         context = ToolContext.model_validate(body.get("context") or {})
     except ValidationError as error:
-        return _json(422, {"error": "invalid_context",
-                           "detail": json.loads(error.json(include_url=False, include_context=False))})
-    logger.append_keys(call_sid=context.call_sid or None, caller=mask_phone(context.caller_phone),
-                       customer_id=context.customer_id, tool=name)
+        return _json(
+            422,
+            {
+                "error": "invalid_context",
+                "detail": json.loads(error.json(include_url=False, include_context=False)),
+            },
+        )
+    logger.append_keys(
+        call_sid=context.call_sid or None,
+        caller=mask_phone(context.caller_phone),
+        customer_id=context.customer_id,
+        tool=name,
+    )
     started = time.perf_counter()
     try:
         result = run_tool(name, body.get("arguments") or {}, context, deps.crm, deps.telephony)
@@ -93,20 +119,33 @@ def call_tool(name: str):
         return _json(404, {"error": "unknown_tool", "detail": f"no tool named {name!r}"})
     except ValidationError as error:
         logger.info("invalid tool arguments", extra={"errors": error.error_count()})
-        return _json(422, {"error": "invalid_arguments",
-                           "detail": json.loads(error.json(include_url=False, include_context=False))})
+        return _json(
+            422,
+            {
+                "error": "invalid_arguments",
+                "detail": json.loads(error.json(include_url=False, include_context=False)),
+            },
+        )
     latency = (time.perf_counter() - started) * 1000
     metrics.add_metric(name="ToolLatency", unit=MetricUnit.Milliseconds, value=latency)
     metrics.add_metadata(key="tool", value=name)
-    logger.info("tool ran", extra={"ok": result.get("ok"), "error": result.get("error"),
-                                   "latency_ms": round(latency, 1)})
+    logger.info(
+        "tool ran",
+        extra={
+            "ok": result.get("ok"),
+            "error": result.get("error"),
+            "latency_ms": round(latency, 1),
+        },
+    )
     return {"result": result}
 
 
 @app.exception_handler(Exception)
 def _unexpected(error: Exception):
     logger.exception("tool failed")
-    return _json(500, {"error": "internal_error", "detail": "the tool failed; try again or hand over"})
+    return _json(
+        500, {"error": "internal_error", "detail": "the tool failed; try again or hand over"}
+    )
 
 
 @metrics.log_metrics

@@ -43,21 +43,35 @@ def answer_inbound(crm: Crm, form: dict[str, str], now: datetime, stream_key: st
     catalog = read_catalog(crm)
     token = issue_token(call_sid, CallDirection.INBOUND.value, stream_key, now=now.timestamp())
     answer = routing.inbound_answer(
-        shop_name=catalog.shop.name, shop_phone=catalog.shop.phone,
+        shop_name=catalog.shop.name,
+        shop_phone=catalog.shop.phone,
         agent_enabled=catalog.settings.agent_enabled,
         bridge_available=catalog.settings.bridge_available,
-        bridge_url=crm.settings.bridge_url, notice=catalog.settings.recording_notice,
+        bridge_url=crm.settings.bridge_url,
+        notice=catalog.settings.recording_notice,
         parameters=routing.stream_parameters(
-            direction=CallDirection.INBOUND.value, caller=caller, customer_id=customer_id,
-            shop_id=crm.settings.shop_id, appointment_id=None, token=token),
+            direction=CallDirection.INBOUND.value,
+            caller=caller,
+            customer_id=customer_id,
+            shop_id=crm.settings.shop_id,
+            appointment_id=None,
+            token=token,
+        ),
     )
     handed_off = answer.kind == "fallback"
-    crm.calls.start(CallRecord(
-        call_sid=call_sid, direction=CallDirection.INBOUND, caller=caller, customer_id=customer_id,
-        status=form.get("CallStatus") or "ringing", started_at=now,
-        outcome="handed_off" if handed_off else None,
-        handoff_reason=answer.reason if handed_off else None,
-    ), now)
+    crm.calls.start(
+        CallRecord(
+            call_sid=call_sid,
+            direction=CallDirection.INBOUND,
+            caller=caller,
+            customer_id=customer_id,
+            status=form.get("CallStatus") or "ringing",
+            started_at=now,
+            outcome="handed_off" if handed_off else None,
+            handoff_reason=answer.reason if handed_off else None,
+        ),
+        now,
+    )
     return answer
 
 
@@ -71,28 +85,50 @@ def answer_reminder(
     machine = reminders.is_machine(answered_by)
     catalog = read_catalog(crm)
     appointment = _appointment(crm, customer_id, appointment_id)
-    found = appointment is not None and appointment.active and appointment.shop_id == catalog.shop.shop_id
+    found = (
+        appointment is not None
+        and appointment.active
+        and appointment.shop_id == catalog.shop.shop_id
+    )
     # On an outbound call the customer is the called party.
     caller = routing.caller_number(form.get("To"))
     token = issue_token(call_sid, CallDirection.REMINDER.value, stream_key, now=now.timestamp())
     answer = routing.reminder_answer(
-        shop_name=catalog.shop.name, shop_phone=catalog.shop.phone, machine=machine,
+        shop_name=catalog.shop.name,
+        shop_phone=catalog.shop.phone,
+        machine=machine,
         appointment_found=found,
         spoken_appointment=_spoken_appointment(catalog, appointment) if found else "",
         agent_enabled=catalog.settings.agent_enabled,
         bridge_available=catalog.settings.bridge_available,
-        bridge_url=crm.settings.bridge_url, notice=catalog.settings.recording_notice,
+        bridge_url=crm.settings.bridge_url,
+        notice=catalog.settings.recording_notice,
         parameters=routing.stream_parameters(
-            direction=CallDirection.REMINDER.value, caller=caller, customer_id=customer_id,
-            shop_id=crm.settings.shop_id, appointment_id=appointment_id, token=token),
+            direction=CallDirection.REMINDER.value,
+            caller=caller,
+            customer_id=customer_id,
+            shop_id=crm.settings.shop_id,
+            appointment_id=appointment_id,
+            token=token,
+        ),
     )
     # The reminders Lambda created the record when it dialled; `start` is a no-op then and only
     # fills in for a record that is missing, so the status update below never leaves a bare item.
-    crm.calls.start(CallRecord(
-        call_sid=call_sid, direction=CallDirection.REMINDER, caller=caller,
-        customer_id=customer_id or None, appointment_id=appointment_id or None,
-        status="in-progress", started_at=now), now)
-    crm.calls.update_status(call_sid, "in-progress", {"answered_by": answered_by} if answered_by else {})
+    crm.calls.start(
+        CallRecord(
+            call_sid=call_sid,
+            direction=CallDirection.REMINDER,
+            caller=caller,
+            customer_id=customer_id or None,
+            appointment_id=appointment_id or None,
+            status="in-progress",
+            started_at=now,
+        ),
+        now,
+    )
+    crm.calls.update_status(
+        call_sid, "in-progress", {"answered_by": answered_by} if answered_by else {}
+    )
     if answer.kind == "voicemail":
         reminders.record_voicemail(crm, customer_id, appointment_id, call_sid=call_sid, now=now)
     return answer
@@ -110,8 +146,9 @@ def record_status(crm: Crm, form: dict[str, str], now: datetime) -> bool:
         logger.warning("status callback for an unknown call", extra={"twilio_status": status})
         return False
     answered_by = form.get("AnsweredBy") or None
-    fields = routing.status_fields(status, form.get("CallDuration"), answered_by,
-                                   _twilio_time(form.get("Timestamp")) or now)
+    fields = routing.status_fields(
+        status, form.get("CallDuration"), answered_by, _twilio_time(form.get("Timestamp")) or now
+    )
     applied = crm.calls.update_status(call_sid, status, fields)
     if applied:
         reminders.on_call_status(crm, call, status, answered_by or call.answered_by, now)
@@ -130,8 +167,9 @@ def fallback(crm: Crm, reason: str, fresh: bool = True) -> Answer:
         except Exception:  # a fallback must answer whatever is broken
             logger.exception("fallback could not read the shop; using the last one read")
     catalog = catalog or last_known_catalog(crm)
-    return routing.fallback_answer(catalog.shop.name if catalog else None,
-                                   catalog.shop.phone if catalog else None, reason)
+    return routing.fallback_answer(
+        catalog.shop.name if catalog else None, catalog.shop.phone if catalog else None, reason
+    )
 
 
 def _appointment(crm: Crm, customer_id: str, appointment_id: str) -> Appointment | None:

@@ -59,8 +59,13 @@ def _now() -> datetime:
 def _count(metric: str) -> None:
     """One EMF metric line, flushed at once (thread-safe, never an 'empty metrics' warning)."""
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Pitstop"
-    with single_metric(name=metric, unit=MetricUnit.Count, value=1, namespace=namespace,
-                       default_dimensions={"service": SERVICE}):
+    with single_metric(
+        name=metric,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=namespace,
+        default_dimensions={"service": SERVICE},
+    ):
         pass
 
 
@@ -73,8 +78,9 @@ def _verified_form() -> signature.FormParams:
     event = app.current_event
     form = signature.parse_form(signature.decode_body(event.body, bool(event.is_base64_encoded)))
     logger.thread_safe_append_keys(call_sid=form.get("CallSid", ""))
-    url = signature.public_request_url(_settings().public_url, event.raw_path,
-                                       event.raw_query_string or "")
+    url = signature.public_request_url(
+        _settings().public_url, event.raw_path, event.raw_query_string or ""
+    )
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     signature.verify(twilio_credentials().auth_token, url, form, headers)
     return form
@@ -82,8 +88,9 @@ def _verified_form() -> signature.FormParams:
 
 @app.exception_handler(signature.ForgedRequest)
 def _forged(error: signature.ForgedRequest) -> Response:
-    logger.warning("forged webhook refused", extra={"reason": str(error),
-                                                   "path": app.current_event.raw_path})
+    logger.warning(
+        "forged webhook refused", extra={"reason": str(error), "path": app.current_event.raw_path}
+    )
     _count("ForgedRequests")
     return Response(status_code=403, content_type="text/plain", body="Forbidden")
 
@@ -113,8 +120,10 @@ def voice() -> Response:
     except Exception:  # the caller hears the fallback, never Twilio's error message
         logger.exception("answering the call failed; falling back", extra={"caller": caller})
         answer = _fallback(settings, "error", fresh=False)
-    logger.info("inbound call answered", extra={"caller": caller, "answer": answer.kind,
-                                                "reason": answer.reason})
+    logger.info(
+        "inbound call answered",
+        extra={"caller": caller, "answer": answer.kind, "reason": answer.reason},
+    )
     return _xml(answer.twiml)
 
 
@@ -128,10 +137,16 @@ def voice_reminder() -> Response:
     except Exception:  # as for /voice: never Twilio's error message
         logger.exception("answering the reminder call failed; falling back")
         answer = _fallback(settings, "error", fresh=False)
-    logger.info("reminder call answered", extra={
-        "callee": mask_phone(routing.caller_number(form.get("To"))), "answer": answer.kind,
-        "reason": answer.reason, "appointment_id": query.get("appointment_id"),
-        "answered_by": form.get("AnsweredBy")})
+    logger.info(
+        "reminder call answered",
+        extra={
+            "callee": mask_phone(routing.caller_number(form.get("To"))),
+            "answer": answer.kind,
+            "reason": answer.reason,
+            "appointment_id": query.get("appointment_id"),
+            "answered_by": form.get("AnsweredBy"),
+        },
+    )
     return _xml(answer.twiml)
 
 
@@ -143,9 +158,15 @@ def voice_status() -> Response:
     except Exception:  # logged with the call SID; Twilio only notes the failed callback
         logger.exception("status callback failed", extra={"twilio_status": form.get("CallStatus")})
         return _xml(twiml.empty_twiml(), status=500)
-    logger.info("call status", extra={"twilio_status": form.get("CallStatus"), "applied": applied,
-                                      "duration": form.get("CallDuration"),
-                                      "answered_by": form.get("AnsweredBy")})
+    logger.info(
+        "call status",
+        extra={
+            "twilio_status": form.get("CallStatus"),
+            "applied": applied,
+            "duration": form.get("CallDuration"),
+            "answered_by": form.get("AnsweredBy"),
+        },
+    )
     return _xml(twiml.empty_twiml())
 
 
@@ -153,9 +174,14 @@ def voice_status() -> Response:
 def voice_fallback() -> Response:
     form = _verified_form()
     answer = _fallback(_settings(), "twilio_fallback", fresh=True)
-    logger.warning("twilio used the fallback URL", extra={
-        "error_code": form.get("ErrorCode"), "error_url": form.get("ErrorUrl"),
-        "answer": answer.kind})
+    logger.warning(
+        "twilio used the fallback URL",
+        extra={
+            "error_code": form.get("ErrorCode"),
+            "error_url": form.get("ErrorUrl"),
+            "answer": answer.kind,
+        },
+    )
     return _xml(answer.twiml)
 
 

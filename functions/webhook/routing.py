@@ -55,17 +55,34 @@ def is_final(status: str) -> bool:
 
 
 def stream_parameters(
-    *, direction: str, caller: str, customer_id: str | None, shop_id: str,
-    appointment_id: str | None, token: str,
+    *,
+    direction: str,
+    caller: str,
+    customer_id: str | None,
+    shop_id: str,
+    appointment_id: str | None,
+    token: str,
 ) -> dict[str, str]:
     """The `<Parameter>`s the bridge starts a conversation from (all strings, none missing)."""
-    return {"direction": direction, "caller": caller, "customer_id": customer_id or "",
-            "shop_id": shop_id, "appointment_id": appointment_id or "", "token": token}
+    return {
+        "direction": direction,
+        "caller": caller,
+        "customer_id": customer_id or "",
+        "shop_id": shop_id,
+        "appointment_id": appointment_id or "",
+        "token": token,
+    }
 
 
 def inbound_answer(
-    *, shop_name: str, shop_phone: str, agent_enabled: bool, bridge_available: bool,
-    bridge_url: str, parameters: dict[str, str], notice: str | None,
+    *,
+    shop_name: str,
+    shop_phone: str,
+    agent_enabled: bool,
+    bridge_available: bool,
+    bridge_url: str,
+    parameters: dict[str, str],
+    notice: str | None,
 ) -> Answer:
     """An inbound call goes to the agent unless it is switched off or the bridge is down."""
     reason = unavailable_reason(agent_enabled, bridge_available)
@@ -75,9 +92,17 @@ def inbound_answer(
 
 
 def reminder_answer(
-    *, shop_name: str, shop_phone: str, machine: bool, appointment_found: bool,
-    spoken_appointment: str, agent_enabled: bool, bridge_available: bool,
-    bridge_url: str, parameters: dict[str, str], notice: str | None,
+    *,
+    shop_name: str,
+    shop_phone: str,
+    machine: bool,
+    appointment_found: bool,
+    spoken_appointment: str,
+    agent_enabled: bool,
+    bridge_available: bool,
+    bridge_url: str,
+    parameters: dict[str, str],
+    notice: str | None,
 ) -> Answer:
     """A reminder call: voicemail for a machine, the agent for a person, a goodbye if it is moot.
 
@@ -86,8 +111,11 @@ def reminder_answer(
     reminder a machine would get, rather than being put through to a busy front desk.
     """
     if not appointment_found:
-        return Answer("goodbye", twiml.voicemail_twiml(goodbye_text(shop_name, shop_phone)),
-                      "unknown_appointment")
+        return Answer(
+            "goodbye",
+            twiml.voicemail_twiml(goodbye_text(shop_name, shop_phone)),
+            "unknown_appointment",
+        )
     message = reminder_message(shop_name, spoken_appointment, shop_phone)
     if machine:
         return Answer("voicemail", twiml.voicemail_twiml(message), "machine")
@@ -101,9 +129,13 @@ def fallback_answer(shop_name: str | None, shop_phone: str | None, reason: str) 
     """Apology + transfer; without a known shop number (nothing cached, table down) just an apology."""
     if shop_name and shop_phone:
         return Answer("fallback", twiml.fallback_twiml(shop_name, shop_phone), reason)
-    return Answer("goodbye", twiml.voicemail_twiml(
-        "Sorry, we can't take your call right now. Please try again in a few minutes. Goodbye."),
-        reason)
+    return Answer(
+        "goodbye",
+        twiml.voicemail_twiml(
+            "Sorry, we can't take your call right now. Please try again in a few minutes. Goodbye."
+        ),
+        reason,
+    )
 
 
 # --- what the caller hears -------------------------------------------------------------------
@@ -111,7 +143,9 @@ def spoken_when(start: datetime) -> str:
     """`Tuesday, December 1 at 9:00 AM`: how a receptionist says an appointment time."""
     hour = start.hour % 12 or 12
     minutes = f":{start.minute:02d}"
-    return f"{start:%A}, {start:%B} {start.day} at {hour}{minutes} {'AM' if start.hour < 12 else 'PM'}"
+    return (
+        f"{start:%A}, {start:%B} {start.day} at {hour}{minutes} {'AM' if start.hour < 12 else 'PM'}"
+    )
 
 
 def spoken_phone(number: str) -> str:
@@ -125,7 +159,7 @@ def spoken_phone(number: str) -> str:
     if len(digits) == 10:
         groups = [digits[:3], digits[3:6], digits[6:]]
     else:
-        groups = [digits[i:i + 3] for i in range(0, len(digits), 3)]
+        groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
     return ", ".join(" ".join(group) for group in groups)
 
 

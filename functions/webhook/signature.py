@@ -63,7 +63,9 @@ def public_request_url(public_url: str, path: str, raw_query: str = "") -> str:
     return f"{url}?{raw_query}" if raw_query else url
 
 
-def verify(auth_token: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> None:
+def verify(
+    auth_token: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+) -> None:
     """Raise `ForgedRequest` unless `headers` carry Twilio's valid signature of `url` + `params`.
 
     `headers` must be lower-cased (HTTP API payload v2 delivers them so).

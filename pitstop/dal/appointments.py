@@ -36,51 +36,80 @@ class AppointmentRepository:
 
     def on_day(self, shop_id: str, day: date) -> list[Appointment]:
         """Every appointment starting on `day`, in start order, through the by-day index."""
-        items = query_all(self._table, IndexName=keys.GSI1,
-                          KeyConditionExpression=Key(keys.GSI1_PK).eq(keys.day_index(shop_id, day)))
+        items = query_all(
+            self._table,
+            IndexName=keys.GSI1,
+            KeyConditionExpression=Key(keys.GSI1_PK).eq(keys.day_index(shop_id, day)),
+        )
         return [from_item(Appointment, i) for i in items]
 
     def taken(self, shop_id: str, day: date) -> set[tuple[str, str]]:
         """(bay, HH:MM) granules held on `day`: one Query feeds the availability search."""
-        items = query_all(self._table, KeyConditionExpression=Key(keys.PK).eq(keys.slots(shop_id, day)),
-                          ProjectionExpression="sk")
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key(keys.PK).eq(keys.slots(shop_id, day)),
+            ProjectionExpression="sk",
+        )
         return {tuple(i[keys.SK].split("#", 1)) for i in items}
 
     # --- writes ------------------------------------------------------------------------
     def book(self, appointment: Appointment) -> None:
         """Hold the bay time and store the appointment atomically; `SlotTaken` if any granule is held."""
         writes = [self._hold(appointment, hhmm) for hhmm in self._granules(appointment)]
-        writes.append({"Put": {"TableName": self._table.name, "Item": self._item(appointment),
-                               "ConditionExpression": "attribute_not_exists(pk)"}})
+        writes.append(
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": self._item(appointment),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
         self._transact(writes)
 
     def cancel(self, appointment: Appointment, reason: str = "") -> Appointment:
         """Free the bay time and mark the appointment cancelled, or change nothing."""
         writes = [self._release(appointment, hhmm) for hhmm in self._granules(appointment)]
-        writes.append(self._update(appointment, "SET #status = :cancelled, notes = :notes",
-                                   {":cancelled": AppointmentStatus.CANCELLED.value,
-                                    ":notes": (appointment.notes + f" Cancelled: {reason}").strip()}))
+        writes.append(
+            self._update(
+                appointment,
+                "SET #status = :cancelled, notes = :notes",
+                {
+                    ":cancelled": AppointmentStatus.CANCELLED.value,
+                    ":notes": (appointment.notes + f" Cancelled: {reason}").strip(),
+                },
+            )
+        )
         self._transact(writes)
         return appointment.model_copy(update={"status": AppointmentStatus.CANCELLED})
 
-    def reschedule(self, appointment: Appointment, start: datetime, end: datetime, bay: str) -> Appointment:
+    def reschedule(
+        self, appointment: Appointment, start: datetime, end: datetime, bay: str
+    ) -> Appointment:
         """Take the new bay time and free the old one in one transaction, or change nothing."""
-        moved = appointment.model_copy(update={"start": start, "end": end, "bay": bay,
-                                               "status": AppointmentStatus.SCHEDULED})
+        moved = appointment.model_copy(
+            update={"start": start, "end": end, "bay": bay, "status": AppointmentStatus.SCHEDULED}
+        )
         old = {(appointment.day, appointment.bay, t) for t in self._granules(appointment)}
         new = {(moved.day, moved.bay, t) for t in self._granules(moved)}
         writes = [self._hold(moved, t, day=d, bay=b) for d, b, t in sorted(new - old)]
         writes += [self._release(appointment, t, day=d, bay=b) for d, b, t in sorted(old - new)]
-        writes.append(self._update(
-            appointment,
-            "SET #start = :start, #end = :end, bay = :bay, gsi1pk = :gpk, gsi1sk = :gsk, "
-            "#status = :scheduled",
-            {":start": start.isoformat(), ":end": end.isoformat(), ":bay": bay,
-             ":gpk": keys.day_index(moved.shop_id, moved.day),
-             ":gsk": keys.day_index_sort(start, moved.appointment_id),
-             ":scheduled": AppointmentStatus.SCHEDULED.value},
-            extra_names={"#start": "start", "#end": "end"},
-        ))
+        writes.append(
+            self._update(
+                appointment,
+                "SET #start = :start, #end = :end, bay = :bay, gsi1pk = :gpk, gsi1sk = :gsk, "
+                "#status = :scheduled",
+                {
+                    ":start": start.isoformat(),
+                    ":end": end.isoformat(),
+                    ":bay": bay,
+                    ":gpk": keys.day_index(moved.shop_id, moved.day),
+                    ":gsk": keys.day_index_sort(start, moved.appointment_id),
+                    ":scheduled": AppointmentStatus.SCHEDULED.value,
+                },
+                extra_names={"#start": "start", "#end": "end"},
+            )
+        )
         self._transact(writes)
         return moved
 
@@ -95,42 +124,78 @@ class AppointmentRepository:
 
     def _item(self, appointment: Appointment) -> dict:
         # `start`/`end` as isoformat(): the optimistic-concurrency condition compares that text.
-        return to_item(appointment, pk=keys.customer(appointment.customer_id),
-                       sk=keys.appointment_sk(appointment.appointment_id),
-                       gsi1pk=keys.day_index(appointment.shop_id, appointment.day),
-                       gsi1sk=keys.day_index_sort(appointment.start, appointment.appointment_id),
-                       start=appointment.start.isoformat(), end=appointment.end.isoformat())
+        return to_item(
+            appointment,
+            pk=keys.customer(appointment.customer_id),
+            sk=keys.appointment_sk(appointment.appointment_id),
+            gsi1pk=keys.day_index(appointment.shop_id, appointment.day),
+            gsi1sk=keys.day_index_sort(appointment.start, appointment.appointment_id),
+            start=appointment.start.isoformat(),
+            end=appointment.end.isoformat(),
+        )
 
     def _key(self, customer_id: str, appointment_id: str) -> dict:
         return {keys.PK: keys.customer(customer_id), keys.SK: keys.appointment_sk(appointment_id)}
 
-    def _hold(self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None) -> dict:
-        item = {keys.PK: keys.slots(appointment.shop_id, day or appointment.day),
-                keys.SK: keys.slot_sk(bay or appointment.bay, hhmm),
-                "appointment_id": appointment.appointment_id}
-        return {"Put": {"TableName": self._table.name, "Item": item,
-                        "ConditionExpression": "attribute_not_exists(pk)"}}
+    def _hold(
+        self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None
+    ) -> dict:
+        item = {
+            keys.PK: keys.slots(appointment.shop_id, day or appointment.day),
+            keys.SK: keys.slot_sk(bay or appointment.bay, hhmm),
+            "appointment_id": appointment.appointment_id,
+        }
+        return {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
 
-    def _release(self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None) -> dict:
-        key = {keys.PK: keys.slots(appointment.shop_id, day or appointment.day),
-               keys.SK: keys.slot_sk(bay or appointment.bay, hhmm)}
-        return {"Delete": {"TableName": self._table.name, "Key": key,
-                           "ConditionExpression": "attribute_not_exists(pk) OR appointment_id = :id",
-                           "ExpressionAttributeValues": {":id": appointment.appointment_id}}}
+    def _release(
+        self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None
+    ) -> dict:
+        key = {
+            keys.PK: keys.slots(appointment.shop_id, day or appointment.day),
+            keys.SK: keys.slot_sk(bay or appointment.bay, hhmm),
+        }
+        return {
+            "Delete": {
+                "TableName": self._table.name,
+                "Key": key,
+                "ConditionExpression": "attribute_not_exists(pk) OR appointment_id = :id",
+                "ExpressionAttributeValues": {":id": appointment.appointment_id},
+            }
+        }
 
-    def _update(self, appointment: Appointment, expression: str, values: dict,
-                extra_names: dict | None = None) -> dict:
+    def _update(
+        self,
+        appointment: Appointment,
+        expression: str,
+        values: dict,
+        extra_names: dict | None = None,
+    ) -> dict:
         """An update guarded by optimistic concurrency: still active, still at the time we read."""
-        return {"Update": {
-            "TableName": self._table.name,
-            "Key": self._key(appointment.customer_id, appointment.appointment_id),
-            "UpdateExpression": expression,
-            "ConditionExpression": "#status IN (:a1, :a2) AND #start = :read_start",
-            "ExpressionAttributeNames": {"#status": "status", "#start": "start", **(extra_names or {})},
-            "ExpressionAttributeValues": {
-                **values, ":a1": ACTIVE_STATUSES[0].value, ":a2": ACTIVE_STATUSES[1].value,
-                ":read_start": appointment.start.isoformat()},
-        }}
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": self._key(appointment.customer_id, appointment.appointment_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "#status IN (:a1, :a2) AND #start = :read_start",
+                "ExpressionAttributeNames": {
+                    "#status": "status",
+                    "#start": "start",
+                    **(extra_names or {}),
+                },
+                "ExpressionAttributeValues": {
+                    **values,
+                    ":a1": ACTIVE_STATUSES[0].value,
+                    ":a2": ACTIVE_STATUSES[1].value,
+                    ":read_start": appointment.start.isoformat(),
+                },
+            }
+        }
 
     def _transact(self, writes: list[dict]) -> None:
         """Run a transaction; map a failed condition to `SlotTaken`/`StaleAppointment`.

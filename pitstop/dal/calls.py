@@ -17,8 +17,18 @@ from pitstop.models import CallRecord, ToolCallRecord, TranscriptTurn
 CALL_RETENTION = timedelta(days=365)
 
 # Twilio's call statuses in the order a call moves through them; the final ones share a rank.
-STATUS_RANK = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "answered": 3,
-               "completed": 4, "busy": 4, "no-answer": 4, "failed": 4, "canceled": 4}
+STATUS_RANK = {
+    "queued": 0,
+    "initiated": 1,
+    "ringing": 2,
+    "in-progress": 3,
+    "answered": 3,
+    "completed": 4,
+    "busy": 4,
+    "no-answer": 4,
+    "failed": 4,
+    "canceled": 4,
+}
 
 
 class CallRepository:
@@ -27,8 +37,13 @@ class CallRepository:
 
     def start(self, record: CallRecord, now: datetime) -> None:
         """Create the record; a repeated start (webhook retry) leaves the first one in place."""
-        item = to_item(record, pk=keys.call(record.call_sid), sk="RECORD",
-                       status_rank=STATUS_RANK.get(record.status, 0), ttl=self._ttl(now))
+        item = to_item(
+            record,
+            pk=keys.call(record.call_sid),
+            sk="RECORD",
+            status_rank=STATUS_RANK.get(record.status, 0),
+            ttl=self._ttl(now),
+        )
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         except self._table.meta.client.exceptions.ConditionalCheckFailedException:
@@ -39,14 +54,16 @@ class CallRepository:
         rank = STATUS_RANK.get(status, 0)
         names = {"#status": "status", **{f"#{k}": k for k in fields}}
         values = {":status": status, ":rank": rank, **{f":{k}": v for k, v in fields.items()}}
-        sets = ", ".join(["#status = :status", "status_rank = :rank",
-                          *(f"#{k} = :{k}" for k in fields)])
+        sets = ", ".join(
+            ["#status = :status", "status_rank = :rank", *(f"#{k} = :{k}" for k in fields)]
+        )
         try:
             self._table.update_item(
                 Key={keys.PK: keys.call(call_sid), keys.SK: "RECORD"},
                 UpdateExpression=f"SET {sets}",
                 ConditionExpression="attribute_not_exists(status_rank) OR status_rank <= :rank",
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
             return True
         except self._table.meta.client.exceptions.ConditionalCheckFailedException:
@@ -74,13 +91,19 @@ class CallRepository:
         return from_item(CallRecord, item["Item"]) if "Item" in item else None
 
     def transcript(self, call_sid: str) -> list[TranscriptTurn]:
-        items = query_all(self._table, KeyConditionExpression=Key(keys.PK).eq(keys.call(call_sid))
-                          & Key(keys.SK).begins_with("TURN#"))
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key(keys.PK).eq(keys.call(call_sid))
+            & Key(keys.SK).begins_with("TURN#"),
+        )
         return [from_item(TranscriptTurn, i) for i in items]
 
     def tool_calls(self, call_sid: str) -> list[ToolCallRecord]:
-        items = query_all(self._table, KeyConditionExpression=Key(keys.PK).eq(keys.call(call_sid))
-                          & Key(keys.SK).begins_with("TOOL#"))
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key(keys.PK).eq(keys.call(call_sid))
+            & Key(keys.SK).begins_with("TOOL#"),
+        )
         return [from_item(ToolCallRecord, i) for i in items]
 
     @staticmethod

@@ -35,7 +35,9 @@ class CustomerRepository:
 
     def file(self, customer_id: str) -> CustomerFile:
         """The customer's whole file; `NotFound` if there is no such customer."""
-        items = query_all(self._table, KeyConditionExpression=Key(keys.PK).eq(keys.customer(customer_id)))
+        items = query_all(
+            self._table, KeyConditionExpression=Key(keys.PK).eq(keys.customer(customer_id))
+        )
         kinds: dict[str, list[dict]] = {}
         for item in items:
             kinds.setdefault(item[keys.SK].split("#", 1)[0], []).append(item)
@@ -58,12 +60,27 @@ class CustomerRepository:
         """Register a customer and their vehicles at once; the phone number must be new."""
         client = self._table.meta.client
         writes = [
-            {"Put": {"TableName": self._table.name, "ConditionExpression": "attribute_not_exists(pk)",
-                     "Item": {keys.PK: keys.phone(customer.phone), keys.SK: "CUSTOMER",
-                              "customer_id": customer.customer_id}}},
-            {"Put": {"TableName": self._table.name,
-                     "Item": to_item(customer, pk=keys.customer(customer.customer_id), sk="PROFILE")}},
-            *({"Put": {"TableName": self._table.name, "Item": self._vehicle_item(v)}} for v in vehicles),
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "Item": {
+                        keys.PK: keys.phone(customer.phone),
+                        keys.SK: "CUSTOMER",
+                        "customer_id": customer.customer_id,
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": to_item(customer, pk=keys.customer(customer.customer_id), sk="PROFILE"),
+                }
+            },
+            *(
+                {"Put": {"TableName": self._table.name, "Item": self._vehicle_item(v)}}
+                for v in vehicles
+            ),
         ]
         try:
             client.transact_write_items(TransactItems=writes)
@@ -77,9 +94,13 @@ class CustomerRepository:
         self._table.put_item(Item=self._vehicle_item(vehicle))
 
     def put_service_record(self, record: ServiceRecord) -> None:
-        self._table.put_item(Item=to_item(
-            record, pk=keys.customer(record.customer_id),
-            sk=keys.service_record_sk(record.day, record.record_id)))
+        self._table.put_item(
+            Item=to_item(
+                record,
+                pk=keys.customer(record.customer_id),
+                sk=keys.service_record_sk(record.day, record.record_id),
+            )
+        )
 
     def set_do_not_call(self, customer_id: str, value: bool = True) -> None:
         self._table.update_item(
@@ -91,4 +112,6 @@ class CustomerRepository:
 
     @staticmethod
     def _vehicle_item(vehicle: Vehicle) -> dict:
-        return to_item(vehicle, pk=keys.customer(vehicle.customer_id), sk=keys.vehicle_sk(vehicle.vehicle_id))
+        return to_item(
+            vehicle, pk=keys.customer(vehicle.customer_id), sk=keys.vehicle_sk(vehicle.vehicle_id)
+        )

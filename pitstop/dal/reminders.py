@@ -72,8 +72,14 @@ class ReminderRepository:
         wanted = sorted(set(customer_ids))
         found: dict[str, Customer | None] = dict.fromkeys(wanted)
         for offset in range(0, len(wanted), 100):
-            request = {self._table.name: {"Keys": [
-                {keys.PK: keys.customer(cid), keys.SK: "PROFILE"} for cid in wanted[offset:offset + 100]]}}
+            request = {
+                self._table.name: {
+                    "Keys": [
+                        {keys.PK: keys.customer(cid), keys.SK: "PROFILE"}
+                        for cid in wanted[offset : offset + 100]
+                    ]
+                }
+            }
             while request:
                 # The resource's client takes and returns plain Python values, as Table does.
                 page = self._client.batch_get_item(RequestItems=request)
@@ -83,8 +89,9 @@ class ReminderRepository:
         return found
 
     # --- writes ------------------------------------------------------------------------
-    def claim(self, appointment: Appointment, now: datetime, lease: timedelta,
-              max_attempts: int) -> str | None:
+    def claim(
+        self, appointment: Appointment, now: datetime, lease: timedelta, max_attempts: int
+    ) -> str | None:
         """Claim the appointment for one dial; the claim token, or None if it is not ours to dial.
 
         Succeeds only while the appointment is still scheduled at the time we read, and its
@@ -94,10 +101,17 @@ class ReminderRepository:
         """
         token = uuid.uuid4().hex
         values = {
-            ":scheduled": AppointmentStatus.SCHEDULED.value, ":read_start": appointment.start.isoformat(),
-            ":pending": R.PENDING.value, ":claimed": R.CLAIMED.value, ":now": stamp(now),
-            ":no_answer": R.NO_ANSWER.value, ":busy": R.BUSY.value, ":failed": R.FAILED.value,
-            ":max": max_attempts, ":until": stamp(now + lease), ":token": token,
+            ":scheduled": AppointmentStatus.SCHEDULED.value,
+            ":read_start": appointment.start.isoformat(),
+            ":pending": R.PENDING.value,
+            ":claimed": R.CLAIMED.value,
+            ":now": stamp(now),
+            ":no_answer": R.NO_ANSWER.value,
+            ":busy": R.BUSY.value,
+            ":failed": R.FAILED.value,
+            ":max": max_attempts,
+            ":until": stamp(now + lease),
+            ":token": token,
         }
         condition = (
             "#status = :scheduled AND #start = :read_start AND ("
@@ -111,7 +125,7 @@ class ReminderRepository:
             self._table.update_item(
                 Key=self._key(appointment.customer_id, appointment.appointment_id),
                 UpdateExpression="SET reminder_status = :claimed, reminder_claimed_until = :until, "
-                                 "reminder_claim_token = :token",
+                "reminder_claim_token = :token",
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status", "#start": "start"},
                 ExpressionAttributeValues=values,
@@ -120,22 +134,31 @@ class ReminderRepository:
             return None
         return token
 
-    def mark_dialled(self, appointment: Appointment, token: str, call_sid: str, now: datetime) -> bool:
+    def mark_dialled(
+        self, appointment: Appointment, token: str, call_sid: str, now: datetime
+    ) -> bool:
         """Record the placed call under our claim; False if the claim was no longer ours.
 
         A status callback may beat this write (a call that fails at once): then the outcome it
         wrote stays and only the call SID and attempt count are added.
         """
-        common = ("reminder_call_sid = :sid, reminder_last_dialled_at = :now, "
-                  "reminder_attempts = if_not_exists(reminder_attempts, :zero) + :one")
+        common = (
+            "reminder_call_sid = :sid, reminder_last_dialled_at = :now, "
+            "reminder_attempts = if_not_exists(reminder_attempts, :zero) + :one"
+        )
         remove = " REMOVE reminder_claimed_until, reminder_next_attempt"
         values = {":sid": call_sid, ":now": stamp(now), ":zero": 0, ":one": 1, ":token": token}
         key = self._key(appointment.customer_id, appointment.appointment_id)
         try:
             self._table.update_item(
-                Key=key, UpdateExpression=f"SET reminder_status = :dialled, {common}{remove}",
+                Key=key,
+                UpdateExpression=f"SET reminder_status = :dialled, {common}{remove}",
                 ConditionExpression="reminder_claim_token = :token AND reminder_status = :claimed",
-                ExpressionAttributeValues={**values, ":dialled": R.DIALLED.value, ":claimed": R.CLAIMED.value},
+                ExpressionAttributeValues={
+                    **values,
+                    ":dialled": R.DIALLED.value,
+                    ":claimed": R.CLAIMED.value,
+                },
             )
             return True
         except self._client.exceptions.ConditionalCheckFailedException:
@@ -143,36 +166,60 @@ class ReminderRepository:
         try:
             # The SID test makes a retried request (first one applied, reply lost) count once.
             self._table.update_item(
-                Key=key, UpdateExpression=f"SET {common}{remove}",
+                Key=key,
+                UpdateExpression=f"SET {common}{remove}",
                 ConditionExpression="reminder_claim_token = :token AND "
-                                    "(attribute_not_exists(reminder_call_sid) OR reminder_call_sid <> :sid)",
-                ExpressionAttributeValues=values)
+                "(attribute_not_exists(reminder_call_sid) OR reminder_call_sid <> :sid)",
+                ExpressionAttributeValues=values,
+            )
             return True
         except self._client.exceptions.ConditionalCheckFailedException:
-            return self.get(appointment.customer_id, appointment.appointment_id).reminder_call_sid == call_sid
+            return (
+                self.get(appointment.customer_id, appointment.appointment_id).reminder_call_sid
+                == call_sid
+            )
 
-    def mark_failed(self, appointment: Appointment, token: str, now: datetime,
-                    retry_at: datetime | None) -> bool:
+    def mark_failed(
+        self, appointment: Appointment, token: str, now: datetime, retry_at: datetime | None
+    ) -> bool:
         """The dial itself failed: count the attempt; retry at `retry_at` (None: never again)."""
-        sets = ("reminder_status = :failed, reminder_last_dialled_at = :now, "
-                "reminder_attempts = if_not_exists(reminder_attempts, :zero) + :one")
-        values = {":failed": R.FAILED.value, ":now": stamp(now), ":zero": 0, ":one": 1, ":token": token}
+        sets = (
+            "reminder_status = :failed, reminder_last_dialled_at = :now, "
+            "reminder_attempts = if_not_exists(reminder_attempts, :zero) + :one"
+        )
+        values = {
+            ":failed": R.FAILED.value,
+            ":now": stamp(now),
+            ":zero": 0,
+            ":one": 1,
+            ":token": token,
+        }
         if retry_at is not None:
             sets += ", reminder_next_attempt = :next"
             values[":next"] = stamp(retry_at)
-        update = f"SET {sets} REMOVE reminder_claimed_until" + ("" if retry_at else ", reminder_next_attempt")
+        update = f"SET {sets} REMOVE reminder_claimed_until" + (
+            "" if retry_at else ", reminder_next_attempt"
+        )
         try:
             self._table.update_item(
                 Key=self._key(appointment.customer_id, appointment.appointment_id),
-                UpdateExpression=update, ConditionExpression="reminder_claim_token = :token",
-                ExpressionAttributeValues=values)
+                UpdateExpression=update,
+                ConditionExpression="reminder_claim_token = :token",
+                ExpressionAttributeValues=values,
+            )
             return True
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
 
-    def record_outcome(self, customer_id: str, appointment_id: str, outcome: ReminderStatus,
-                       now: datetime, call_sid: str | None = None,
-                       retry_at: datetime | None = None) -> bool:
+    def record_outcome(
+        self,
+        customer_id: str,
+        appointment_id: str,
+        outcome: ReminderStatus,
+        now: datetime,
+        call_sid: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
         """Write a call's outcome to the appointment; False when it does not apply (any more).
 
         With `call_sid`, the outcome applies only to the appointment's current call (a late,
@@ -188,8 +235,10 @@ class ReminderRepository:
         if call_sid:
             values[":sid"] = call_sid
             values[":claimed"] = R.CLAIMED.value
-            condition += (" AND (reminder_call_sid = :sid OR (reminder_status = :claimed AND"
-                          " (attribute_not_exists(reminder_call_sid) OR reminder_call_sid <> :sid)))")
+            condition += (
+                " AND (reminder_call_sid = :sid OR (reminder_status = :claimed AND"
+                " (attribute_not_exists(reminder_call_sid) OR reminder_call_sid <> :sid)))"
+            )
         sets = "reminder_status = :outcome, reminder_outcome_at = :now"
         removes = ["reminder_claimed_until"]
         if outcome in RETRYABLE and retry_at is not None:
@@ -202,7 +251,8 @@ class ReminderRepository:
                 Key=self._key(customer_id, appointment_id),
                 UpdateExpression=f"SET {sets} REMOVE {', '.join(removes)}",
                 ConditionExpression=f"attribute_exists(pk) AND {condition}",
-                ExpressionAttributeValues=values)
+                ExpressionAttributeValues=values,
+            )
             return True
         except self._client.exceptions.ConditionalCheckFailedException:
             return False

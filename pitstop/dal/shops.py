@@ -35,12 +35,17 @@ class ShopRepository:
         self.shop_id = shop_id
 
     def catalog(self) -> ShopCatalog:
-        items = query_all(self._table, KeyConditionExpression="pk = :pk",
-                          ExpressionAttributeValues={":pk": keys.shop(self.shop_id)})
+        items = query_all(
+            self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": keys.shop(self.shop_id)},
+        )
         by_sk = {item[keys.SK]: item for item in items}
         if "PROFILE" not in by_sk:
             raise NotFound(f"shop {self.shop_id} is not set up (run `pitstop seed`)")
-        services = [from_item(ServiceType, i) for sk, i in by_sk.items() if sk.startswith("SERVICE#")]
+        services = [
+            from_item(ServiceType, i) for sk, i in by_sk.items() if sk.startswith("SERVICE#")
+        ]
         bays = [from_item(Bay, i) for sk, i in by_sk.items() if sk.startswith("BAY#")]
         settings = by_sk.get("SETTINGS")
         return ShopCatalog(

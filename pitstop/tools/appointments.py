@@ -30,7 +30,9 @@ from pitstop.tools.views import AppointmentView, SlotView
 
 T = TypeVar("T")
 
-CUSTOMER_ID = Field(default=None, description="Leave empty: it defaults to the customer on the call.")
+CUSTOMER_ID = Field(
+    default=None, description="Leave empty: it defaults to the customer on the call."
+)
 
 
 def owned_appointment(env: ToolEnv, customer_id: str, appointment_id: str) -> Appointment:
@@ -38,21 +40,42 @@ def owned_appointment(env: ToolEnv, customer_id: str, appointment_id: str) -> Ap
     try:
         return env.crm.appointments.get(customer_id, appointment_id)
     except NotFound as error:
-        raise Refused(Refusal(error="not_found", message="I can't find that appointment on your "
-                              "account. Let me check your upcoming appointments.")) from error
+        raise Refused(
+            Refusal(
+                error="not_found",
+                message="I can't find that appointment on your "
+                "account. Let me check your upcoming appointments.",
+            )
+        ) from error
 
 
 def _require_active_future(env: ToolEnv, appointment: Appointment, verb: str) -> None:
     if not appointment.active:
-        raise Refused(Refusal(error="not_allowed", status=str(appointment.status),
-                              message=f"That appointment is {appointment.status}, so I can't {verb} it."))
+        raise Refused(
+            Refusal(
+                error="not_allowed",
+                status=str(appointment.status),
+                message=f"That appointment is {appointment.status}, so I can't {verb} it.",
+            )
+        )
     if appointment.start <= env.now:
-        raise Refused(Refusal(error="in_the_past",
-                              message=f"That appointment has already started, so I can't {verb} it."))
+        raise Refused(
+            Refusal(
+                error="in_the_past",
+                message=f"That appointment has already started, so I can't {verb} it.",
+            )
+        )
 
 
-def claim_bay(env: ToolEnv, bays: list[str], preferred: str | None, start: datetime, end: datetime,
-              attempt: Callable[[str], T], own: frozenset[tuple[str, str]] = frozenset()) -> T | None:
+def claim_bay(
+    env: ToolEnv,
+    bays: list[str],
+    preferred: str | None,
+    start: datetime,
+    end: datetime,
+    attempt: Callable[[str], T],
+    own: frozenset[tuple[str, str]] = frozenset(),
+) -> T | None:
     """Run `attempt(bay)` on the preferred bay, then on other capable bays free at `start`.
 
     The preferred bay is tried blind (one transaction, no read); only when it is taken do we read
@@ -78,22 +101,43 @@ def claim_bay(env: ToolEnv, bays: list[str], preferred: str | None, start: datet
 
 
 def slot_taken(env: ToolEnv, service: ServiceType, bays: list[str], start: datetime) -> Refused:
-    alternatives = find_slots(env.catalog.shop, service, bays, start.date(), f"{start:%H:%M}",
-                              taken_reader(env), env.now, 3)
+    alternatives = find_slots(
+        env.catalog.shop,
+        service,
+        bays,
+        start.date(),
+        f"{start:%H:%M}",
+        taken_reader(env),
+        env.now,
+        3,
+    )
     views = [SlotView.of(s.start, s.end, s.bay) for s in alternatives]
     offer = f" The nearest free time is {views[0].spoken}." if views else ""
-    return Refused(Refusal(error="slot_taken", alternatives=[v.model_dump() for v in views],
-                           message=f"Sorry, that time has just been taken.{offer}"))
+    return Refused(
+        Refusal(
+            error="slot_taken",
+            alternatives=[v.model_dump() for v in views],
+            message=f"Sorry, that time has just been taken.{offer}",
+        )
+    )
 
 
 # --- book ----------------------------------------------------------------------------------
 class BookAppointmentArgs(Arguments):
-    vehicle_id: str = Field(description="The caller's vehicle, from lookup_customer or register_customer.")
+    vehicle_id: str = Field(
+        description="The caller's vehicle, from lookup_customer or register_customer."
+    )
     service_type: str = Field(description="The service, e.g. 'oil change' or 'oil_change'.")
-    start: datetime = Field(description="Start time from check_availability (ISO; without an offset "
-                            "it is taken as the shop's local time).")
-    bay: str | None = Field(default=None, description="The bay from the chosen check_availability slot.")
-    notes: str = Field(default="", max_length=500, description="Anything the technician should know.")
+    start: datetime = Field(
+        description="Start time from check_availability (ISO; without an offset "
+        "it is taken as the shop's local time)."
+    )
+    bay: str | None = Field(
+        default=None, description="The bay from the chosen check_availability slot."
+    )
+    notes: str = Field(
+        default="", max_length=500, description="Anything the technician should know."
+    )
     customer_id: str | None = CUSTOMER_ID
 
 
@@ -115,21 +159,40 @@ def book_appointment(args: BookAppointmentArgs, env: ToolEnv) -> AppointmentResu
     customer_id = env.require_customer(args.customer_id)
     vehicle = env.file.vehicle(args.vehicle_id)
     if vehicle is None:
-        raise Refused(Refusal(error="not_found", message="I can't find that vehicle on your account."))
+        raise Refused(
+            Refusal(error="not_found", message="I can't find that vehicle on your account.")
+        )
     service = service_or_refuse(env, args.service_type)
     start = env.local(args.start)
     end = check_start(env, service, start)
     for other in env.file.appointments:
-        if other.active and other.vehicle_id == vehicle.vehicle_id and other.start < end and start < other.end:
-            raise Refused(Refusal(error="already_booked", appointment_id=other.appointment_id,
-                                  message=f"Your {vehicle.label} is already booked in at that time."))
+        if (
+            other.active
+            and other.vehicle_id == vehicle.vehicle_id
+            and other.start < end
+            and start < other.end
+        ):
+            raise Refused(
+                Refusal(
+                    error="already_booked",
+                    appointment_id=other.appointment_id,
+                    message=f"Your {vehicle.label} is already booked in at that time.",
+                )
+            )
     bays = capable_bays(service, env.catalog.bays)
 
     def attempt(bay: str) -> Appointment:
         appointment = Appointment(
-            appointment_id=new_id("apt"), shop_id=env.catalog.shop.shop_id, customer_id=customer_id,
-            vehicle_id=vehicle.vehicle_id, service_type=service.code, bay=bay, start=start, end=end,
-            notes=args.notes)
+            appointment_id=new_id("apt"),
+            shop_id=env.catalog.shop.shop_id,
+            customer_id=customer_id,
+            vehicle_id=vehicle.vehicle_id,
+            service_type=service.code,
+            bay=bay,
+            start=start,
+            end=end,
+            notes=args.notes,
+        )
         env.crm.appointments.book(appointment)
         return appointment
 
@@ -137,8 +200,10 @@ def book_appointment(args: BookAppointmentArgs, env: ToolEnv) -> AppointmentResu
     if booked is None:
         raise slot_taken(env, service, bays, start)
     view = AppointmentView.of(booked, env.catalog, vehicle)
-    return AppointmentResult(appointment=view, message=f"Booked: {view.service_name} for the "
-                             f"{vehicle.label} on {view.spoken}.")
+    return AppointmentResult(
+        appointment=view,
+        message=f"Booked: {view.service_name} for the {vehicle.label} on {view.spoken}.",
+    )
 
 
 # --- upcoming ------------------------------------------------------------------------------
@@ -160,15 +225,22 @@ UPCOMING = (
 def get_upcoming_appointments(args: UpcomingArgs, env: ToolEnv) -> UpcomingResult:
     env.require_customer(args.customer_id)
     file = env.file
-    upcoming = sorted((a for a in file.appointments if a.active and a.end > env.now), key=lambda a: a.start)
-    return UpcomingResult(appointments=[AppointmentView.of(a, env.catalog, file.vehicle(a.vehicle_id))
-                                        for a in upcoming])
+    upcoming = sorted(
+        (a for a in file.appointments if a.active and a.end > env.now), key=lambda a: a.start
+    )
+    return UpcomingResult(
+        appointments=[
+            AppointmentView.of(a, env.catalog, file.vehicle(a.vehicle_id)) for a in upcoming
+        ]
+    )
 
 
 # --- cancel / confirm ----------------------------------------------------------------------
 class CancelArgs(Arguments):
     appointment_id: str = Field(description="From get_upcoming_appointments or lookup_customer.")
-    reason: str = Field(default="", max_length=300, description="Why, in the caller's words, if given.")
+    reason: str = Field(
+        default="", max_length=300, description="Why, in the caller's words, if given."
+    )
     customer_id: str | None = CUSTOMER_ID
 
 
@@ -182,7 +254,9 @@ CANCEL = (
 def cancel_appointment(args: CancelArgs, env: ToolEnv) -> AppointmentResult:
     cancelled = _change(env, args, "cancel", lambda a: env.crm.appointments.cancel(a, args.reason))
     view = AppointmentView.of(cancelled, env.catalog, None)
-    return AppointmentResult(appointment=view, message=f"Cancelled the {view.service_name} on {view.spoken}.")
+    return AppointmentResult(
+        appointment=view, message=f"Cancelled the {view.service_name} on {view.spoken}."
+    )
 
 
 class ConfirmArgs(Arguments):
@@ -197,8 +271,12 @@ CONFIRM = (
 
 
 def confirm_appointment(args: ConfirmArgs, env: ToolEnv) -> AppointmentResult:
-    confirmed = _change(env, args, "confirm",
-                        lambda a: env.crm.appointments.set_status(a, AppointmentStatus.CONFIRMED))
+    confirmed = _change(
+        env,
+        args,
+        "confirm",
+        lambda a: env.crm.appointments.set_status(a, AppointmentStatus.CONFIRMED),
+    )
     view = AppointmentView.of(confirmed, env.catalog, None)
     return AppointmentResult(appointment=view, message=f"Confirmed for {view.spoken}.")
 
@@ -206,9 +284,13 @@ def confirm_appointment(args: ConfirmArgs, env: ToolEnv) -> AppointmentResult:
 # --- reschedule ----------------------------------------------------------------------------
 class RescheduleArgs(Arguments):
     appointment_id: str = Field(description="The appointment to move.")
-    new_start: datetime = Field(description="New start from check_availability (ISO; without an "
-                                "offset it is the shop's local time).")
-    bay: str | None = Field(default=None, description="The bay from the chosen check_availability slot.")
+    new_start: datetime = Field(
+        description="New start from check_availability (ISO; without an "
+        "offset it is the shop's local time)."
+    )
+    bay: str | None = Field(
+        default=None, description="The bay from the chosen check_availability slot."
+    )
     customer_id: str | None = CUSTOMER_ID
 
 
@@ -228,8 +310,14 @@ def reschedule_appointment(args: RescheduleArgs, env: ToolEnv) -> AppointmentRes
     end = check_start(env, service, start)
     bays = capable_bays(service, env.catalog.bays)
     same_day = appointment.start.date() == start.date()
-    own = frozenset((appointment.bay, t) for t in granules(appointment.start, appointment.end,
-                                                             env.catalog.shop.slot_minutes)) if same_day else frozenset()
+    own = (
+        frozenset(
+            (appointment.bay, t)
+            for t in granules(appointment.start, appointment.end, env.catalog.shop.slot_minutes)
+        )
+        if same_day
+        else frozenset()
+    )
 
     def attempt(bay: str) -> Appointment:
         return env.crm.appointments.reschedule(appointment, start, end, bay)
@@ -241,11 +329,17 @@ def reschedule_appointment(args: RescheduleArgs, env: ToolEnv) -> AppointmentRes
     if moved is None:
         raise slot_taken(env, service, bays, start)
     view = AppointmentView.of(moved, env.catalog, None)
-    return AppointmentResult(appointment=view, message=f"Moved the {view.service_name} to {view.spoken}.")
+    return AppointmentResult(
+        appointment=view, message=f"Moved the {view.service_name} to {view.spoken}."
+    )
 
 
-def _change(env: ToolEnv, args: CancelArgs | ConfirmArgs, verb: str,
-            apply: Callable[[Appointment], Appointment]) -> Appointment:
+def _change(
+    env: ToolEnv,
+    args: CancelArgs | ConfirmArgs,
+    verb: str,
+    apply: Callable[[Appointment], Appointment],
+) -> Appointment:
     """Apply a status change to one of the caller's active, future appointments.
 
     Ownership, activity and the optimistic-concurrency refusal are the same for every change,
@@ -261,5 +355,8 @@ def _change(env: ToolEnv, args: CancelArgs | ConfirmArgs, verb: str,
 
 
 def _changed() -> Refusal:
-    return Refusal(error="conflict", message="That appointment was changed a moment ago. "
-                   "Let me look at your appointments again.")
+    return Refusal(
+        error="conflict",
+        message="That appointment was changed a moment ago. "
+        "Let me look at your appointments again.",
+    )

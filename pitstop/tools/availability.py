@@ -64,9 +64,17 @@ def free_bay(bays: list[str], hhmms: list[str], taken: set[tuple[str, str]]) -> 
     return None
 
 
-def find_slots(shop: Shop, service: ServiceType, bays: list[str], first_day: date, wish: str,
-               taken_for: TakenFor, now: datetime, max_results: int = 3,
-               days: int = SEARCH_DAYS) -> list[Slot]:
+def find_slots(
+    shop: Shop,
+    service: ServiceType,
+    bays: list[str],
+    first_day: date,
+    wish: str,
+    taken_for: TakenFor,
+    now: datetime,
+    max_results: int = 3,
+    days: int = SEARCH_DAYS,
+) -> list[Slot]:
     """Up to `max_results` free slots, nearest to the wish: nearest day first, then nearest time.
 
     Only opening hours count (holidays and closed weekdays are skipped without a read); a slot
@@ -105,25 +113,43 @@ def check_start(env: ToolEnv, service: ServiceType, start: datetime) -> datetime
     shop = env.catalog.shop
     end = start + timedelta(minutes=service.duration_minutes)
     if start <= env.now:
-        raise Refused(Refusal(error="in_the_past", message="That time has already passed. "
-                              f"It's {_spoken_day(env.now.date())} today; which day would suit you?"))
+        raise Refused(
+            Refusal(
+                error="in_the_past",
+                message="That time has already passed. "
+                f"It's {_spoken_day(env.now.date())} today; which day would suit you?",
+            )
+        )
     if start.date() > env.now.date() + timedelta(days=BOOKING_HORIZON_DAYS):
-        raise Refused(Refusal(error="invalid_date", message="We only book up to "
-                              f"{BOOKING_HORIZON_DAYS} days ahead. Could we find an earlier day?"))
+        raise Refused(
+            Refusal(
+                error="invalid_date",
+                message="We only book up to "
+                f"{BOOKING_HORIZON_DAYS} days ahead. Could we find an earlier day?",
+            )
+        )
     hours = shop.hours_on(start.date())
     if hours is None:
         why = "it's a holiday" if start.date() in shop.holidays else "we're closed that day"
-        raise Refused(Refusal(error="shop_closed", message=f"Sorry, {why}. Shall I look at another day?"))
+        raise Refused(
+            Refusal(error="shop_closed", message=f"Sorry, {why}. Shall I look at another day?")
+        )
     opens = datetime.combine(start.date(), hours.opens, tzinfo=start.tzinfo)
     closes = datetime.combine(start.date(), hours.closes, tzinfo=start.tzinfo)
     if start < opens or end > closes:
-        raise Refused(Refusal(
-            error="outside_opening_hours",
-            message=f"That day we're open {_spoken_time(hours.opens)} to {_spoken_time(hours.closes)}, "
-                    f"and a {service.name.lower()} takes {service.duration_minutes} minutes."))
+        raise Refused(
+            Refusal(
+                error="outside_opening_hours",
+                message=f"That day we're open {_spoken_time(hours.opens)} to {_spoken_time(hours.closes)}, "
+                f"and a {service.name.lower()} takes {service.duration_minutes} minutes.",
+            )
+        )
     if start.second or start.microsecond or (start.minute % shop.slot_minutes):
-        raise Refused(Refusal(error="invalid_time",
-                              message="Appointments start on the hour or the half hour."))
+        raise Refused(
+            Refusal(
+                error="invalid_time", message="Appointments start on the hour or the half hour."
+            )
+        )
     return end
 
 
@@ -131,9 +157,13 @@ def service_or_refuse(env: ToolEnv, service_type: str) -> ServiceType:
     service = env.catalog.service(service_type)
     if service is None:
         names = ", ".join(s.name for s in env.catalog.services.values())
-        raise Refused(Refusal(error="unknown_service",
-                              message=f"We don't offer that here. Our services are: {names}.",
-                              services=sorted(env.catalog.services)))
+        raise Refused(
+            Refusal(
+                error="unknown_service",
+                message=f"We don't offer that here. Our services are: {names}.",
+                services=sorted(env.catalog.services),
+            )
+        )
     return service
 
 
@@ -152,15 +182,24 @@ def _spoken_day(day: date) -> str:
 
 # --- the tool ------------------------------------------------------------------------------
 class CheckAvailabilityArgs(Arguments):
-    service_type: str = Field(description="The service wanted, e.g. 'oil change', 'tire rotation' "
-                              "or its code such as 'oil_change'.")
-    preferred_date: date = Field(description="The day the caller would like, YYYY-MM-DD, in the shop's "
-                                 "local calendar. Resolve words like 'tomorrow' or 'next Tuesday' first.")
-    preferred_time_of_day: Annotated[str, Field(
-        pattern=r"^(morning|afternoon|any|([01]\d|2[0-3]):[0-5]\d)$",
-        description="'morning', 'afternoon', 'any', or a clock time HH:MM (24-hour) if the caller named one.",
-    )] = "any"
-    max_results: int = Field(default=3, ge=1, le=10, description="How many options to offer (default 3).")
+    service_type: str = Field(
+        description="The service wanted, e.g. 'oil change', 'tire rotation' "
+        "or its code such as 'oil_change'."
+    )
+    preferred_date: date = Field(
+        description="The day the caller would like, YYYY-MM-DD, in the shop's "
+        "local calendar. Resolve words like 'tomorrow' or 'next Tuesday' first."
+    )
+    preferred_time_of_day: Annotated[
+        str,
+        Field(
+            pattern=r"^(morning|afternoon|any|([01]\d|2[0-3]):[0-5]\d)$",
+            description="'morning', 'afternoon', 'any', or a clock time HH:MM (24-hour) if the caller named one.",
+        ),
+    ] = "any"
+    max_results: int = Field(
+        default=3, ge=1, le=10, description="How many options to offer (default 3)."
+    )
 
 
 class CheckAvailabilityResult(Result):
@@ -183,25 +222,51 @@ def check_availability(args: CheckAvailabilityArgs, env: ToolEnv) -> CheckAvaila
     service = service_or_refuse(env, args.service_type)
     today = env.now.date()
     if args.preferred_date < today:
-        raise Refused(Refusal(error="in_the_past", message=f"That date has passed; today is "
-                              f"{_spoken_day(today)}. Which day would suit you?", today=today.isoformat()))
+        raise Refused(
+            Refusal(
+                error="in_the_past",
+                message=f"That date has passed; today is "
+                f"{_spoken_day(today)}. Which day would suit you?",
+                today=today.isoformat(),
+            )
+        )
     if args.preferred_date > today + timedelta(days=BOOKING_HORIZON_DAYS):
-        raise Refused(Refusal(error="invalid_date", message="We only book up to "
-                              f"{BOOKING_HORIZON_DAYS} days ahead. Could we find an earlier day?"))
+        raise Refused(
+            Refusal(
+                error="invalid_date",
+                message="We only book up to "
+                f"{BOOKING_HORIZON_DAYS} days ahead. Could we find an earlier day?",
+            )
+        )
     bays = capable_bays(service, env.catalog.bays)
-    slots = find_slots(env.catalog.shop, service, bays, args.preferred_date, args.preferred_time_of_day,
-                       taken_reader(env), env.now, args.max_results)
+    slots = find_slots(
+        env.catalog.shop,
+        service,
+        bays,
+        args.preferred_date,
+        args.preferred_time_of_day,
+        taken_reader(env),
+        env.now,
+        args.max_results,
+    )
     closed = ""
     if env.catalog.shop.hours_on(args.preferred_date) is None:
-        why = "a holiday" if args.preferred_date in env.catalog.shop.holidays else "a day we're closed"
+        why = (
+            "a holiday"
+            if args.preferred_date in env.catalog.shop.holidays
+            else "a day we're closed"
+        )
         closed = f"{_spoken_day(args.preferred_date)} is {why}. "
     if slots:
         message = f"{closed}{len(slots)} option(s) found; the nearest is {_spoken(slots[0])}."
     else:
         message = f"{closed}Nothing free in the week from that day; ask for a later date or offer a callback."
     return CheckAvailabilityResult(
-        service_type=service.code, duration_minutes=service.duration_minutes, message=message,
-        slots=[SlotView.of(s.start, s.end, s.bay) for s in slots])
+        service_type=service.code,
+        duration_minutes=service.duration_minutes,
+        message=message,
+        slots=[SlotView.of(s.start, s.end, s.bay) for s in slots],
+    )
 
 
 def _spoken(slot: Slot) -> str:

@@ -13,7 +13,9 @@ from pitstop.tools.schema import Arguments, Result
 
 
 class HandoffArgs(Arguments):
-    reason: str = Field(min_length=1, max_length=300, description="Why a person is needed, briefly.")
+    reason: str = Field(
+        min_length=1, max_length=300, description="Why a person is needed, briefly."
+    )
 
 
 class HandoffResult(Result):
@@ -35,12 +37,17 @@ def request_operator_handoff(args: HandoffArgs, env: ToolEnv) -> HandoffResult:
     sid = env.context.call_sid
     if sid and env.crm.calls.get(sid) is not None:  # never create a half record for an unknown call
         env.crm.calls.set_fields(sid, {"handoff_reason": args.reason})
-    return HandoffResult(reason=args.reason, shop_phone=env.catalog.shop.phone,
-                         message="Connecting you to a member of our team.")
+    return HandoffResult(
+        reason=args.reason,
+        shop_phone=env.catalog.shop.phone,
+        message="Connecting you to a member of our team.",
+    )
 
 
 class EndCallArgs(Arguments):
-    reason: str | None = Field(default=None, max_length=300, description="Why the call ends, briefly.")
+    reason: str | None = Field(
+        default=None, max_length=300, description="Why the call ends, briefly."
+    )
 
 
 class EndCallResult(Result):

@@ -68,7 +68,9 @@ class ToolEnv:
     never across invocations, so a tool always sees the table as it is.
     """
 
-    def __init__(self, context: ToolContext, crm: Crm, telephony: Telephony, now: datetime | None = None):
+    def __init__(
+        self, context: ToolContext, crm: Crm, telephony: Telephony, now: datetime | None = None
+    ):
         self.context = context
         self.crm = crm
         self.telephony = telephony
@@ -107,8 +109,12 @@ class ToolEnv:
         if not customer_id:
             raise Refused(NOT_IDENTIFIED)
         if claimed and claimed != customer_id:
-            raise Refused(Refusal(error="not_allowed",
-                                  message="I can only help with the account of the person calling."))
+            raise Refused(
+                Refusal(
+                    error="not_allowed",
+                    message="I can only help with the account of the person calling.",
+                )
+            )
         return customer_id
 
     @cached_property

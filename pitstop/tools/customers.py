@@ -18,8 +18,9 @@ from pitstop.tools.schema import Arguments, Refusal, Result
 from pitstop.tools.views import AppointmentView, VehicleView
 from pitstop.tools.vin import InvalidVin, decode
 
-_ONLY_OWN_NUMBER = Refusal(error="not_allowed",
-                           message="For privacy I can only look up the number you're calling from.")
+_ONLY_OWN_NUMBER = Refusal(
+    error="not_allowed", message="For privacy I can only look up the number you're calling from."
+)
 
 
 def _own_number(env: ToolEnv, phone: str | None) -> None:
@@ -43,8 +44,11 @@ class CustomerView(BaseModel):
 
 # --- lookup ----------------------------------------------------------------------------------
 class LookupCustomerArgs(Arguments):
-    phone: str | None = Field(default=None, description="Leave empty to use the number the caller is "
-                              "calling from (the only number you may look up).")
+    phone: str | None = Field(
+        default=None,
+        description="Leave empty to use the number the caller is "
+        "calling from (the only number you may look up).",
+    )
 
 
 class LookupCustomerResult(Result):
@@ -72,14 +76,20 @@ def lookup_customer(args: LookupCustomerArgs, env: ToolEnv) -> LookupCustomerRes
         file = env.file
     except Refused:
         return LookupCustomerResult(found=False)
-    upcoming = sorted((a for a in file.appointments if a.active and a.end > env.now), key=lambda a: a.start)
+    upcoming = sorted(
+        (a for a in file.appointments if a.active and a.end > env.now), key=lambda a: a.start
+    )
     nxt = upcoming[0] if upcoming else None
     c = file.customer
     return LookupCustomerResult(
         found=True,
-        customer=CustomerView(customer_id=c.customer_id, name=c.name, phone=c.phone, sms_opt_in=c.sms_opt_in),
+        customer=CustomerView(
+            customer_id=c.customer_id, name=c.name, phone=c.phone, sms_opt_in=c.sms_opt_in
+        ),
         vehicles=[VehicleView.of(v) for v in file.vehicles],
-        next_appointment=AppointmentView.of(nxt, env.catalog, file.vehicle(nxt.vehicle_id)) if nxt else None,
+        next_appointment=AppointmentView.of(nxt, env.catalog, file.vehicle(nxt.vehicle_id))
+        if nxt
+        else None,
     )
 
 
@@ -88,16 +98,24 @@ class NewVehicle(Arguments):
     make: str = Field(min_length=1, max_length=40)
     model: str = Field(min_length=1, max_length=40)
     year: int = Field(ge=1950, le=2100)
-    vin: str | None = Field(default=None, description="Only if the caller has it; check it with decode_vin first.")
+    vin: str | None = Field(
+        default=None, description="Only if the caller has it; check it with decode_vin first."
+    )
     mileage: int | None = Field(default=None, ge=0, le=2_000_000)
 
 
 class RegisterCustomerArgs(Arguments):
     name: str = Field(min_length=1, max_length=100, description="The caller's full name.")
-    phone: str | None = Field(default=None, description="Leave empty: the caller's own number is used.")
+    phone: str | None = Field(
+        default=None, description="Leave empty: the caller's own number is used."
+    )
     email: str | None = Field(default=None, max_length=200)
-    sms_opt_in: bool = Field(default=True, description="Whether the caller agrees to text confirmations.")
-    vehicle: NewVehicle | None = Field(default=None, description="The caller's car, if they told you.")
+    sms_opt_in: bool = Field(
+        default=True, description="Whether the caller agrees to text confirmations."
+    )
+    vehicle: NewVehicle | None = Field(
+        default=None, description="The caller's car, if they told you."
+    )
 
 
 class RegisterCustomerResult(Result):
@@ -116,13 +134,28 @@ def register_customer(args: RegisterCustomerArgs, env: ToolEnv) -> RegisterCusto
     _own_number(env, args.phone)
     phone = env.context.caller_phone
     if not phone:
-        raise Refused(Refusal(error="not_allowed", message="I can't see the number you're calling "
-                              "from, so I can't set up an account on this call."))
+        raise Refused(
+            Refusal(
+                error="not_allowed",
+                message="I can't see the number you're calling "
+                "from, so I can't set up an account on this call.",
+            )
+        )
     if env.customer_id:
-        raise Refused(Refusal(error="already_registered", customer_id=env.customer_id,
-                              message="You're already in our system with this number."))
-    customer = Customer(customer_id=new_id("cus"), name=args.name, phone=phone, email=args.email,
-                        sms_opt_in=args.sms_opt_in)
+        raise Refused(
+            Refusal(
+                error="already_registered",
+                customer_id=env.customer_id,
+                message="You're already in our system with this number.",
+            )
+        )
+    customer = Customer(
+        customer_id=new_id("cus"),
+        name=args.name,
+        phone=phone,
+        email=args.email,
+        sms_opt_in=args.sms_opt_in,
+    )
     vehicles: list[Vehicle] = []
     if args.vehicle:
         vin = None
@@ -130,25 +163,48 @@ def register_customer(args: RegisterCustomerArgs, env: ToolEnv) -> RegisterCusto
             try:
                 vin = decode(args.vehicle.vin).vin
             except InvalidVin as error:
-                raise Refused(Refusal(error="invalid_vin", message=f"That VIN doesn't check out: {error}. "
-                                      "Could you read it again, or we can skip it?")) from error
-        vehicles.append(Vehicle(vehicle_id=new_id("veh"), customer_id=customer.customer_id, vin=vin,
-                                make=args.vehicle.make, model=args.vehicle.model, year=args.vehicle.year,
-                                mileage=args.vehicle.mileage))
+                raise Refused(
+                    Refusal(
+                        error="invalid_vin",
+                        message=f"That VIN doesn't check out: {error}. "
+                        "Could you read it again, or we can skip it?",
+                    )
+                ) from error
+        vehicles.append(
+            Vehicle(
+                vehicle_id=new_id("veh"),
+                customer_id=customer.customer_id,
+                vin=vin,
+                make=args.vehicle.make,
+                model=args.vehicle.model,
+                year=args.vehicle.year,
+                mileage=args.vehicle.mileage,
+            )
+        )
     try:
         env.crm.customers.create(customer, vehicles)
     except PhoneAlreadyRegistered as error:
         existing = env.crm.customers.id_for_phone(phone)
-        raise Refused(Refusal(error="already_registered", customer_id=existing,
-                              message="You're already in our system with this number.")) from error
-    return RegisterCustomerResult(customer_id=customer.customer_id,
-                                  vehicle_id=vehicles[0].vehicle_id if vehicles else None)
+        raise Refused(
+            Refusal(
+                error="already_registered",
+                customer_id=existing,
+                message="You're already in our system with this number.",
+            )
+        ) from error
+    return RegisterCustomerResult(
+        customer_id=customer.customer_id, vehicle_id=vehicles[0].vehicle_id if vehicles else None
+    )
 
 
 # --- history ---------------------------------------------------------------------------------
 class ServiceHistoryArgs(Arguments):
-    vehicle_id: str | None = Field(default=None, description="Limit to one of the caller's vehicles.")
-    customer_id: str | None = Field(default=None, description="Leave empty: defaults to the caller.")
+    vehicle_id: str | None = Field(
+        default=None, description="Limit to one of the caller's vehicles."
+    )
+    customer_id: str | None = Field(
+        default=None, description="Leave empty: defaults to the caller."
+    )
 
 
 class ServiceRecordView(BaseModel):
@@ -176,17 +232,26 @@ def get_service_history(args: ServiceHistoryArgs, env: ToolEnv) -> ServiceHistor
     env.require_customer(args.customer_id)
     file = env.file
     if args.vehicle_id and file.vehicle(args.vehicle_id) is None:
-        raise Refused(Refusal(error="not_found", message="I can't find that vehicle on your account."))
+        raise Refused(
+            Refusal(error="not_found", message="I can't find that vehicle on your account.")
+        )
     records = [r for r in file.history if not args.vehicle_id or r.vehicle_id == args.vehicle_id]
     records.sort(key=lambda r: r.day, reverse=True)
     views = []
     for r in records:
         vehicle = file.vehicle(r.vehicle_id)
         service = env.catalog.services.get(r.service_type)
-        views.append(ServiceRecordView(date=r.day, service_type=service.name if service else r.service_type,
-                                       description=r.description, vehicle_id=r.vehicle_id,
-                                       vehicle=vehicle.label if vehicle else None, mileage=r.mileage,
-                                       cost=r.cost))
+        views.append(
+            ServiceRecordView(
+                date=r.day,
+                service_type=service.name if service else r.service_type,
+                description=r.description,
+                vehicle_id=r.vehicle_id,
+                vehicle=vehicle.label if vehicle else None,
+                mileage=r.mileage,
+                cost=r.cost,
+            )
+        )
     return ServiceHistoryResult(records=views)
 
 

@@ -32,23 +32,36 @@ SEND_SMS = (
 def send_sms_confirmation(args: SendSmsArgs, env: ToolEnv) -> SendSmsResult:
     env.require_customer()
     file = env.file  # one Query: profile (opt-in), vehicles and appointments; ownership for free
-    appointment = next((a for a in file.appointments if a.appointment_id == args.appointment_id), None)
+    appointment = next(
+        (a for a in file.appointments if a.appointment_id == args.appointment_id), None
+    )
     if appointment is None:
-        raise Refused(Refusal(error="not_found", message="I can't find that appointment on your account."))
+        raise Refused(
+            Refusal(error="not_found", message="I can't find that appointment on your account.")
+        )
     customer = file.customer
     if not customer.sms_opt_in:
-        return SendSmsResult(sent=False, reason="sms_opt_out",
-                             message="You haven't signed up for texts, so I won't send one.")
+        return SendSmsResult(
+            sent=False,
+            reason="sms_opt_out",
+            message="You haven't signed up for texts, so I won't send one.",
+        )
     if not appointment.active:
-        return SendSmsResult(sent=False, reason="not_active",
-                             message=f"That appointment is {appointment.status}, so there's nothing to confirm.")
+        return SendSmsResult(
+            sent=False,
+            reason="not_active",
+            message=f"That appointment is {appointment.status}, so there's nothing to confirm.",
+        )
     shop = env.catalog.shop
     service = env.catalog.services.get(appointment.service_type)
     vehicle = file.vehicle(appointment.vehicle_id)
     what = service.name if service else appointment.service_type.replace("_", " ")
-    body = (f"{shop.name}: your {what}" + (f" for the {vehicle.label}" if vehicle else "")
-            + f" is booked for {spoken(appointment.start)}."
-            + (f" {shop.address}." if shop.address else "")
-            + f" Ref {appointment.appointment_id}. To change it, call {shop.phone}. Reply STOP to opt out.")
+    body = (
+        f"{shop.name}: your {what}"
+        + (f" for the {vehicle.label}" if vehicle else "")
+        + f" is booked for {spoken(appointment.start)}."
+        + (f" {shop.address}." if shop.address else "")
+        + f" Ref {appointment.appointment_id}. To change it, call {shop.phone}. Reply STOP to opt out."
+    )
     env.telephony.send_sms(customer.phone, body)
     return SendSmsResult(sent=True, message="I've texted you the details.")

@@ -35,28 +35,85 @@ class Tool:
         return function_definition(self.name, self.description, self.arguments)
 
 
-TOOLS: dict[str, Tool] = {t.name: t for t in (
-    Tool("lookup_customer", customers.LOOKUP_CUSTOMER, customers.LookupCustomerArgs, customers.lookup_customer),
-    Tool("register_customer", customers.REGISTER_CUSTOMER, customers.RegisterCustomerArgs,
-         customers.register_customer),
-    Tool("get_service_history", customers.SERVICE_HISTORY, customers.ServiceHistoryArgs,
-         customers.get_service_history),
-    Tool("check_availability", availability.CHECK_AVAILABILITY, availability.CheckAvailabilityArgs,
-         availability.check_availability),
-    Tool("book_appointment", appointments.BOOK_APPOINTMENT, appointments.BookAppointmentArgs,
-         appointments.book_appointment),
-    Tool("get_upcoming_appointments", appointments.UPCOMING, appointments.UpcomingArgs,
-         appointments.get_upcoming_appointments),
-    Tool("cancel_appointment", appointments.CANCEL, appointments.CancelArgs, appointments.cancel_appointment),
-    Tool("reschedule_appointment", appointments.RESCHEDULE, appointments.RescheduleArgs,
-         appointments.reschedule_appointment),
-    Tool("confirm_appointment", appointments.CONFIRM, appointments.ConfirmArgs, appointments.confirm_appointment),
-    Tool("decode_vin", vin.DECODE_VIN, vin.DecodeVinArgs, vin.decode_vin),
-    Tool("send_sms_confirmation", messaging.SEND_SMS, messaging.SendSmsArgs, messaging.send_sms_confirmation),
-    Tool("request_operator_handoff", calls.HANDOFF, calls.HandoffArgs, calls.request_operator_handoff),
-    Tool("end_call", calls.END_CALL, calls.EndCallArgs, calls.end_call),
-    Tool("set_do_not_call", customers.DO_NOT_CALL, customers.DoNotCallArgs, customers.set_do_not_call),
-)}
+TOOLS: dict[str, Tool] = {
+    t.name: t
+    for t in (
+        Tool(
+            "lookup_customer",
+            customers.LOOKUP_CUSTOMER,
+            customers.LookupCustomerArgs,
+            customers.lookup_customer,
+        ),
+        Tool(
+            "register_customer",
+            customers.REGISTER_CUSTOMER,
+            customers.RegisterCustomerArgs,
+            customers.register_customer,
+        ),
+        Tool(
+            "get_service_history",
+            customers.SERVICE_HISTORY,
+            customers.ServiceHistoryArgs,
+            customers.get_service_history,
+        ),
+        Tool(
+            "check_availability",
+            availability.CHECK_AVAILABILITY,
+            availability.CheckAvailabilityArgs,
+            availability.check_availability,
+        ),
+        Tool(
+            "book_appointment",
+            appointments.BOOK_APPOINTMENT,
+            appointments.BookAppointmentArgs,
+            appointments.book_appointment,
+        ),
+        Tool(
+            "get_upcoming_appointments",
+            appointments.UPCOMING,
+            appointments.UpcomingArgs,
+            appointments.get_upcoming_appointments,
+        ),
+        Tool(
+            "cancel_appointment",
+            appointments.CANCEL,
+            appointments.CancelArgs,
+            appointments.cancel_appointment,
+        ),
+        Tool(
+            "reschedule_appointment",
+            appointments.RESCHEDULE,
+            appointments.RescheduleArgs,
+            appointments.reschedule_appointment,
+        ),
+        Tool(
+            "confirm_appointment",
+            appointments.CONFIRM,
+            appointments.ConfirmArgs,
+            appointments.confirm_appointment,
+        ),
+        Tool("decode_vin", vin.DECODE_VIN, vin.DecodeVinArgs, vin.decode_vin),
+        Tool(
+            "send_sms_confirmation",
+            messaging.SEND_SMS,
+            messaging.SendSmsArgs,
+            messaging.send_sms_confirmation,
+        ),
+        Tool(
+            "request_operator_handoff",
+            calls.HANDOFF,
+            calls.HandoffArgs,
+            calls.request_operator_handoff,
+        ),
+        Tool("end_call", calls.END_CALL, calls.EndCallArgs, calls.end_call),
+        Tool(
+            "set_do_not_call",
+            customers.DO_NOT_CALL,
+            customers.DoNotCallArgs,
+            customers.set_do_not_call,
+        ),
+    )
+}
 
 
 @cache
@@ -71,8 +128,14 @@ def definitions() -> list[dict]:
     return copy.deepcopy(list(_definitions()))
 
 
-def run_tool(name: str, arguments: dict, context: ToolContext, crm: Crm, telephony: Telephony,
-             now: datetime | None = None) -> dict:
+def run_tool(
+    name: str,
+    arguments: dict,
+    context: ToolContext,
+    crm: Crm,
+    telephony: Telephony,
+    now: datetime | None = None,
+) -> dict:
     """Validate `arguments` and run the tool for the call in `context`; returns the JSON result.
 
     Raises `UnknownTool`, or pydantic's `ValidationError` for bad arguments. Domain refusals are

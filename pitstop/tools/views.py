@@ -38,8 +38,12 @@ class VehicleView(BaseModel):
 
     @classmethod
     def of(cls, vehicle: Vehicle) -> VehicleView:
-        return cls(vehicle_id=vehicle.vehicle_id, label=vehicle.label, vin=vehicle.vin,
-                   mileage=vehicle.mileage)
+        return cls(
+            vehicle_id=vehicle.vehicle_id,
+            label=vehicle.label,
+            vin=vehicle.vin,
+            mileage=vehicle.mileage,
+        )
 
 
 class AppointmentView(BaseModel):
@@ -54,15 +58,18 @@ class AppointmentView(BaseModel):
     spoken: str
 
     @classmethod
-    def of(cls, appointment: Appointment, catalog: ShopCatalog | None,
-           vehicle: Vehicle | None) -> AppointmentView:
+    def of(
+        cls, appointment: Appointment, catalog: ShopCatalog | None, vehicle: Vehicle | None
+    ) -> AppointmentView:
         service = catalog.services.get(appointment.service_type) if catalog else None
         return cls(
             appointment_id=appointment.appointment_id,
             service_type=appointment.service_type,
             service_name=service.name if service else appointment.service_type.replace("_", " "),
-            start=appointment.start.isoformat(), end=appointment.end.isoformat(),
-            bay=appointment.bay, status=str(appointment.status),
+            start=appointment.start.isoformat(),
+            end=appointment.end.isoformat(),
+            bay=appointment.bay,
+            status=str(appointment.status),
             vehicle=VehicleView.of(vehicle) if vehicle else None,
             spoken=spoken(appointment.start),
         )

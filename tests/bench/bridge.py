@@ -40,8 +40,10 @@ FRAME_BYTES = 160
 TICK = 0.020
 STREAM_KEY = "bench-stream-key"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-DELTA_HEAD = ('{"type":"response.output_audio.delta","event_id":"ev","response_id":"resp",'
-              '"output_index":0,"content_index":0,"item_id":"')
+DELTA_HEAD = (
+    '{"type":"response.output_audio.delta","event_id":"ev","response_id":"resp",'
+    '"output_index":0,"content_index":0,"item_id":"'
+)
 APPEND_HEAD = '{"type":"input_audio_buffer.append","audio":"'
 
 
@@ -77,23 +79,31 @@ async def _echo_main(port_pipe, stats_pipe) -> None:
             if not twilio_mode:  # Realtime protocol, as the bridge speaks it
                 if not text.startswith(APPEND_HEAD):
                     continue
-                audio = text[len(APPEND_HEAD):-2]
+                audio = text[len(APPEND_HEAD) : -2]
                 call, _, speech_flag = frame_id(audio)
                 if speech_flag:
-                    await ws.send('{"type":"input_audio_buffer.speech_started","event_id":"ev",'
-                                  '"audio_start_ms":0,"item_id":"user_1"}')
+                    await ws.send(
+                        '{"type":"input_audio_buffer.speech_started","event_id":"ev",'
+                        '"audio_start_ms":0,"item_id":"user_1"}'
+                    )
                     speech[call] = time.monotonic_ns()
                     turn += 1
                     item = f"item_{turn}"  # the next response is a new item
                 await ws.send(DELTA_HEAD + item + '","delta":"' + audio + '"}')
             else:  # baseline: the driver talks to the echo directly, as Twilio would
                 if '"media"' in text[:20]:
-                    payload = text[text.index('"payload":"') + 11:]
-                    payload = payload[:payload.index('"')]
-                    await ws.send('{"event":"media","streamSid":"' + stream_sid
-                                  + '","media":{"payload":"' + payload + '"}}')
-                    await ws.send('{"event":"mark","streamSid":"' + stream_sid
-                                  + '","mark":{"name":"m"}}')
+                    payload = text[text.index('"payload":"') + 11 :]
+                    payload = payload[: payload.index('"')]
+                    await ws.send(
+                        '{"event":"media","streamSid":"'
+                        + stream_sid
+                        + '","media":{"payload":"'
+                        + payload
+                        + '"}}'
+                    )
+                    await ws.send(
+                        '{"event":"mark","streamSid":"' + stream_sid + '","mark":{"name":"m"}}'
+                    )
                 elif '"start"' in text[:20]:
                     stream_sid = "MZbaseline"
 
@@ -112,7 +122,7 @@ class Echo:
         self._stats, child = ctx.Pipe()
         self.process = ctx.Process(target=_echo_process, args=(port_w, child), daemon=True)
 
-    def __enter__(self) -> Echo:  # noqa: PYI034
+    def __enter__(self) -> Echo:
         self.process.start()
         self.port = self._port_r.recv()
         return self
@@ -166,14 +176,26 @@ class CallDriver:
 
         self.ws = await connect(self.url, compression=None, max_size=None)
         sid = f"MZ{uuid.uuid4().hex}"
-        self.head = '{"event":"media","streamSid":"' + sid + '","media":{"track":"inbound","payload":"'
+        self.head = (
+            '{"event":"media","streamSid":"' + sid + '","media":{"track":"inbound","payload":"'
+        )
         self.mark_head = '{"event":"mark","streamSid":"' + sid + '","mark":{"name":"'
         await self.ws.send('{"event":"connected","protocol":"Call","version":"1.0.0"}')
-        params = ('{"direction":"inbound","caller":"+15559990000","customer_id":"","shop_id":"demo",'
-                  '"appointment_id":"","token":"' + self.token + '"}')
-        await self.ws.send('{"event":"start","streamSid":"' + sid + '","start":{"streamSid":"' + sid
-                           + '","callSid":"' + self.call_sid + '","customParameters":' + params
-                           + ',"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}}')
+        params = (
+            '{"direction":"inbound","caller":"+15559990000","customer_id":"","shop_id":"demo",'
+            '"appointment_id":"","token":"' + self.token + '"}'
+        )
+        await self.ws.send(
+            '{"event":"start","streamSid":"'
+            + sid
+            + '","start":{"streamSid":"'
+            + sid
+            + '","callSid":"'
+            + self.call_sid
+            + '","customParameters":'
+            + params
+            + ',"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}}'
+        )
         self.reader = asyncio.create_task(self.read())
 
     async def read(self) -> None:
@@ -181,7 +203,7 @@ class CallDriver:
             async for text in self.ws:
                 now = time.monotonic_ns()
                 if text.startswith('{"event":"media"'):
-                    payload = text[text.index('"payload":"') + 11:-3]
+                    payload = text[text.index('"payload":"') + 11 : -3]
                     _, seq, _ = frame_id(payload)
                     sent = self.sent.pop(seq, None)
                     if not self.ready:
@@ -192,7 +214,7 @@ class CallDriver:
                         if self.recording:
                             self.rtts.append(now - sent)
                 elif text.startswith('{"event":"mark"'):
-                    self.pending_marks.append(text[text.index('"name":"') + 8:-3])
+                    self.pending_marks.append(text[text.index('"name":"') + 8 : -3])
                 elif text.startswith('{"event":"clear"') and self.clear_at is None:
                     self.clear_at = now
         except ConnectionClosed:
@@ -223,7 +245,7 @@ class CallDriver:
 async def drive(url: str, n: int, seconds: float, token_for, pid: int | None) -> dict:
     calls = [CallDriver(i, url, token_for) for i in range(n)]
     for i in range(0, n, 25):  # ramp up 25 calls at a time
-        await asyncio.gather(*(c.open() for c in calls[i:i + 25]))
+        await asyncio.gather(*(c.open() for c in calls[i : i + 25]))
     loop = asyncio.get_running_loop()
     start = loop.time()
     seq = late = 0
@@ -258,11 +280,20 @@ async def drive(url: str, n: int, seconds: float, token_for, pid: int | None) ->
     lost = sum(len(c.sent) for c in calls)
     sent = (measure_to - measure_from) * n
     rtts = sorted(r for c in calls for r in c.rtts)
-    result = {"n": n, "call_seconds": n * (t1 - t0), "cpu": cpu1 - cpu0, "rtts": rtts,
-              "lost": lost, "sent": sent, "late_ticks": late, "ticks": measure_to - measure_from,
-              "rss": rss, "clear_at": {c.index: c.clear_at for c in calls},
-              "not_ready": sum(not c.ready for c in calls),
-              "closed_early": sum(c.closed for c in calls)}
+    result = {
+        "n": n,
+        "call_seconds": n * (t1 - t0),
+        "cpu": cpu1 - cpu0,
+        "rtts": rtts,
+        "lost": lost,
+        "sent": sent,
+        "late_ticks": late,
+        "ticks": measure_to - measure_from,
+        "rss": rss,
+        "clear_at": {c.index: c.clear_at for c in calls},
+        "not_ready": sum(not c.ready for c in calls),
+        "closed_early": sum(c.closed for c in calls),
+    }
     await asyncio.gather(*(c.stop() for c in calls))
     return result
 
@@ -277,11 +308,12 @@ def pct(values: list[int], p: float) -> float:
 MOTO = """
 import logging, threading
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-from pitstop.local.dynamodb import LocalDynamoDB
+from pitstop_local.dynamodb import LocalDynamoDB
 server = LocalDynamoDB().start()
 print(server.endpoint, flush=True)
 threading.Event().wait()
 """
+
 
 class ToolsStub(BaseHTTPRequestHandler):
     def do_GET(self):
@@ -310,7 +342,9 @@ def wait_idle(url: str, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-def start_bridge(env: dict, log_path: str, profile_path: str | None) -> tuple[subprocess.Popen, str]:
+def start_bridge(
+    env: dict, log_path: str, profile_path: str | None
+) -> tuple[subprocess.Popen, str]:
     command = [sys.executable]
     if profile_path:
         command += ["-m", "cProfile", "-o", profile_path]
@@ -340,8 +374,9 @@ def main() -> None:
     seconds = float(os.environ.get("BENCH_BRIDGE_SECONDS", "6"))
     profile = os.environ.get("BENCH_BRIDGE_PROFILE") == "1"
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    dynamo = subprocess.Popen([sys.executable, "-c", MOTO], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
+    dynamo = subprocess.Popen(
+        [sys.executable, "-c", MOTO], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     endpoint = dynamo.stdout.readline().strip()
     try:
         tools = ThreadingHTTPServer(("127.0.0.1", 0), ToolsStub)
@@ -350,11 +385,11 @@ def main() -> None:
         seed(settings, date.today())
         # The echo never reports caller speech: without this the bridge would (rightly) end
         # every call after the agent settings' silence timeout.
-        Crm(settings).shops.put_settings(AgentSettings(silence_timeout_seconds=3600,
-                                                       max_call_seconds=3600))
+        Crm(settings).shops.put_settings(
+            AgentSettings(silence_timeout_seconds=3600, max_call_seconds=3600)
+        )
         tmp = tempfile.mkdtemp(prefix="bench-bridge-")
-        print(f"{os.cpu_count()} CPUs; "
-              f"{seconds:g} s measured per run", flush=True)
+        print(f"{os.cpu_count()} CPUs; {seconds:g} s measured per run", flush=True)
 
         def token_for(call_sid: str) -> str:
             return issue_token(call_sid, "inbound", STREAM_KEY, ttl=600)
@@ -362,13 +397,21 @@ def main() -> None:
         rows = []
         with Echo() as echo:
             echo_url = f"ws://127.0.0.1:{echo.port}/v1/realtime"
-            env = {**os.environ, "PITSTOP_REALTIME_URL": echo_url, "PITSTOP_TABLE": settings.table_name,
-                   "PITSTOP_DYNAMODB_ENDPOINT": endpoint, "AWS_REGION": "us-east-1",
-                   "PITSTOP_TOOLS_URL": f"http://127.0.0.1:{tools.server_address[1]}/tools",
-                   "PITSTOP_STREAM_TOKEN_SECRET": STREAM_KEY, "PITSTOP_TELEPHONY": "outbox",
-                   "PITSTOP_OUTBOX": f"{tmp}/outbox.jsonl", "POWERTOOLS_LOG_LEVEL": "WARNING",
-                   "PITSTOP_BRIDGE_METRICS_INTERVAL": "3600", "PITSTOP_BRIDGE_DRAIN_SECONDS": "1",
-               "PITSTOP_BRIDGE_REALTIME_OPEN_TIMEOUT": "30"}
+            env = {
+                **os.environ,
+                "PITSTOP_REALTIME_URL": echo_url,
+                "PITSTOP_TABLE": settings.table_name,
+                "PITSTOP_DYNAMODB_ENDPOINT": endpoint,
+                "AWS_REGION": "us-east-1",
+                "PITSTOP_TOOLS_URL": f"http://127.0.0.1:{tools.server_address[1]}/tools",
+                "PITSTOP_STREAM_TOKEN_SECRET": STREAM_KEY,
+                "PITSTOP_TELEPHONY": "outbox",
+                "PITSTOP_OUTBOX": f"{tmp}/outbox.jsonl",
+                "POWERTOOLS_LOG_LEVEL": "WARNING",
+                "PITSTOP_BRIDGE_METRICS_INTERVAL": "3600",
+                "PITSTOP_BRIDGE_DRAIN_SECONDS": "1",
+                "PITSTOP_BRIDGE_REALTIME_OPEN_TIMEOUT": "30",
+            }
             env.pop("OPENAI_API_KEY", None)
             for n in sizes:
                 baseline = asyncio.run(drive(echo_url, n, seconds, token_for, None))
@@ -384,22 +427,31 @@ def main() -> None:
                     bridge.terminate()  # SIGTERM: the bridge drains (nothing live) and exits
                     bridge.wait(60)
                 speech = echo.speech_times()
-                clears = sorted(run["clear_at"][c] - t for c, t in speech.items()
-                                if run["clear_at"].get(c) is not None)
+                clears = sorted(
+                    run["clear_at"][c] - t
+                    for c, t in speech.items()
+                    if run["clear_at"].get(c) is not None
+                )
                 row = {
                     "N": n,
                     # CPU per second of call actually relayed (50 frames each way), so a starved
-                # machine that relays fewer frames does not flatter the figure
-                "cpu_ms_per_call_s": 1000 * run["cpu"] / max(len(run["rtts"]) / 50, 1e-9),
-                "cpu_ms_per_wall_call_s": 1000 * run["cpu"] / run["call_seconds"],
-                "cpu_us_per_frame_pair": 1e6 * run["cpu"] / max(len(run["rtts"]), 1),
-                    "rtt_p50": pct(run["rtts"], 0.5), "rtt_p99": pct(run["rtts"], 0.99),
-                    "base_p50": pct(baseline["rtts"], 0.5), "base_p99": pct(baseline["rtts"], 0.99),
-                    "lost": run["lost"], "sent": run["sent"],
+                    # machine that relays fewer frames does not flatter the figure
+                    "cpu_ms_per_call_s": 1000 * run["cpu"] / max(len(run["rtts"]) / 50, 1e-9),
+                    "cpu_ms_per_wall_call_s": 1000 * run["cpu"] / run["call_seconds"],
+                    "cpu_us_per_frame_pair": 1e6 * run["cpu"] / max(len(run["rtts"]), 1),
+                    "rtt_p50": pct(run["rtts"], 0.5),
+                    "rtt_p99": pct(run["rtts"], 0.99),
+                    "base_p50": pct(baseline["rtts"], 0.5),
+                    "base_p99": pct(baseline["rtts"], 0.99),
+                    "lost": run["lost"],
+                    "sent": run["sent"],
                     "rss_kib_per_call": (run["rss"] - idle_rss) / 1024 / n,
-                    "clear_p50": pct(clears, 0.5), "clear_p99": pct(clears, 0.99),
-                    "clears": f"{len(clears)}/{n}", "late": f"{run['late_ticks']}/{run['ticks']}",
-                    "not_ready": run["not_ready"], "closed_early": run["closed_early"],
+                    "clear_p50": pct(clears, 0.5),
+                    "clear_p99": pct(clears, 0.99),
+                    "clears": f"{len(clears)}/{n}",
+                    "late": f"{run['late_ticks']}/{run['ticks']}",
+                    "not_ready": run["not_ready"],
+                    "closed_early": run["closed_early"],
                 }
                 rows.append(row)
                 print(f"N={n}: {row}", flush=True)
@@ -411,19 +463,27 @@ def main() -> None:
     finally:
         dynamo.terminate()
 
-    print("\nbridge: Twilio ⇄ bridge ⇄ echoing Realtime, 20 ms μ-law frames each way, real-time pacing")
-    print(f"{'N':>5} {'CPU ms/call-s':>14} {'RTT p50/p99 ms':>16} {'base p50/p99':>14} "
-          f"{'added p50/p99 ms':>17} {'lost':>10} {'RSS KiB/call':>13} {'clear p50/p99 ms':>17} "
-          f"{'driver late ticks':>18}")
+    print(
+        "\nbridge: Twilio ⇄ bridge ⇄ echoing Realtime, 20 ms μ-law frames each way, real-time pacing"
+    )
+    print(
+        f"{'N':>5} {'CPU ms/call-s':>14} {'RTT p50/p99 ms':>16} {'base p50/p99':>14} "
+        f"{'added p50/p99 ms':>17} {'lost':>10} {'RSS KiB/call':>13} {'clear p50/p99 ms':>17} "
+        f"{'driver late ticks':>18}"
+    )
     for r in rows:
-        print(f"{r['N']:>5} {r['cpu_ms_per_call_s']:>14.3f} "
-              f"{r['rtt_p50']:>7.2f}/{r['rtt_p99']:<8.2f} {r['base_p50']:>6.2f}/{r['base_p99']:<7.2f} "
-              f"{r['rtt_p50'] - r['base_p50']:>8.2f}/{r['rtt_p99'] - r['base_p99']:<8.2f} "
-              f"{r['lost']:>4}/{r['sent']:<6} {r['rss_kib_per_call']:>12.1f} "
-              f"{r['clear_p50']:>8.2f}/{r['clear_p99']:<8.2f} {r['late']:>18}")
+        print(
+            f"{r['N']:>5} {r['cpu_ms_per_call_s']:>14.3f} "
+            f"{r['rtt_p50']:>7.2f}/{r['rtt_p99']:<8.2f} {r['base_p50']:>6.2f}/{r['base_p99']:<7.2f} "
+            f"{r['rtt_p50'] - r['base_p50']:>8.2f}/{r['rtt_p99'] - r['base_p99']:<8.2f} "
+            f"{r['lost']:>4}/{r['sent']:<6} {r['rss_kib_per_call']:>12.1f} "
+            f"{r['clear_p50']:>8.2f}/{r['clear_p99']:<8.2f} {r['late']:>18}"
+        )
     print(f"load average during the run: {os.getloadavg()}")
-    print("added = bridge round trip (two traversals: caller→model and model→caller) minus the "
-          "same driver talking to the echo directly.")
+    print(
+        "added = bridge round trip (two traversals: caller→model and model→caller) minus the "
+        "same driver talking to the echo directly."
+    )
 
 
 if __name__ == "__main__":

@@ -46,17 +46,28 @@ def _load_extra(crm, today: date, n: int) -> None:
             day, service = rnd.choice(days), rnd.choice(SERVICES)
             hours = shop.hours_on(day)
             opens = datetime.combine(day, hours.opens, tzinfo=tz)
-            span = int((datetime.combine(day, hours.closes, tzinfo=tz) - opens).total_seconds() // 1800)
-            start = opens + timedelta(minutes=30 * rnd.randrange(span - service.duration_minutes // 30 + 1))
+            span = int(
+                (datetime.combine(day, hours.closes, tzinfo=tz) - opens).total_seconds() // 1800
+            )
+            start = opens + timedelta(
+                minutes=30 * rnd.randrange(span - service.duration_minutes // 30 + 1)
+            )
             end = start + timedelta(minutes=service.duration_minutes)
             bay = rnd.choice(service.bays)
             slots = [(day, bay, t) for t in granules(start, end, 30)]
             if any(s in held for s in slots):
                 continue
             held.update(slots)
-            appt = Appointment(appointment_id=f"apt_bench{written:06d}", shop_id=shop.shop_id,
-                               customer_id=f"cus_bench{written % 500:04d}", vehicle_id="veh_bench",
-                               service_type=service.code, bay=bay, start=start, end=end)
+            appt = Appointment(
+                appointment_id=f"apt_bench{written:06d}",
+                shop_id=shop.shop_id,
+                customer_id=f"cus_bench{written % 500:04d}",
+                vehicle_id="veh_bench",
+                service_type=service.code,
+                bay=bay,
+                start=start,
+                end=end,
+            )
             batch.put_item(Item=repo._item(appt))  # the data layer's own item shapes
             for t in granules(start, end, 30):
                 batch.put_item(Item=repo._hold(appt, t)["Put"]["Item"])
@@ -143,36 +154,53 @@ def main() -> None:
 
     from pitstop.config import Settings
     from pitstop.dal import Crm
-    from pitstop.local.dynamodb import LocalDynamoDB
     from pitstop.models import Customer, Vehicle
     from pitstop.seed import seed
     from pitstop.telephony import OutboxTelephony
     from pitstop.tools import ToolContext, run_tool
+    from pitstop_local.dynamodb import LocalDynamoDB
 
     _cheap_moto_rollback()
     server = LocalDynamoDB().start()
     try:
-        settings = Settings(table_name=f"bench-{uuid.uuid4().hex[:6]}", dynamodb_endpoint=server.endpoint,
-                            outbox_path=f"/tmp/pitstop-bench-{os.getpid()}.jsonl")
+        settings = Settings(
+            table_name=f"bench-{uuid.uuid4().hex[:6]}",
+            dynamodb_endpoint=server.endpoint,
+            outbox_path=f"/tmp/pitstop-bench-{os.getpid()}.jsonl",
+        )
         tz = ZoneInfo("America/New_York")
         today = datetime.now(tz).date()
         started = time.perf_counter()
         seed(settings, today)
         crm = Crm(settings)
         _load_extra(crm, today, EXTRA_APPOINTMENTS)
-        print(f"seeded + {EXTRA_APPOINTMENTS} appointments in {time.perf_counter() - started:.1f}s", flush=True)
+        print(
+            f"seeded + {EXTRA_APPOINTMENTS} appointments in {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
 
         callers = []
         for i in range(CALLS):
             cid, phone = f"cus_bb{i:04d}", f"+1555888{i:04d}"
-            crm.customers.create(Customer(customer_id=cid, name=f"Bench {i}", phone=phone),
-                                 [Vehicle(vehicle_id=f"veh_bb{i:04d}", customer_id=cid, make="Ford",
-                                          model="Focus", year=2018)])
+            crm.customers.create(
+                Customer(customer_id=cid, name=f"Bench {i}", phone=phone),
+                [
+                    Vehicle(
+                        vehicle_id=f"veh_bb{i:04d}",
+                        customer_id=cid,
+                        make="Ford",
+                        model="Focus",
+                        year=2018,
+                    )
+                ],
+            )
             callers.append(ToolContext(call_sid=f"CAbench{i}", caller_phone=phone, customer_id=cid))
 
         requests: Counter[str] = Counter()
         client = crm.table.meta.client
-        client.meta.events.register("before-call.dynamodb", lambda model, **_: requests.update([model.name]))
+        client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: requests.update([model.name])
+        )
         telephony = OutboxTelephony(settings.outbox_path, settings.from_number)
         now = datetime.now(UTC)
         services = ["oil change", "tire rotation", "brake service", "wheel alignment", "diagnostic"]
@@ -191,15 +219,33 @@ def main() -> None:
             return result
 
         def check(i):
-            return run_tool("check_availability", {
-                "service_type": services[i % len(services)], "preferred_date": days[i].isoformat(),
-                "preferred_time_of_day": ("morning", "afternoon", "any")[i % 3]}, callers[i], crm, telephony, now)
+            return run_tool(
+                "check_availability",
+                {
+                    "service_type": services[i % len(services)],
+                    "preferred_date": days[i].isoformat(),
+                    "preferred_time_of_day": ("morning", "afternoon", "any")[i % 3],
+                },
+                callers[i],
+                crm,
+                telephony,
+                now,
+            )
 
         def book(i, slot, caller=None):
-            return run_tool("book_appointment", {"vehicle_id": f"veh_bb{(caller or i):04d}",
-                                                 "service_type": services[i % len(services)],
-                                                 "start": slot["start"], "bay": slot["bay"]},
-                            callers[caller or i], crm, telephony, now)
+            return run_tool(
+                "book_appointment",
+                {
+                    "vehicle_id": f"veh_bb{(caller or i):04d}",
+                    "service_type": services[i % len(services)],
+                    "start": slot["start"],
+                    "bay": slot["bay"],
+                },
+                callers[caller or i],
+                crm,
+                telephony,
+                now,
+            )
 
         for i in range(RAW_CALLS):
             timed("check_availability*", lambda i=i: check(i))
@@ -213,14 +259,20 @@ def main() -> None:
         for i, slot in booked[:50]:  # someone else asks for a slot that was just taken
             timed("book (slot_taken)", lambda i=i, slot=slot: book(i, slot, caller=(i + 1) % CALLS))
 
-        print(f"\n{'tool':<20} {'calls':>5} {'p50 ms':>8} {'p95 ms':>8} {'req/call':>9}  requests / outcomes")
+        print(
+            f"\n{'tool':<20} {'calls':>5} {'p50 ms':>8} {'p95 ms':>8} {'req/call':>9}  requests / outcomes"
+        )
         for label, row in stats.items():
             ms, n = row["ms"], len(row["ms"])
-            print(f"{label:<20} {n:>5} {statistics.median(ms):>8.1f} {_percentile(ms, 95):>8.1f} "
-                  f"{sum(row['requests'].values()) / n:>9.2f}  {dict(row['requests'])} {dict(row['outcomes'])}")
-        print("\n* moto as shipped: every Query sorts the whole table. Other rows: moto patched in this "
-              "process to read one partition per Query and snapshot only touched partitions per "
-              "transaction, as DynamoDB's cost model is. Request counts are what carries over to AWS.")
+            print(
+                f"{label:<20} {n:>5} {statistics.median(ms):>8.1f} {_percentile(ms, 95):>8.1f} "
+                f"{sum(row['requests'].values()) / n:>9.2f}  {dict(row['requests'])} {dict(row['outcomes'])}"
+            )
+        print(
+            "\n* moto as shipped: every Query sorts the whole table. Other rows: moto patched in this "
+            "process to read one partition per Query and snapshot only touched partitions per "
+            "transaction, as DynamoDB's cost model is. Request counts are what carries over to AWS."
+        )
     finally:
         server.stop()
 

@@ -6,7 +6,7 @@
 - cold: a fresh process imports the handler and answers one signed `/voice` (first request pays
   the lazy imports and the boto3 client).
 - warm: p50/p95 of signed `POST /voice` over real HTTP through the local adapter
-  (`pitstop.local.http`) against moto's DynamoDB seeded with the demo shop (`pitstop seed`),
+  (`pitstop_local.http`) against moto's DynamoDB seeded with the demo shop (`pitstop seed`),
   called from the demo customer's number (so the caller lookup finds a customer).
 
 Run: `python -m tests.bench webhook` (from the repository root).
@@ -39,7 +39,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from functions.webhook.handler import lambda_handler
 t1 = time.perf_counter()
-from pitstop.local.http import LocalLambdaContext, build_event
+from pitstop_local.http import LocalLambdaContext, build_event
 event = build_event("POST", "/voice", json.loads(sys.argv[1]), sys.argv[2].encode())
 t2 = time.perf_counter()
 result = lambda_handler(event, LocalLambdaContext(function_name="webhook"))
@@ -51,8 +51,12 @@ print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_request_ms": (t3 - t2) *
 
 def _cumulative_us(module: str, statement: str) -> int:
     """Cumulative import µs of `module` when a fresh interpreter runs `statement`."""
-    completed = subprocess.run([sys.executable, "-X", "importtime", "-c", statement],
-                               capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for line in completed.stderr.splitlines():
         # "import time:  <self µs> | <cumulative µs> | <indented module name>"
         if line.startswith("import time:") and line.count("|") == 2:
@@ -71,8 +75,14 @@ def _signed(params: dict[str, str], path: str = "/voice") -> tuple[dict[str, str
 
 
 def _call(sid: str, caller: str) -> dict[str, str]:
-    return {"CallSid": sid, "AccountSid": "AC0", "From": caller, "To": "+15005550006",
-            "CallStatus": "ringing", "Direction": "inbound"}
+    return {
+        "CallSid": sid,
+        "AccountSid": "AC0",
+        "From": caller,
+        "To": "+15005550006",
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
 
 
 def _percentile(samples: list[float], pct: float) -> float:
@@ -96,42 +106,61 @@ def _seed(settings) -> str:
 
 
 def main() -> None:
-    handler_us = [_cumulative_us("functions.webhook.handler", "import functions.webhook.handler")
-                  for _ in range(IMPORT_RUNS)]
-    flows_us = [_cumulative_us("functions.webhook.flows",
-                               "import functions.webhook.handler, functions.webhook.flows")
-                for _ in range(IMPORT_RUNS)]
-    print(f"import functions.webhook.handler (-X importtime cumulative, {IMPORT_RUNS} fresh "
-          f"processes): median {statistics.median(handler_us)} µs, min {min(handler_us)} µs")
-    print(f"  + functions.webhook.flows, imported on the first verified request (boto3, dal): "
-          f"median {statistics.median(flows_us)} µs, min {min(flows_us)} µs")
+    handler_us = [
+        _cumulative_us("functions.webhook.handler", "import functions.webhook.handler")
+        for _ in range(IMPORT_RUNS)
+    ]
+    flows_us = [
+        _cumulative_us(
+            "functions.webhook.flows", "import functions.webhook.handler, functions.webhook.flows"
+        )
+        for _ in range(IMPORT_RUNS)
+    ]
+    print(
+        f"import functions.webhook.handler (-X importtime cumulative, {IMPORT_RUNS} fresh "
+        f"processes): median {statistics.median(handler_us)} µs, min {min(handler_us)} µs"
+    )
+    print(
+        f"  + functions.webhook.flows, imported on the first verified request (boto3, dal): "
+        f"median {statistics.median(flows_us)} µs, min {min(flows_us)} µs"
+    )
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Pitstop")
     from pitstop.config import get_settings
-    from pitstop.local.dynamodb import LocalDynamoDB
-    from pitstop.local.http import serve_lambdas
+    from pitstop_local.dynamodb import LocalDynamoDB
+    from pitstop_local.http import serve_lambdas
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto access lines
     dynamodb = LocalDynamoDB().start()
-    env = {"PITSTOP_TABLE": f"pitstop-bench-{uuid.uuid4().hex[:6]}",
-           "PITSTOP_DYNAMODB_ENDPOINT": dynamodb.endpoint, "PITSTOP_PUBLIC_URL": PUBLIC_URL,
-           "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    env = {
+        "PITSTOP_TABLE": f"pitstop-bench-{uuid.uuid4().hex[:6]}",
+        "PITSTOP_DYNAMODB_ENDPOINT": dynamodb.endpoint,
+        "PITSTOP_PUBLIC_URL": PUBLIC_URL,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
     os.environ.update(env)
     get_settings.cache_clear()
     settings = get_settings()
     caller = _seed(settings)
 
     cold_headers, cold_body = _signed(_call("CA_bench_cold", caller))
-    cold = subprocess.run([sys.executable, "-c", _COLD_SCRIPT, json.dumps(cold_headers),
-                           cold_body.decode()], check=False, capture_output=True, text=True,
-                          env={**os.environ, **env})
+    cold = subprocess.run(
+        [sys.executable, "-c", _COLD_SCRIPT, json.dumps(cold_headers), cold_body.decode()],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
     if cold.returncode == 0:
         figures = json.loads(cold.stdout.strip().splitlines()[-1])
-        print(f"cold process: import {figures['import_ms']:.1f} ms + first /voice "
-              f"{figures['first_request_ms']:.1f} ms (lazy imports, boto3 client, 3 DynamoDB calls)")
+        print(
+            f"cold process: import {figures['import_ms']:.1f} ms + first /voice "
+            f"{figures['first_request_ms']:.1f} ms (lazy imports, boto3 client, 3 DynamoDB calls)"
+        )
     else:
         print("cold process failed:", cold.stderr[-2000:])
 
@@ -145,9 +174,11 @@ def main() -> None:
         server.stop()
         dynamodb.stop()
     print(f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-    print(f"signed POST /voice over local HTTP + moto DynamoDB, {REQUESTS} calls: "
-          f"p50 {_percentile(samples, 50):.2f} ms, p95 {_percentile(samples, 95):.2f} ms, "
-          f"max {max(samples):.2f} ms")
+    print(
+        f"signed POST /voice over local HTTP + moto DynamoDB, {REQUESTS} calls: "
+        f"p50 {_percentile(samples, 50):.2f} ms, p95 {_percentile(samples, 95):.2f} ms, "
+        f"max {max(samples):.2f} ms"
+    )
 
 
 def _answer_many(base_url: str, caller: str, samples: list[float]) -> None:

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from pitstop.local.dev import LocalStack
-from pitstop.local.simulator import checks
-from pitstop.local.simulator.scenario import Scenario, load_scenario
-from pitstop.local.simulator.twilio_sim import CallResult
 from pitstop.models import OpeningHours
+from pitstop_local.dev import LocalStack
+from pitstop_local.simulator import checks
+from pitstop_local.simulator.scenario import Scenario, load_scenario
+from pitstop_local.simulator.twilio_sim import CallResult
 
 #: Line speed for scenario calls: faster than real time, while the engine's VAD (driven by
 #: audio frames, not the wall clock) still segments speech exactly as at 1x.
@@ -34,8 +34,13 @@ async def stack(tmp_path_factory):
         async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
             # Reminder calls only go out in calling hours; the suite runs at any time of day.
             shop = stack.crm.shops.catalog().shop
-            stack.crm.shops.put_shop(shop.model_copy(update={
-                "calling_hours": OpeningHours(opens=time(0, 0), closes=time(23, 59, 59))}))
+            stack.crm.shops.put_shop(
+                shop.model_copy(
+                    update={
+                        "calling_hours": OpeningHours(opens=time(0, 0), closes=time(23, 59, 59))
+                    }
+                )
+            )
             yield stack
 
 
@@ -55,7 +60,9 @@ def render(stack: LocalStack, scenario: Scenario, caller: str) -> Scenario:
     return scenario.render(today, caller_name=name, is_open=lambda d: shop.hours_on(d) is not None)
 
 
-async def play(stack: LocalStack, name: str, *, speed: float = SPEED, dialled: dict | None = None) -> Played:
+async def play(
+    stack: LocalStack, name: str, *, speed: float = SPEED, dialled: dict | None = None
+) -> Played:
     """Place scenario `name` (inbound, or answering the outbox call `dialled`) and check it."""
     scenario = load_scenario(name)
     caller = dialled["to"] if dialled else scenario.caller

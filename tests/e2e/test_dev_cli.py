@@ -30,9 +30,24 @@ def _clean_env() -> dict[str, str]:
 async def test_dev_prints_ready_serves_calls_and_stops_cleanly(tmp_path):
     workdir = tmp_path / ".pitstop"
     dev = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pitstop.cli", "dev", "--http-port", "0", "--bridge-port", "0",
-        "--engine-port", "0", "--dynamodb-port", "0", "--workdir", str(workdir),
-        env=_clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "pitstop.cli",
+        "dev",
+        "--http-port",
+        "0",
+        "--bridge-port",
+        "0",
+        "--engine-port",
+        "0",
+        "--dynamodb-port",
+        "0",
+        "--workdir",
+        str(workdir),
+        env=_clean_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     printed: list[str] = []
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
@@ -42,8 +57,9 @@ async def test_dev_prints_ready_serves_calls_and_stops_cleanly(tmp_path):
             if line.startswith("ready") and not ready.done():
                 ready.set_result(line)
         if not ready.done():
-            ready.set_exception(AssertionError("pitstop dev exited before it was ready:\n"
-                                               + "".join(printed)))
+            ready.set_exception(
+                AssertionError("pitstop dev exited before it was ready:\n" + "".join(printed))
+            )
 
     reader = asyncio.create_task(read_output())
     try:
@@ -54,8 +70,14 @@ async def test_dev_prints_ready_serves_calls_and_stops_cleanly(tmp_path):
         assert "offline engine" in output
 
         # A signed webhook request gets the stream TwiML pointing at the bridge.
-        form = {"CallSid": "CAdevtest", "AccountSid": "AC0", "From": "+15551230001",
-                "To": "+15005550006", "CallStatus": "ringing", "Direction": "inbound"}
+        form = {
+            "CallSid": "CAdevtest",
+            "AccountSid": "AC0",
+            "From": "+15551230001",
+            "To": "+15005550006",
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+        }
         url = f"{fields['http']}/voice"
         signature = RequestValidator(DEV_TWILIO_AUTH_TOKEN).compute_signature(url, form)
         async with httpx.AsyncClient() as http:
@@ -66,9 +88,19 @@ async def test_dev_prints_ready_serves_calls_and_stops_cleanly(tmp_path):
 
         # `pitstop call` finds the running stack by itself (.pitstop/dev.json in its cwd).
         call = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "pitstop.cli", "call", "--scenario", "handoff", "--speed", "2",
-            cwd=tmp_path, env=_clean_env(), stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            "-m",
+            "pitstop.cli",
+            "call",
+            "--scenario",
+            "handoff",
+            "--speed",
+            "2",
+            cwd=tmp_path,
+            env=_clean_env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         out, _ = await asyncio.wait_for(call.communicate(), 90)
         text = out.decode()
         assert call.returncode == 0, text

@@ -28,9 +28,20 @@ async def reminders_run(stack) -> dict:
     exports it), paced fast enough for a test."""
     env = {**os.environ, "PITSTOP_CALLS_PER_SECOND": "200"}
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pitstop.cli", "reminders", "run", "--json",
-        "--endpoint", stack.dynamodb_endpoint, "--outbox", str(stack.outbox_path),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "pitstop.cli",
+        "reminders",
+        "run",
+        "--json",
+        "--endpoint",
+        stack.dynamodb_endpoint,
+        "--outbox",
+        str(stack.outbox_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await child.communicate()
     assert child.returncode == 0, err.decode()[-2000:]
     text = out.decode()
@@ -54,10 +65,18 @@ def book_tomorrow(stack, tomorrow, customers: list[str]) -> None:
     for n, customer_id in enumerate(customers):
         vehicle = stack.crm.customers.file(customer_id).vehicles[0]
         start = datetime.combine(tomorrow, time(11, 0), tzinfo=tz) + timedelta(minutes=30 * n)
-        stack.crm.appointments.book(Appointment(
-            appointment_id=f"apt_e2erem{n}", shop_id=catalog.shop.shop_id, customer_id=customer_id,
-            vehicle_id=vehicle.vehicle_id, service_type="state_inspection", bay="bay3",
-            start=start, end=start + timedelta(minutes=30)))
+        stack.crm.appointments.book(
+            Appointment(
+                appointment_id=f"apt_e2erem{n}",
+                shop_id=catalog.shop.shop_id,
+                customer_id=customer_id,
+                vehicle_id=vehicle.vehicle_id,
+                service_type="state_inspection",
+                bay="bay3",
+                start=start,
+                end=start + timedelta(minutes=30),
+            )
+        )
 
 
 async def test_reminder_run_dials_each_due_appointment_once_then_calls_are_answered(stack):
@@ -90,7 +109,8 @@ async def test_reminder_run_dials_each_due_appointment_once_then_calls_are_answe
     human, machine = calls[0], calls[1]
     confirmed, voicemail = await asyncio.gather(
         play(stack, "reminder-confirmed", dialled=human),
-        play(stack, "reminder-voicemail", dialled=machine))
+        play(stack, "reminder-voicemail", dialled=machine),
+    )
     assert not confirmed.problems, f"{confirmed.problems}\n{transcript_text(confirmed)}"
     customer_id, appointment_id = appointment_of(human)
     stored = stack.crm.appointments.get(customer_id, appointment_id)

@@ -18,7 +18,13 @@ from tests.e2e.conftest import play, transcript_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 
-CONCURRENT = ["known-customer-books-oil-change", "new-customer-books", "reschedule", "cancel", "handoff"]
+CONCURRENT = [
+    "known-customer-books-oil-change",
+    "new-customer-books",
+    "reschedule",
+    "cancel",
+    "handoff",
+]
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
@@ -40,8 +46,12 @@ async def _played(calls, name):
 async def test_known_customer_books_an_oil_change(stack, calls):
     played = await _played(calls, "known-customer-books-oil-change")
     [appointment] = played.change.booked
-    item = stack.crm.table.get_item(Key={keys.PK: keys.customer(appointment.customer_id),
-                                         keys.SK: keys.appointment_sk(appointment.appointment_id)})["Item"]
+    item = stack.crm.table.get_item(
+        Key={
+            keys.PK: keys.customer(appointment.customer_id),
+            keys.SK: keys.appointment_sk(appointment.appointment_id),
+        }
+    )["Item"]
     assert item["service_type"] == "oil_change" and item["customer_id"] == "cus_demo0001"
     assert item["vehicle_id"] == "veh_demo0001" and item["status"] == "scheduled"
     [sms] = played.change.sms("+15551230001")
@@ -51,7 +61,11 @@ async def test_known_customer_books_an_oil_change(stack, calls):
     agent = played.result.said("agent")
     assert "offline test voice" in agent[0]  # the engine never poses as the production AI
     assert any("shall i book" in t.lower() for t in agent)
-    assert len(played.result.caller_audio) == len(played.result.agent_audio) == played.result.duration_ms * 8
+    assert (
+        len(played.result.caller_audio)
+        == len(played.result.agent_audio)
+        == played.result.duration_ms * 8
+    )
     record = played.change.record
     assert record.outcome == "booked" and record.customer_id == "cus_demo0001"
     turns = stack.crm.calls.transcript(played.result.call_sid)
@@ -83,8 +97,10 @@ async def test_known_customer_cancels(stack, calls):
     stored = stack.crm.appointments.get(cancelled.customer_id, cancelled.appointment_id)
     assert stored.status == AppointmentStatus.CANCELLED
     assert cancelled.appointment_id not in {
-        a.appointment_id for a in stack.crm.appointments.on_day(cancelled.shop_id, cancelled.day)
-        if a.active}
+        a.appointment_id
+        for a in stack.crm.appointments.on_day(cancelled.shop_id, cancelled.day)
+        if a.active
+    }
 
 
 async def test_asking_for_a_person_redirects_the_call_to_the_shop(stack, calls):

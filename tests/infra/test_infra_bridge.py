@@ -146,7 +146,7 @@ def test_image_context_ships_only_the_bridge_and_shared_package(synth):
     shipped = {p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file()}
     assert c.BRIDGE_DOCKERFILE in shipped
     assert not any(
-        p.startswith(("pitstop/local/", "tests/", ".venv/", "functions/", "infra/"))
+        p.startswith(("pitstop_local/", "tests/", ".venv/", "functions/", "infra/"))
         for p in shipped
     )
     assert not any("__pycache__" in p for p in shipped)

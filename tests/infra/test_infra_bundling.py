@@ -21,7 +21,7 @@ def repo(tmp_path: Path) -> Path:
     files = {
         "pitstop/__init__.py": "",
         "pitstop/dal/keys.py": "PK = 'pk'\n",
-        "pitstop/local/dynamodb.py": "import moto\n",
+        "pitstop_local/dynamodb.py": "import moto\n",
         "pitstop/__pycache__/x.cpython-312.pyc": "junk",
         "functions/__init__.py": "",
         "functions/webhook/__init__.py": "",
@@ -54,7 +54,7 @@ def test_local_bundling_copies_files_and_installs_arm64_wheels(repo, tmp_path_fa
     bundler = LocalPythonBundling("webhook", ("twilio>=9.0",), root=repo, pip=commands.append)
     assert bundler.try_bundle(str(out), None) is True
     assert (out / "functions/webhook/handler.py").is_file()
-    assert not (out / "pitstop/local").exists()
+    assert not (out / "pitstop_local").exists()
     assert not (out / "functions/tools").exists()
     (command,) = commands
     assert command == pip_install_command(str(out), ("twilio>=9.0",))
@@ -69,7 +69,7 @@ def test_local_bundling_copies_files_and_installs_arm64_wheels(repo, tmp_path_fa
 def test_hash_follows_bundled_files_only(repo):
     reqs = constants.FUNCTION_REQUIREMENTS["webhook"]
     before = source_hash(repo, "webhook", reqs)
-    (repo / "pitstop/local/dynamodb.py").write_text("changed")
+    (repo / "pitstop_local/dynamodb.py").write_text("changed")
     (repo / "functions/tools/handler.py").write_text("changed")
     (repo / "README.md").write_text("changed")
     assert source_hash(repo, "webhook", reqs) == before

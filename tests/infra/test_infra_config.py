@@ -54,5 +54,5 @@ def test_bad_values_fail_at_synth(values):
 def test_placeholder_certificate_is_flagged():
     assert PitstopConfig().uses_placeholder_certificate
     real = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
-    assert PLACEHOLDER_CERTIFICATE_ARN != real
+    assert real != PLACEHOLDER_CERTIFICATE_ARN
     assert not PitstopConfig.from_mapping({"certificate_arn": real}).uses_placeholder_certificate

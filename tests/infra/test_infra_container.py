@@ -52,4 +52,4 @@ def test_installs_only_the_bridges_dependencies():
 
 def test_dockerignore_keeps_local_code_out():
     lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
-    assert "*" in lines and "pitstop/local/" in lines
+    assert "*" in lines and "pitstop_local/" in lines

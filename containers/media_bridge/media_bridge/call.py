@@ -30,17 +30,23 @@ from pitstop.models import CallRecord
 from pitstop.stream_token import InvalidStreamToken, verify_token
 from pitstop.twiml import DEFAULT_HANDOFF_MESSAGE, handoff_twiml
 
-OUTCOME_BY_TOOL = {"book_appointment": "booked", "reschedule_appointment": "rescheduled",
-                   "cancel_appointment": "cancelled", "confirm_appointment": "confirmed"}
+OUTCOME_BY_TOOL = {
+    "book_appointment": "booked",
+    "reschedule_appointment": "rescheduled",
+    "cancel_appointment": "cancelled",
+    "confirm_appointment": "confirmed",
+}
 GOODBYE = {
     "end_call": "Say a brief, friendly goodbye to the caller now.",
     "silence": "The caller has been silent for a while. Say that you will end the call now, that "
-               "they are welcome to call back any time, and say goodbye.",
+    "they are welcome to call back any time, and say goodbye.",
     "max_call_length": "This call has reached its time limit. Apologise, say the team will be happy "
-                       "to help on another call, and say goodbye.",
+    "to help on another call, and say goodbye.",
 }
-RECONNECTED = ("The phone line to you dropped for a moment and is back. Briefly apologise for the "
-               "interruption and continue exactly where the conversation left off.")
+RECONNECTED = (
+    "The phone line to you dropped for a moment and is back. Briefly apologise for the "
+    "interruption and continue exactly where the conversation left off."
+)
 _LOGGED_BAD_FRAMES = 5
 
 
@@ -107,7 +113,9 @@ class CallSession:
                             raise tw.TwilioProtocolError(f"{message['event']} before start")
                         start = tw.parse_start(message)
                     except tw.TwilioProtocolError as error:
-                        logger.warning("refused stream: bad frame before start", extra={"error": str(error)})
+                        logger.warning(
+                            "refused stream: bad frame before start", extra={"error": str(error)}
+                        )
                         await self.ws.close(1008, "expected start")
                         return None
                     break
@@ -121,8 +129,10 @@ class CallSession:
             key = await self.runtime.token_key()
             verify_token(start.parameters.get("token"), start.call_sid, direction, key)
         except InvalidStreamToken as error:
-            logger.warning("refused stream: invalid token",
-                           extra={"call_sid": start.call_sid, "reason": str(error)})
+            logger.warning(
+                "refused stream: invalid token",
+                extra={"call_sid": start.call_sid, "reason": str(error)},
+            )
             await self._safe(self.ws.close(1008, "invalid stream token"))
             return None
         return start
@@ -135,26 +145,45 @@ class CallSession:
         self.out = tw.TwilioOut(start.stream_sid)
         crm = self.runtime.crm
         self.recorder = CallRecorder(crm.calls if crm is not None else None, start.call_sid)
-        self.recorder.start(CallRecord(call_sid=context.call_sid, direction=context.direction,
-                                       caller=context.caller, customer_id=context.customer_id,
-                                       appointment_id=context.appointment_id, status="in-progress",
-                                       started_at=datetime.now(UTC)))
-        logger.info("call started", extra={"direction": context.direction,
-                                           "caller": mask_phone(context.caller)})
+        self.recorder.start(
+            CallRecord(
+                call_sid=context.call_sid,
+                direction=context.direction,
+                caller=context.caller,
+                customer_id=context.customer_id,
+                appointment_id=context.appointment_id,
+                status="in-progress",
+                started_at=datetime.now(UTC),
+            )
+        )
+        logger.info(
+            "call started",
+            extra={"direction": context.direction, "caller": mask_phone(context.caller)},
+        )
         self._spawn(self._twilio_reader(), "twilio-reader")
 
         self.brief = await self._load_brief(context)
         words = [w for w in self.brief.settings.escalation_words if w.strip()]
         if words:
-            self._escalation = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+            self._escalation = re.compile(
+                r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE
+            )
         tools = await self.runtime.tool_definitions()
-        self.tools = ToolRunner(self.runtime.tools, timeout=self.options.tool_timeout,
-                                context=context.for_tools, send_output=self._send_tool_output,
-                                batch_done=self._on_tool_batch_done, on_outcome=self._on_tool_outcome)
+        self.tools = ToolRunner(
+            self.runtime.tools,
+            timeout=self.options.tool_timeout,
+            context=context.for_tools,
+            send_output=self._send_tool_output,
+            batch_done=self._on_tool_batch_done,
+            on_outcome=self._on_tool_outcome,
+        )
         self._session_event = rt.session_update(
-            instructions=self.brief.instructions, tools=tools, voice=self.brief.settings.voice,
+            instructions=self.brief.instructions,
+            tools=tools,
+            voice=self.brief.settings.voice,
             language=self.brief.settings.language,
-            transcription_model=self.options.transcription_model)
+            transcription_model=self.options.transcription_model,
+        )
         if self.ended.is_set():
             return
         self.link = await self._connect(self.options.realtime_open_timeout)
@@ -174,8 +203,9 @@ class CallSession:
         if crm is None:
             return fallback_brief(self.runtime.settings)
         try:
-            return await asyncio.to_thread(load_brief, crm, context, self.runtime.settings,
-                                           datetime.now(UTC))
+            return await asyncio.to_thread(
+                load_brief, crm, context, self.runtime.settings, datetime.now(UTC)
+            )
         except Exception:  # noqa: BLE001 - a CRM outage still gets an agent that offers a person
             logger.exception("could not read the shop and customer; using the fallback brief")
             return fallback_brief(self.runtime.settings)
@@ -194,13 +224,20 @@ class CallSession:
         if self.state is None:
             return
         st = self.state
-        outcome = st.outcome or ("caller_hung_up" if self._caller_left and not st.ending
-                                 else "completed")
-        self.recorder.finish(outcome=outcome, usage=st.usage, handoff_reason=st.handoff_reason,
-                             customer_id=st.context.customer_id)
+        outcome = st.outcome or (
+            "caller_hung_up" if self._caller_left and not st.ending else "completed"
+        )
+        self.recorder.finish(
+            outcome=outcome,
+            usage=st.usage,
+            handoff_reason=st.handoff_reason,
+            customer_id=st.context.customer_id,
+        )
         self.runtime.metrics.outcome(outcome)
-        logger.info("call ended", extra={"outcome": outcome,
-                                         "seconds": round(time.monotonic() - st.started_at, 1)})
+        logger.info(
+            "call ended",
+            extra={"outcome": outcome, "seconds": round(time.monotonic() - st.started_at, 1)},
+        )
         await self.recorder.close()
         await self._safe(self.ws.close())
 
@@ -219,8 +256,10 @@ class CallSession:
     def _bad_frame(self, side: str, reason: str) -> None:
         self._bad_frames += 1
         if self._bad_frames <= _LOGGED_BAD_FRAMES or self._bad_frames % 1000 == 0:
-            logger.warning("dropped a malformed frame",
-                           extra={"side": side, "reason": reason, "count": self._bad_frames})
+            logger.warning(
+                "dropped a malformed frame",
+                extra={"side": side, "reason": reason, "count": self._bad_frames},
+            )
 
     # ------------------------------------------------------------------ Twilio → Realtime
     async def _twilio_reader(self) -> None:
@@ -392,7 +431,9 @@ class CallSession:
         st.usage.add(response.get("usage"))
         if response.get("status") == "failed":
             self.runtime.metrics.count("RealtimeErrors")
-            logger.warning("response failed", extra={"details": str(response.get("status_details"))[:300]})
+            logger.warning(
+                "response failed", extra={"details": str(response.get("status_details"))[:300]}
+            )
         if self._goodbye_requested:
             self._spawn(self._hang_up(), "hang-up")
             return
@@ -404,8 +445,12 @@ class CallSession:
 
     async def _on_function_call(self, event: dict) -> None:
         self.state.touch()
-        self.tools.start(event.get("response_id") or "", event.get("call_id") or "",
-                         event.get("name") or "", event.get("arguments") or "{}")
+        self.tools.start(
+            event.get("response_id") or "",
+            event.get("call_id") or "",
+            event.get("name") or "",
+            event.get("arguments") or "{}",
+        )
 
     async def _on_caller_transcript(self, event: dict) -> None:
         st = self.state
@@ -419,10 +464,14 @@ class CallSession:
             found = self._escalation.search(text)
             if found:
                 st.escalation_hinted = True
-                await self.link.send(rt.message(
-                    "system", f"The caller said \"{found.group(1)}\". Acknowledge their concern and "
-                              "offer to connect them with a member of the team "
-                              "(request_operator_handoff) if they would like that."))
+                await self.link.send(
+                    rt.message(
+                        "system",
+                        f'The caller said "{found.group(1)}". Acknowledge their concern and '
+                        "offer to connect them with a member of the team "
+                        "(request_operator_handoff) if they would like that.",
+                    )
+                )
 
     async def _on_agent_transcript(self, event: dict) -> None:
         text = (event.get("transcript") or "").strip()
@@ -433,8 +482,14 @@ class CallSession:
     async def _on_error(self, event: dict) -> None:
         self.runtime.metrics.count("RealtimeErrors")
         error = event.get("error") or {}
-        logger.warning("realtime error", extra={"code": error.get("code"), "type": error.get("type"),
-                                                "message": str(error.get("message"))[:300]})
+        logger.warning(
+            "realtime error",
+            extra={
+                "code": error.get("code"),
+                "type": error.get("type"),
+                "message": str(error.get("message"))[:300],
+            },
+        )
 
     # ------------------------------------------------------------------ tools
     def _on_tool_outcome(self, outcome: ToolOutcome) -> None:
@@ -507,8 +562,9 @@ class CallSession:
             logger.exception("could not hang up through Twilio")
         self._after_call_control()
 
-    async def handoff(self, reason: str, *, wait_audio: bool = True,
-                      message: str = DEFAULT_HANDOFF_MESSAGE) -> None:
+    async def handoff(
+        self, reason: str, *, wait_audio: bool = True, message: str = DEFAULT_HANDOFF_MESSAGE
+    ) -> None:
         """Hand the caller to a person: redirect the live call to `<Dial>` the shop."""
         st = self.state
         if st is None or self._control_done:
@@ -524,8 +580,9 @@ class CallSession:
         try:
             if not phone:
                 raise RuntimeError("no shop phone to hand off to")
-            await asyncio.to_thread(self.runtime.telephony.redirect_call, self.call_sid,
-                                    handoff_twiml(phone, message))
+            await asyncio.to_thread(
+                self.runtime.telephony.redirect_call, self.call_sid, handoff_twiml(phone, message)
+            )
         except Exception:  # noqa: BLE001 - no silent dead end: hang up instead
             logger.exception("handoff failed; hanging up")
             try:
@@ -553,15 +610,22 @@ class CallSession:
             await asyncio.sleep(self.options.watchdog_interval)
             now = time.monotonic()
             if st.ending:
-                if (not self._control_done and self._ending_since is not None
-                        and now - self._ending_since > self.options.goodbye_timeout):
+                if (
+                    not self._control_done
+                    and self._ending_since is not None
+                    and now - self._ending_since > self.options.goodbye_timeout
+                ):
                     await self._hang_up()
                 continue
             if now - st.started_at >= agent.max_call_seconds:
                 await self.say_goodbye("max_call_length")
-            elif (not st.playout.audible and not st.response_active and not self.tools.busy
-                  and now - max(st.last_activity, st.playout.last_played_at)
-                  >= agent.silence_timeout_seconds):
+            elif (
+                not st.playout.audible
+                and not st.response_active
+                and not self.tools.busy
+                and now - max(st.last_activity, st.playout.last_played_at)
+                >= agent.silence_timeout_seconds
+            ):
                 await self.say_goodbye("silence")
 
     # ------------------------------------------------------------------ Realtime link
@@ -592,13 +656,18 @@ class CallSession:
             if self.ended.is_set():
                 return None
             try:
-                return await rt.RealtimeLink(url, self.runtime.api_key,
-                                             max_size=self.options.max_realtime_frame,
-                                             open_timeout=open_timeout).open()
+                return await rt.RealtimeLink(
+                    url,
+                    self.runtime.api_key,
+                    max_size=self.options.max_realtime_frame,
+                    open_timeout=open_timeout,
+                ).open()
             except Exception as error:  # noqa: BLE001
                 self.runtime.metrics.count("RealtimeErrors")
-                logger.warning("realtime connect failed",
-                               extra={"attempt": attempt, "error": repr(error)[:200]})
+                logger.warning(
+                    "realtime connect failed",
+                    extra={"attempt": attempt, "error": repr(error)[:200]},
+                )
             if attempt < self.options.reconnect_tries:
                 await asyncio.sleep(delay)
                 delay *= 2

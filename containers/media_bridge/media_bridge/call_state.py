@@ -27,18 +27,25 @@ class CallContext:
 
     @classmethod
     def from_parameters(cls, call_sid: str, stream_sid: str, params: dict[str, str]) -> CallContext:
-        return cls(call_sid=call_sid, stream_sid=stream_sid,
-                   direction=params.get("direction") or "inbound",
-                   caller=params.get("caller") or "",
-                   customer_id=params.get("customer_id") or None,
-                   shop_id=params.get("shop_id") or None,
-                   appointment_id=params.get("appointment_id") or None)
+        return cls(
+            call_sid=call_sid,
+            stream_sid=stream_sid,
+            direction=params.get("direction") or "inbound",
+            caller=params.get("caller") or "",
+            customer_id=params.get("customer_id") or None,
+            shop_id=params.get("shop_id") or None,
+            appointment_id=params.get("appointment_id") or None,
+        )
 
     def for_tools(self) -> dict:
         """The `context` body of a tools API request."""
-        return {"call_sid": self.call_sid, "caller_phone": self.caller,
-                "customer_id": self.customer_id, "direction": self.direction,
-                "appointment_id": self.appointment_id}
+        return {
+            "call_sid": self.call_sid,
+            "caller_phone": self.caller,
+            "customer_id": self.customer_id,
+            "direction": self.direction,
+            "appointment_id": self.appointment_id,
+        }
 
 
 class Playout:

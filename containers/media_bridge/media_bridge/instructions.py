@@ -79,46 +79,70 @@ def _hours(shop: Shop) -> str:
     parts = []
     for day in WEEKDAYS:
         hours = shop.opening_hours.get(day)
-        parts.append(f"{day.title()} {hours.opens:%H:%M}-{hours.closes:%H:%M}" if hours
-                     else f"{day.title()} closed")
+        parts.append(
+            f"{day.title()} {hours.opens:%H:%M}-{hours.closes:%H:%M}"
+            if hours
+            else f"{day.title()} closed"
+        )
     return ", ".join(parts)
 
 
 def _appointment_text(appointment: Appointment, vehicles: dict[str, str]) -> str:
     vehicle = vehicles.get(appointment.vehicle_id, "their vehicle")
-    return (f"{appointment.service_type.replace('_', ' ')} for the {vehicle} on "
-            f"{appointment.start:%A, %B %-d at %-I:%M %p}")
+    return (
+        f"{appointment.service_type.replace('_', ' ')} for the {vehicle} on "
+        f"{appointment.start:%A, %B %-d at %-I:%M %p}"
+    )
 
 
-def build_instructions(context: CallContext, shop: Shop, services: list, settings: AgentSettings,
-                       customer: CustomerFile | None, now: datetime) -> str:
+def build_instructions(
+    context: CallContext,
+    shop: Shop,
+    services: list,
+    settings: AgentSettings,
+    customer: CustomerFile | None,
+    now: datetime,
+) -> str:
     """The session instructions for this call's situation (pure: easy to test)."""
     facts = {
-        "persona": settings.persona_name, "shop_name": shop.name, "address": shop.address or "n/a",
-        "shop_phone": shop.phone, "timezone": shop.timezone,
+        "persona": settings.persona_name,
+        "shop_name": shop.name,
+        "address": shop.address or "n/a",
+        "shop_phone": shop.phone,
+        "timezone": shop.timezone,
         "today": f"{now.astimezone(ZoneInfo(shop.timezone)):%A, %B %-d, %Y}",
         "hours": _hours(shop),
         "services": "; ".join(f"{s.name} (${s.price_min:.0f}-${s.price_max:.0f})" for s in services)
-                    or "ask the shop",
+        or "ask the shop",
         "language_name": LANGUAGES.get(settings.language, settings.language),
     }
     text = BASE.format(**facts)
     vehicles = {v.vehicle_id: v.label for v in customer.vehicles} if customer else {}
     if context.direction == "reminder" and customer:
-        appointment = next((a for a in customer.appointments
-                            if a.appointment_id == context.appointment_id), None)
-        text += REMINDER.format(**facts, customer_name=customer.customer.name,
-                                appointment_id=context.appointment_id,
-                                appointment=_appointment_text(appointment, vehicles)
-                                if appointment else "their upcoming appointment")
+        appointment = next(
+            (a for a in customer.appointments if a.appointment_id == context.appointment_id), None
+        )
+        text += REMINDER.format(
+            **facts,
+            customer_name=customer.customer.name,
+            appointment_id=context.appointment_id,
+            appointment=_appointment_text(appointment, vehicles)
+            if appointment
+            else "their upcoming appointment",
+        )
     elif customer:
         upcoming = [a for a in customer.appointments if a.active and a.start >= now]
         text += INBOUND_KNOWN.format(
-            **facts, customer_name=customer.customer.name,
+            **facts,
+            customer_name=customer.customer.name,
             first_name=customer.customer.name.split()[0],
             vehicles=", ".join(vehicles.values()) or "none",
-            appointments="; ".join(f"{_appointment_text(a, vehicles)} (id {a.appointment_id})"
-                                   for a in sorted(upcoming, key=lambda a: a.start)) or "none")
+            appointments="; ".join(
+                f"{_appointment_text(a, vehicles)} (id {a.appointment_id})"
+                for a in sorted(upcoming, key=lambda a: a.start)
+            )
+            or "none",
+        )
     else:
         text += INBOUND_NEW.format(**facts)
     if settings.extra_instructions:
@@ -142,17 +166,26 @@ def load_brief(crm: Crm, context: CallContext, settings: Settings, now: datetime
     agent = catalog.settings
     model = agent.model if "model" in agent.model_fields_set else settings.realtime_model
     return AgentBrief(
-        instructions=build_instructions(context, catalog.shop, list(catalog.services.values()),
-                                        agent, customer, now),
-        settings=agent, model=model, shop_name=catalog.shop.name, shop_phone=catalog.shop.phone)
+        instructions=build_instructions(
+            context, catalog.shop, list(catalog.services.values()), agent, customer, now
+        ),
+        settings=agent,
+        model=model,
+        shop_name=catalog.shop.name,
+        shop_phone=catalog.shop.phone,
+    )
 
 
 def fallback_brief(settings: Settings) -> AgentBrief:
     """When the CRM cannot be read: a minimal, honest agent that offers a person."""
     agent = AgentSettings()
     return AgentBrief(
-        instructions=(f"You are {agent.persona_name}, an AI assistant answering the phone for a car "
-                      "service centre. Say you are an AI assistant. Our systems are briefly "
-                      "unavailable: apologise, and offer to connect the caller to a member of the "
-                      "team with request_operator_handoff."),
-        settings=agent, model=settings.realtime_model)
+        instructions=(
+            f"You are {agent.persona_name}, an AI assistant answering the phone for a car "
+            "service centre. Say you are an AI assistant. Our systems are briefly "
+            "unavailable: apologise, and offer to connect the caller to a member of the "
+            "team with request_operator_handoff."
+        ),
+        settings=agent,
+        model=settings.realtime_model,
+    )

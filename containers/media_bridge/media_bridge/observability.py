@@ -44,9 +44,13 @@ class BridgeMetrics:
 
     def outcome(self, outcome: str) -> None:
         # A dimension per outcome needs its own EMF blob; one per call is cheap.
-        with single_metric(name="CallOutcome", unit=MetricUnit.Count, value=1,
-                           namespace=self._namespace,
-                           default_dimensions={"service": SERVICE}) as metric:
+        with single_metric(
+            name="CallOutcome",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=self._namespace,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
             metric.add_dimension(name="outcome", value=outcome)
 
     def flush(self, live_calls: int) -> None:

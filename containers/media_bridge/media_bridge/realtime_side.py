@@ -27,8 +27,9 @@ def append_audio(payload_b64: str) -> str:
     return _APPEND_HEAD + payload_b64 + _APPEND_TAIL
 
 
-def session_update(*, instructions: str, tools: list[dict], voice: str, language: str,
-                   transcription_model: str) -> dict:
+def session_update(
+    *, instructions: str, tools: list[dict], voice: str, language: str, transcription_model: str
+) -> dict:
     """The whole session for a phone call: μ-law both ways, server VAD, input transcription."""
     transcription: dict[str, Any] = {"model": transcription_model}
     if language:
@@ -71,20 +72,28 @@ def response_cancel() -> dict:
 
 
 def truncate(item_id: str, audio_end_ms: int) -> dict:
-    return {"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
-            "audio_end_ms": int(audio_end_ms)}
+    return {
+        "type": "conversation.item.truncate",
+        "item_id": item_id,
+        "content_index": 0,
+        "audio_end_ms": int(audio_end_ms),
+    }
 
 
 def function_output(call_id: str, output: dict) -> dict:
-    return {"type": "conversation.item.create",
-            "item": {"type": "function_call_output", "call_id": call_id, "output": dumps(output)}}
+    return {
+        "type": "conversation.item.create",
+        "item": {"type": "function_call_output", "call_id": call_id, "output": dumps(output)},
+    }
 
 
 def message(role: str, text: str) -> dict:
     """A text message item for the conversation (user input, assistant history, system hint)."""
     kind = "output_text" if role == "assistant" else "input_text"
-    return {"type": "conversation.item.create",
-            "item": {"type": "message", "role": role, "content": [{"type": kind, "text": text}]}}
+    return {
+        "type": "conversation.item.create",
+        "item": {"type": "message", "role": role, "content": [{"type": kind, "text": text}]},
+    }
 
 
 def realtime_url(base: str, model: str) -> str:
@@ -106,9 +115,15 @@ class RealtimeLink:
 
     async def open(self) -> RealtimeLink:
         # No permessage-deflate: μ-law base64 barely compresses and deflate costs CPU per frame.
-        self.ws = await connect(self.url, additional_headers=self._headers, compression=None,
-                                max_size=self._max_size, open_timeout=self._open_timeout,
-                                proxy=None, user_agent_header="pitstop-media-bridge")
+        self.ws = await connect(
+            self.url,
+            additional_headers=self._headers,
+            compression=None,
+            max_size=self._max_size,
+            open_timeout=self._open_timeout,
+            proxy=None,
+            user_agent_header="pitstop-media-bridge",
+        )
         return self
 
     async def send(self, event: dict) -> None:

@@ -17,8 +17,14 @@ from media_bridge.observability import logger
 from pitstop.models import CallRecord, ToolCallRecord, TranscriptTurn
 
 # USD per 1M tokens (gpt-realtime list prices); used for an estimate, not a bill.
-PRICES = {"input_text": 4.00, "cached_text": 0.40, "input_audio": 32.00, "cached_audio": 0.40,
-          "output_text": 16.00, "output_audio": 64.00}
+PRICES = {
+    "input_text": 4.00,
+    "cached_text": 0.40,
+    "input_audio": 32.00,
+    "cached_audio": 0.40,
+    "output_text": 16.00,
+    "output_audio": 64.00,
+}
 
 
 def estimate_cost(usage: Usage) -> float:
@@ -56,22 +62,35 @@ class CallRecorder:
 
     def turn(self, role: str, text: str) -> None:
         self._turns += 1
-        self._put("add_turn", self._call_sid, self._turns,
-                  TranscriptTurn(role=role, text=text, at=datetime.now(UTC)))
+        self._put(
+            "add_turn",
+            self._call_sid,
+            self._turns,
+            TranscriptTurn(role=role, text=text, at=datetime.now(UTC)),
+        )
 
     def tool_call(self, name: str, arguments: dict, result: dict, latency_ms: float) -> None:
         self._tools += 1
         summary = json.dumps(result, default=str)[:500]
-        record = ToolCallRecord(name=name, arguments=arguments, result_summary=summary,
-                                ok=bool(result.get("ok", False)), latency_ms=round(latency_ms, 1),
-                                at=datetime.now(UTC))
+        record = ToolCallRecord(
+            name=name,
+            arguments=arguments,
+            result_summary=summary,
+            ok=bool(result.get("ok", False)),
+            latency_ms=round(latency_ms, 1),
+            at=datetime.now(UTC),
+        )
         self._put("add_tool_call", self._call_sid, self._tools, record)
 
-    def finish(self, *, outcome: str, usage: Usage, handoff_reason: str | None,
-               customer_id: str | None) -> None:
-        fields = {"outcome": outcome, "usage": usage.as_dict(),
-                  "estimated_cost_usd": estimate_cost(usage),
-                  "ended_at": datetime.now(UTC).isoformat()}
+    def finish(
+        self, *, outcome: str, usage: Usage, handoff_reason: str | None, customer_id: str | None
+    ) -> None:
+        fields = {
+            "outcome": outcome,
+            "usage": usage.as_dict(),
+            "estimated_cost_usd": estimate_cost(usage),
+            "ended_at": datetime.now(UTC).isoformat(),
+        }
         if handoff_reason:
             fields["handoff_reason"] = handoff_reason
         if customer_id:

@@ -47,12 +47,15 @@ class Runtime:
         if self._definitions is not None and fresh:
             return self._definitions
         async with self._definitions_lock:
-            if self._definitions is not None and \
-                    time.monotonic() - self._definitions_at < self.options.tools_cache_seconds:
+            if (
+                self._definitions is not None
+                and time.monotonic() - self._definitions_at < self.options.tools_cache_seconds
+            ):
                 return self._definitions
             try:
-                self._definitions = await asyncio.wait_for(self.tools.definitions(),
-                                                           self.options.tool_timeout)
+                self._definitions = await asyncio.wait_for(
+                    self.tools.definitions(), self.options.tool_timeout
+                )
                 self._definitions_at = time.monotonic()
             except Exception as error:  # noqa: BLE001 - serve the call with what we have
                 logger.error("could not load tool definitions", extra={"error": repr(error)})

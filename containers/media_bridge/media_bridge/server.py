@@ -30,17 +30,30 @@ _UNSET = object()
 
 def _json_response(status: int, body: dict) -> Response:
     data = json.dumps(body).encode()
-    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(data))),
-                       ("Cache-Control", "no-store")])
+    headers = Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("Cache-Control", "no-store"),
+        ]
+    )
     return Response(status, http.HTTPStatus(status).phrase, headers, data)
 
 
 class Bridge:
     """The media bridge in this process. `await Bridge(settings).start(host, port)`."""
 
-    def __init__(self, settings: Settings | None = None, options: BridgeOptions | None = None, *,
-                 tools: ToolsClient | None = None, telephony: Telephony | None = None,
-                 crm=_UNSET, api_key=_UNSET, stream_key=None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        options: BridgeOptions | None = None,
+        *,
+        tools: ToolsClient | None = None,
+        telephony: Telephony | None = None,
+        crm=_UNSET,
+        api_key=_UNSET,
+        stream_key=None,
+    ):
         settings = settings or get_settings()
         options = options or BridgeOptions.from_env()
         if crm is _UNSET:
@@ -48,11 +61,15 @@ class Bridge:
 
             crm = Crm(settings)
         self.runtime = Runtime(
-            settings=settings, options=options,
+            settings=settings,
+            options=options,
             tools=tools or HttpToolsClient.from_settings(settings, timeout=options.tool_timeout),
-            telephony=telephony or telephony_for(settings), crm=crm,
+            telephony=telephony or telephony_for(settings),
+            crm=crm,
             api_key=openai_api_key() if api_key is _UNSET else api_key,
-            stream_key=stream_key or stream_token_key, metrics=BridgeMetrics())
+            stream_key=stream_key or stream_token_key,
+            metrics=BridgeMetrics(),
+        )
         self.sessions: set[CallSession] = set()
         self.draining = False
         self._calls_changed = asyncio.Condition()
@@ -83,33 +100,46 @@ class Bridge:
         self._host = host
         port = self.runtime.settings.bridge_port if port is None else port
         self._server = await serve(
-            self._handle, host, port, process_request=self._process_request,
-            compression=None, max_size=self.runtime.options.max_twilio_frame, max_queue=64,
-            server_header=None, logger=None)
+            self._handle,
+            host,
+            port,
+            process_request=self._process_request,
+            compression=None,
+            max_size=self.runtime.options.max_twilio_frame,
+            max_queue=64,
+            server_header=None,
+            logger=None,
+        )
         self._metrics_task = asyncio.create_task(self._flush_metrics())
         logger.info("bridge listening", extra={"host": host, "port": self.port})
         return self
 
     async def wait_live_calls(self, count: int = 0, timeout: float | None = None) -> None:
         """Wait until at most `count` calls are live (their records written, sockets closed)."""
+
         async def settled():
             async with self._calls_changed:
                 await self._calls_changed.wait_for(lambda: len(self.sessions) <= count)
+
         await asyncio.wait_for(settled(), timeout)
 
     async def wait_call_finished(self, call_sid: str, timeout: float | None = None) -> None:
         """Wait until the bridge is done with `call_sid` (record, outcome and transcript written)."""
+
         def gone() -> bool:
             return all(s.call_sid != call_sid for s in self.sessions)
 
         async def finished():
             async with self._calls_changed:
                 await self._calls_changed.wait_for(gone)
+
         await asyncio.wait_for(finished(), timeout)
 
     async def drain(self, deadline_seconds: float | None = None) -> None:
         """Stop taking calls, let live ones finish until the deadline, then hand the rest off."""
-        deadline = self.runtime.options.drain_seconds if deadline_seconds is None else deadline_seconds
+        deadline = (
+            self.runtime.options.drain_seconds if deadline_seconds is None else deadline_seconds
+        )
         self.draining = True
         logger.info("draining", extra={"live_calls": self.live_calls, "deadline_seconds": deadline})
         try:
@@ -118,10 +148,14 @@ class Bridge:
         except TimeoutError:
             pass
         remaining = list(self.sessions)
-        logger.warning("drain deadline reached; handing calls to a person",
-                       extra={"live_calls": len(remaining)})
-        await asyncio.gather(*(s.handoff("bridge_shutdown", wait_audio=False) for s in remaining),
-                             return_exceptions=True)
+        logger.warning(
+            "drain deadline reached; handing calls to a person",
+            extra={"live_calls": len(remaining)},
+        )
+        await asyncio.gather(
+            *(s.handoff("bridge_shutdown", wait_audio=False) for s in remaining),
+            return_exceptions=True,
+        )
         try:  # Twilio closes each redirected stream; the sessions close it themselves after 5 s
             await self.wait_live_calls(0, timeout=15)
         except TimeoutError:
@@ -145,8 +179,10 @@ class Bridge:
         path = request.path.split("?", 1)[0]
         if path == "/health":
             status = 503 if self.draining else 200
-            return _json_response(status, {"status": "draining" if self.draining else "ok",
-                                           "live_calls": self.live_calls})
+            return _json_response(
+                status,
+                {"status": "draining" if self.draining else "ok", "live_calls": self.live_calls},
+            )
         if path != self.runtime.options.path:
             return _json_response(404, {"error": "not found"})
         if self.draining:
@@ -174,7 +210,8 @@ class Bridge:
                 logger.exception("metrics flush failed")
 
 
-async def run_bridge(settings: Settings | None = None, host: str = "127.0.0.1",
-                     port: int | None = None, **kwargs) -> Bridge:
+async def run_bridge(
+    settings: Settings | None = None, host: str = "127.0.0.1", port: int | None = None, **kwargs
+) -> Bridge:
     """Start a bridge in this event loop and return it (kwargs as for `Bridge`)."""
     return await Bridge(settings, **kwargs).start(host, port)

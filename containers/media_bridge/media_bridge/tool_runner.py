@@ -20,12 +20,14 @@ from media_bridge.tools_client import ToolError, ToolsClient
 
 ERROR_MESSAGES = {
     "tool_timeout": "That system is slow to answer right now. Apologise, and offer to try again "
-                    "or to connect the caller to a member of the team.",
+    "or to connect the caller to a member of the team.",
     "invalid_arguments": "The request was not valid. Check the details with the caller and try again.",
     "unknown_tool": "That action is not available.",
 }
-DEFAULT_ERROR = ("That system is not available right now. Apologise, and offer to connect the caller "
-                 "to a member of the team.")
+DEFAULT_ERROR = (
+    "That system is not available right now. Apologise, and offer to connect the caller "
+    "to a member of the team."
+)
 
 
 @dataclass
@@ -46,11 +48,16 @@ class _Batch:
 
 
 class ToolRunner:
-    def __init__(self, client: ToolsClient, *, timeout: float,
-                 context: Callable[[], dict],
-                 send_output: Callable[[ToolOutcome], Awaitable[None]],
-                 batch_done: Callable[[str, list[ToolOutcome]], Awaitable[None]],
-                 on_outcome: Callable[[ToolOutcome], None] = lambda outcome: None):
+    def __init__(
+        self,
+        client: ToolsClient,
+        *,
+        timeout: float,
+        context: Callable[[], dict],
+        send_output: Callable[[ToolOutcome], Awaitable[None]],
+        batch_done: Callable[[str, list[ToolOutcome]], Awaitable[None]],
+        on_outcome: Callable[[ToolOutcome], None] = lambda outcome: None,
+    ):
         self._client = client
         self._timeout = timeout
         self._context = context
@@ -66,8 +73,9 @@ class ToolRunner:
     def start(self, response_id: str, call_id: str, name: str, arguments: str) -> None:
         """A `response.function_call_arguments.done` arrived: run it now, in its own task."""
         batch = self._batches.setdefault(response_id, _Batch())
-        task = asyncio.create_task(self._run(response_id, call_id, name, arguments),
-                                   name=f"tool-{name}")
+        task = asyncio.create_task(
+            self._run(response_id, call_id, name, arguments), name=f"tool-{name}"
+        )
         batch.tasks.add(task)
 
     async def response_done(self, response_id: str) -> None:
@@ -93,12 +101,16 @@ class ToolRunner:
                 raise TypeError("arguments are not an object")
         except (ValueError, TypeError):
             arguments = {}
-            result = {"ok": False, "error": "invalid_arguments",
-                      "message": "The arguments were not valid JSON. Try again."}
+            result = {
+                "ok": False,
+                "error": "invalid_arguments",
+                "message": "The arguments were not valid JSON. Try again.",
+            }
         else:
             result = await self._call(name, arguments)
-        outcome = ToolOutcome(call_id, name, arguments, result,
-                              (time.perf_counter() - started) * 1000)
+        outcome = ToolOutcome(
+            call_id, name, arguments, result, (time.perf_counter() - started) * 1000
+        )
         try:
             self._on_outcome(outcome)
             await self._send_output(outcome)
@@ -112,15 +124,18 @@ class ToolRunner:
 
     async def _call(self, name: str, arguments: dict) -> dict:
         try:
-            return await asyncio.wait_for(self._client.call(name, arguments, self._context()),
-                                          self._timeout)
+            return await asyncio.wait_for(
+                self._client.call(name, arguments, self._context()), self._timeout
+            )
         except TimeoutError:
             code, detail = "tool_timeout", f"no answer in {self._timeout:g} s"
         except ToolError as error:
             code, detail = error.code, error.message
         except Exception as error:  # noqa: BLE001 - any failure becomes an error result
             code, detail = "tool_failed", type(error).__name__
-        logger.warning("tool call failed", extra={"tool": name, "error": code, "detail": detail[:200]})
+        logger.warning(
+            "tool call failed", extra={"tool": name, "error": code, "detail": detail[:200]}
+        )
         return {"ok": False, "error": code, "message": ERROR_MESSAGES.get(code, DEFAULT_ERROR)}
 
     async def _maybe_finish(self, response_id: str, batch: _Batch) -> None:

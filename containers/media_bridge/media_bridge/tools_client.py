@@ -36,21 +36,34 @@ class ToolsClient(Protocol):
 class HttpToolsClient:
     """The tools API over HTTP (`GET /tools`, `POST /tools/{name}`)."""
 
-    def __init__(self, base_url: str, *, auth: str = "token", token: str | None = None,
-                 region: str = "us-east-1", timeout: float = 8.0,
-                 client: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: str = "token",
+        token: str | None = None,
+        region: str = "us-east-1",
+        timeout: float = 8.0,
+        client: httpx.AsyncClient | None = None,
+    ):
         self._base = base_url.rstrip("/")
         self._auth = auth
         self._token = token
         self._region = region
         self._client = client or httpx.AsyncClient(
-            timeout=timeout, limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+            timeout=timeout, limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        )
         self._credentials = None
 
     @classmethod
     def from_settings(cls, settings, timeout: float = 8.0) -> HttpToolsClient:
-        return cls(settings.tools_url, auth=settings.tools_auth, token=settings.tools_token,
-                   region=settings.aws_region, timeout=timeout)
+        return cls(
+            settings.tools_url,
+            auth=settings.tools_auth,
+            token=settings.tools_token,
+            region=settings.aws_region,
+            timeout=timeout,
+        )
 
     async def definitions(self) -> list[dict]:
         body = await self._request("GET", self._base, None)
@@ -60,8 +73,9 @@ class HttpToolsClient:
         return tools
 
     async def call(self, name: str, arguments: dict, context: dict) -> dict:
-        body = await self._request("POST", f"{self._base}/{name}",
-                                   {"arguments": arguments, "context": context})
+        body = await self._request(
+            "POST", f"{self._base}/{name}", {"arguments": arguments, "context": context}
+        )
         result = body.get("result")
         if not isinstance(result, dict):
             raise ToolError("tool_failed", "no result object")
@@ -78,7 +92,9 @@ class HttpToolsClient:
         elif self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
-            response = await self._client.request(method, url, content=data or None, headers=headers)
+            response = await self._client.request(
+                method, url, content=data or None, headers=headers
+            )
         except httpx.TimeoutException as error:
             raise ToolError("tool_timeout", str(error) or "timed out") from error
         except httpx.HTTPError as error:
@@ -103,5 +119,7 @@ class HttpToolsClient:
         if self._credentials is None:
             self._credentials = get_session().get_credentials()
         request = AWSRequest(method=method, url=url, data=data, headers=headers)
-        SigV4Auth(self._credentials.get_frozen_credentials(), "lambda", self._region).add_auth(request)
+        SigV4Auth(self._credentials.get_frozen_credentials(), "lambda", self._region).add_auth(
+            request
+        )
         return dict(request.headers.items())

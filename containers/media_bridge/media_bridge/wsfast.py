@@ -22,11 +22,13 @@ def write_now(ws, *texts: str) -> bool:
     """Queue `texts` as text frames and write them at once; False if the caller must `await send`."""
     transport = ws.transport
     protocol = ws.protocol
-    if protocol.state is not _OPEN or transport.is_closing() or \
-            transport.get_write_buffer_size() > ws.write_limit_high:
+    if (
+        protocol.state is not _OPEN
+        or transport.is_closing()
+        or transport.get_write_buffer_size() > ws.write_limit_high
+    ):
         return False
     for text in texts:
         protocol.send_text(text.encode())
     transport.write(b"".join(protocol.data_to_send()))
     return True
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
-from media_bridge import Bridge, BridgeOptions
 
+from media_bridge import Bridge, BridgeOptions
 from pitstop.dal import Crm
 from pitstop.models import AgentSettings, Bay, Customer, OpeningHours, ServiceType, Shop, Vehicle
 from tests.integration.bridge.fakes import FakeRealtime, FakeTelephony, FakeTools, FakeTwilio
@@ -14,23 +14,54 @@ from tests.integration.bridge.fakes import FakeRealtime, FakeTelephony, FakeTool
 STREAM_KEY = "test-stream-key"
 SHOP_PHONE = "+15550001111"
 CUSTOMER = Customer(customer_id="cus_test0001", name="Alex Morgan", phone="+15551230001")
-FAST = {"reconnect_backoff": 0.01, "realtime_open_timeout": 2.0, "handoff_audio_wait": 2.0,
-        "end_call_audio_wait": 3.0, "watchdog_interval": 0.05, "metrics_interval": 3600.0,
-        "tool_timeout": 3.0, "start_timeout": 3.0}
+FAST = {
+    "reconnect_backoff": 0.01,
+    "realtime_open_timeout": 2.0,
+    "handoff_audio_wait": 2.0,
+    "end_call_audio_wait": 3.0,
+    "watchdog_interval": 0.05,
+    "metrics_interval": 3600.0,
+    "tool_timeout": 3.0,
+    "start_timeout": 3.0,
+}
 
 
 def seed_shop(crm: Crm, **agent) -> None:
     """The least a call needs: a shop (with its phone for handoffs), a service, settings, a customer."""
     hours = OpeningHours(opens=time(8), closes=time(17))
-    crm.shops.put_shop(Shop(shop_id=crm.settings.shop_id, name="Test Garage", phone=SHOP_PHONE,
-                            address="1 Main St", opening_hours={d: hours for d in
-                                                                ("mon", "tue", "wed", "thu", "fri")}))
-    crm.shops.put_service(ServiceType(code="oil_change", name="Oil change", duration_minutes=30,
-                                      price_min=49, price_max=89, bays=["B1"]))
+    crm.shops.put_shop(
+        Shop(
+            shop_id=crm.settings.shop_id,
+            name="Test Garage",
+            phone=SHOP_PHONE,
+            address="1 Main St",
+            opening_hours={d: hours for d in ("mon", "tue", "wed", "thu", "fri")},
+        )
+    )
+    crm.shops.put_service(
+        ServiceType(
+            code="oil_change",
+            name="Oil change",
+            duration_minutes=30,
+            price_min=49,
+            price_max=89,
+            bays=["B1"],
+        )
+    )
     crm.shops.put_bay(Bay(bay="B1", name="Bay 1"))
     crm.shops.put_settings(AgentSettings(persona_name="Robin", voice="cedar", **agent))
-    crm.customers.create(CUSTOMER, [Vehicle(vehicle_id="veh_test0001", customer_id=CUSTOMER.customer_id,
-                                            make="Honda", model="Civic", year=2018)])
+    crm.customers.create(
+        CUSTOMER,
+        [
+            Vehicle(
+                vehicle_id="veh_test0001",
+                customer_id=CUSTOMER.customer_id,
+                make="Honda",
+                model="Civic",
+                year=2018,
+            )
+        ],
+    )
 
 
 @pytest.fixture
@@ -58,11 +89,18 @@ async def make_bridge(settings, realtime, telephony, crm):
     bridges: list[Bridge] = []
 
     async def make(tools=None, settings_update: dict | None = None, **options) -> Bridge:
-        bridge_settings = settings.model_copy(update={"realtime_url": realtime.url,
-                                                      **(settings_update or {})})
-        bridge = Bridge(bridge_settings, BridgeOptions(**{**FAST, **options}),
-                        tools=tools or FakeTools(), telephony=telephony, crm=crm,
-                        api_key="sk-test", stream_key=lambda: STREAM_KEY)
+        bridge_settings = settings.model_copy(
+            update={"realtime_url": realtime.url, **(settings_update or {})}
+        )
+        bridge = Bridge(
+            bridge_settings,
+            BridgeOptions(**{**FAST, **options}),
+            tools=tools or FakeTools(),
+            telephony=telephony,
+            crm=crm,
+            api_key="sk-test",
+            stream_key=lambda: STREAM_KEY,
+        )
         bridges.append(await bridge.start("127.0.0.1", 0))
         return bridge
 

@@ -22,8 +22,8 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-from pitstop.local.realtime_contract import validate_client_event, validate_server_event
 from pitstop.stream_token import issue_token
+from pitstop_local.realtime_contract import validate_client_event, validate_server_event
 
 TIMEOUT = 5.0
 
@@ -45,6 +45,7 @@ class Inbox:
         if isinstance(pred, str):
             kind = pred
             pred = lambda m: m.get("type", m.get("event")) == kind
+
         async def find():
             async with self._changed:
                 while True:
@@ -53,6 +54,7 @@ class Inbox:
                             self._taken.add(index)
                             return item
                     await self._changed.wait()
+
         return await asyncio.wait_for(find(), timeout)
 
     def of(self, kind: str) -> list[dict]:
@@ -75,49 +77,95 @@ class RealtimeEvents:
 
     @staticmethod
     def session_created() -> dict:
-        return {"type": "session.created", "event_id": _eid(),
-                "session": {"type": "realtime", "id": "sess_1", "object": "realtime.session"}}
+        return {
+            "type": "session.created",
+            "event_id": _eid(),
+            "session": {"type": "realtime", "id": "sess_1", "object": "realtime.session"},
+        }
 
     @staticmethod
     def response_created(response_id: str) -> dict:
-        return {"type": "response.created", "event_id": _eid(),
-                "response": {"id": response_id, "object": "realtime.response", "status": "in_progress",
-                             "output": []}}
+        return {
+            "type": "response.created",
+            "event_id": _eid(),
+            "response": {
+                "id": response_id,
+                "object": "realtime.response",
+                "status": "in_progress",
+                "output": [],
+            },
+        }
 
     @staticmethod
     def audio_delta(response_id: str, item_id: str, payload: str) -> dict:
-        return {"type": "response.output_audio.delta", "event_id": _eid(), "response_id": response_id,
-                "item_id": item_id, "output_index": 0, "content_index": 0, "delta": payload}
+        return {
+            "type": "response.output_audio.delta",
+            "event_id": _eid(),
+            "response_id": response_id,
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+            "delta": payload,
+        }
 
     @staticmethod
     def speech_started(item_id: str = "item_user", audio_start_ms: int = 0) -> dict:
-        return {"type": "input_audio_buffer.speech_started", "event_id": _eid(),
-                "item_id": item_id, "audio_start_ms": audio_start_ms}
+        return {
+            "type": "input_audio_buffer.speech_started",
+            "event_id": _eid(),
+            "item_id": item_id,
+            "audio_start_ms": audio_start_ms,
+        }
 
     @staticmethod
     def function_call_done(response_id: str, call_id: str, name: str, arguments: dict) -> dict:
-        return {"type": "response.function_call_arguments.done", "event_id": _eid(),
-                "response_id": response_id, "item_id": "item_" + call_id, "output_index": 0,
-                "call_id": call_id, "name": name, "arguments": json.dumps(arguments)}
+        return {
+            "type": "response.function_call_arguments.done",
+            "event_id": _eid(),
+            "response_id": response_id,
+            "item_id": "item_" + call_id,
+            "output_index": 0,
+            "call_id": call_id,
+            "name": name,
+            "arguments": json.dumps(arguments),
+        }
 
     @staticmethod
-    def response_done(response_id: str, usage: dict | None = None, status: str = "completed") -> dict:
-        response = {"id": response_id, "object": "realtime.response", "status": status, "output": []}
+    def response_done(
+        response_id: str, usage: dict | None = None, status: str = "completed"
+    ) -> dict:
+        response = {
+            "id": response_id,
+            "object": "realtime.response",
+            "status": status,
+            "output": [],
+        }
         if usage is not None:
             response["usage"] = usage
         return {"type": "response.done", "event_id": _eid(), "response": response}
 
     @staticmethod
     def caller_transcript(item_id: str, text: str) -> dict:
-        return {"type": "conversation.item.input_audio_transcription.completed", "event_id": _eid(),
-                "item_id": item_id, "content_index": 0, "transcript": text,
-                "usage": {"type": "duration", "seconds": 1.0}}
+        return {
+            "type": "conversation.item.input_audio_transcription.completed",
+            "event_id": _eid(),
+            "item_id": item_id,
+            "content_index": 0,
+            "transcript": text,
+            "usage": {"type": "duration", "seconds": 1.0},
+        }
 
     @staticmethod
     def agent_transcript(response_id: str, item_id: str, text: str) -> dict:
-        return {"type": "response.output_audio_transcript.done", "event_id": _eid(),
-                "response_id": response_id, "item_id": item_id, "output_index": 0,
-                "content_index": 0, "transcript": text}
+        return {
+            "type": "response.output_audio_transcript.done",
+            "event_id": _eid(),
+            "response_id": response_id,
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+            "transcript": text,
+        }
 
 
 class RealtimeConn:
@@ -152,8 +200,14 @@ class FakeRealtime:
         self._server = None
 
     async def start(self) -> FakeRealtime:
-        self._server = await serve(self._handle, "127.0.0.1", 0, process_request=self._gate,
-                                   compression=None, max_size=None)
+        self._server = await serve(
+            self._handle,
+            "127.0.0.1",
+            0,
+            process_request=self._gate,
+            compression=None,
+            max_size=None,
+        )
         return self
 
     @property
@@ -196,15 +250,29 @@ class FakeRealtime:
 class FakeTwilio:
     """A Twilio Media Streams client for one call."""
 
-    def __init__(self, url: str, call_sid: str | None = None, *, direction: str = "inbound",
-                 caller: str = "+15551230001", customer_id: str = "", appointment_id: str = "",
-                 token: str | None = None, key: str = "pitstop-dev-stream-key"):
+    def __init__(
+        self,
+        url: str,
+        call_sid: str | None = None,
+        *,
+        direction: str = "inbound",
+        caller: str = "+15551230001",
+        customer_id: str = "",
+        appointment_id: str = "",
+        token: str | None = None,
+        key: str = "pitstop-dev-stream-key",
+    ):
         self.url = url
         self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self.stream_sid = "MZ" + uuid.uuid4().hex
-        self.params = {"direction": direction, "caller": caller, "customer_id": customer_id,
-                       "shop_id": "demo", "appointment_id": appointment_id,
-                       "token": token if token is not None else issue_token(self.call_sid, direction, key)}
+        self.params = {
+            "direction": direction,
+            "caller": caller,
+            "customer_id": customer_id,
+            "shop_id": "demo",
+            "appointment_id": appointment_id,
+            "token": token if token is not None else issue_token(self.call_sid, direction, key),
+        }
         self.received = Inbox()
         self.closed = asyncio.Event()
         self.close_code: int | None = None
@@ -217,12 +285,25 @@ class FakeTwilio:
         self._reader = asyncio.create_task(self._read())
         await self.send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         if start:
-            await self.send({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid,
-                             "start": {"streamSid": self.stream_sid, "accountSid": "AC" + "0" * 32,
-                                       "callSid": self.call_sid, "tracks": ["inbound"],
-                                       "customParameters": self.params,
-                                       "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000,
-                                                       "channels": 1}}})
+            await self.send(
+                {
+                    "event": "start",
+                    "sequenceNumber": "1",
+                    "streamSid": self.stream_sid,
+                    "start": {
+                        "streamSid": self.stream_sid,
+                        "accountSid": "AC" + "0" * 32,
+                        "callSid": self.call_sid,
+                        "tracks": ["inbound"],
+                        "customParameters": self.params,
+                        "mediaFormat": {
+                            "encoding": "audio/x-mulaw",
+                            "sampleRate": 8000,
+                            "channels": 1,
+                        },
+                    },
+                }
+            )
         return self
 
     async def _read(self) -> None:
@@ -243,21 +324,40 @@ class FakeTwilio:
 
     async def media(self, payload: str) -> None:
         self._chunk += 1
-        await self.send({"event": "media", "sequenceNumber": str(self._chunk + 1),
-                         "streamSid": self.stream_sid,
-                         "media": {"track": "inbound", "chunk": str(self._chunk),
-                                   "timestamp": str(self._chunk * 20), "payload": payload}})
+        await self.send(
+            {
+                "event": "media",
+                "sequenceNumber": str(self._chunk + 1),
+                "streamSid": self.stream_sid,
+                "media": {
+                    "track": "inbound",
+                    "chunk": str(self._chunk),
+                    "timestamp": str(self._chunk * 20),
+                    "payload": payload,
+                },
+            }
+        )
 
     async def ack_mark(self, name: str) -> None:
         await self.send({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}})
 
     async def dtmf(self, digit: str) -> None:
-        await self.send({"event": "dtmf", "streamSid": self.stream_sid,
-                         "dtmf": {"track": "inbound_track", "digit": digit}})
+        await self.send(
+            {
+                "event": "dtmf",
+                "streamSid": self.stream_sid,
+                "dtmf": {"track": "inbound_track", "digit": digit},
+            }
+        )
 
     async def stop(self) -> None:
-        await self.send({"event": "stop", "streamSid": self.stream_sid,
-                         "stop": {"accountSid": "AC" + "0" * 32, "callSid": self.call_sid}})
+        await self.send(
+            {
+                "event": "stop",
+                "streamSid": self.stream_sid,
+                "stop": {"accountSid": "AC" + "0" * 32, "callSid": self.call_sid},
+            }
+        )
 
     async def wait_closed(self, timeout: float = TIMEOUT) -> int | None:
         await asyncio.wait_for(self.closed.wait(), timeout)
@@ -299,8 +399,11 @@ class FakeTelephony:
 
     def _find(self, kind: str, call_sid: str | None, timeout: float):
         def match():
-            return next((c for c in self.calls if c[0] == kind and (call_sid is None or c[1] == call_sid)),
-                        None)
+            return next(
+                (c for c in self.calls if c[0] == kind and (call_sid is None or c[1] == call_sid)),
+                None,
+            )
+
         with self._changed:
             self._changed.wait_for(match, timeout)
             return match()
@@ -312,8 +415,12 @@ class FakeTelephony:
 
 
 TOOL_DEFINITIONS = [
-    {"type": "function", "name": name, "description": f"{name} (test)",
-     "parameters": {"type": "object", "properties": {}, "additionalProperties": True}}
+    {
+        "type": "function",
+        "name": name,
+        "description": f"{name} (test)",
+        "parameters": {"type": "object", "properties": {}, "additionalProperties": True},
+    }
     for name in ("lookup_customer", "check_availability", "request_operator_handoff", "end_call")
 ]
 

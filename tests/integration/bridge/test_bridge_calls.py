@@ -14,10 +14,18 @@ from tests.integration.bridge.conftest import CUSTOMER, SHOP_PHONE, STREAM_KEY
 from tests.integration.bridge.fakes import FakeTools, FakeTwilio, ulaw_frame
 from tests.integration.bridge.fakes import RealtimeEvents as E
 
-USAGE = {"total_tokens": 300, "input_tokens": 200, "output_tokens": 100,
-         "input_token_details": {"text_tokens": 150, "audio_tokens": 50, "cached_tokens": 100,
-                                 "cached_tokens_details": {"text_tokens": 100, "audio_tokens": 0}},
-         "output_token_details": {"text_tokens": 20, "audio_tokens": 80}}
+USAGE = {
+    "total_tokens": 300,
+    "input_tokens": 200,
+    "output_tokens": 100,
+    "input_token_details": {
+        "text_tokens": 150,
+        "audio_tokens": 50,
+        "cached_tokens": 100,
+        "cached_tokens_details": {"text_tokens": 100, "audio_tokens": 0},
+    },
+    "output_token_details": {"text_tokens": 20, "audio_tokens": 80},
+}
 
 
 async def play(call, response_id: str, item_id: str, frames: list[str]) -> list[str]:
@@ -44,7 +52,9 @@ async def test_invalid_token_is_refused_with_1008_and_nothing_opens_upstream(bri
     assert bridge.live_calls == 0
 
 
-async def test_greeting_configures_pcmu_session_then_agent_speaks_first(bridge, realtime, call_factory):
+async def test_greeting_configures_pcmu_session_then_agent_speaks_first(
+    bridge, realtime, call_factory
+):
     call = await call_factory(bridge)
     session = call.session_update["session"]
     assert session["type"] == "realtime"
@@ -76,12 +86,15 @@ async def test_audio_relay_is_byte_exact_both_ways(bridge, realtime, call_factor
     outbound = [ulaw_frame(100 + i, nbytes=480) for i in range(10)]
     marks = await play(call, "resp_1", "item_a", outbound)
     assert len(set(marks)) == len(outbound)  # a distinct mark after every chunk
-    assert b"".join(base64.b64decode(m["media"]["payload"]) for m in call.twilio.received.of("media")) \
-        == b"".join(base64.b64decode(f) for f in outbound)
+    assert b"".join(
+        base64.b64decode(m["media"]["payload"]) for m in call.twilio.received.of("media")
+    ) == b"".join(base64.b64decode(f) for f in outbound)
     assert all(m["streamSid"] == call.twilio.stream_sid for m in call.twilio.received.items)
 
 
-async def test_barge_in_clears_twilio_and_truncates_to_what_was_heard(bridge, realtime, call_factory):
+async def test_barge_in_clears_twilio_and_truncates_to_what_was_heard(
+    bridge, realtime, call_factory
+):
     call = await call_factory(bridge)
     frames = [ulaw_frame(i) for i in range(5)]  # 5 × 20 ms
     marks = await play(call, "resp_1", "item_a", frames)
@@ -93,8 +106,12 @@ async def test_barge_in_clears_twilio_and_truncates_to_what_was_heard(bridge, re
     clear = await call.twilio.received.take("clear")
     assert clear["streamSid"] == call.twilio.stream_sid
     truncate = await call.rt.received.take("conversation.item.truncate")
-    assert truncate == {"type": "conversation.item.truncate", "item_id": "item_a",
-                        "content_index": 0, "audio_end_ms": 40}
+    assert truncate == {
+        "type": "conversation.item.truncate",
+        "item_id": "item_a",
+        "content_index": 0,
+        "audio_end_ms": 40,
+    }
     # Twilio echoes the cleared marks; late audio of the interrupted item is dropped.
     for name in marks[2:]:
         await call.twilio.ack_mark(name)
@@ -105,18 +122,21 @@ async def test_barge_in_clears_twilio_and_truncates_to_what_was_heard(bridge, re
     # Speech while nothing is playing: no clear, no truncate.
     await call.twilio.ack_mark(marks2[0])
     await call.twilio.media(ulaw_frame(98))
-    await call.rt.received.take(lambda e: e["type"] == "input_audio_buffer.append"
-                                and e["audio"] == ulaw_frame(98))
+    await call.rt.received.take(
+        lambda e: e["type"] == "input_audio_buffer.append" and e["audio"] == ulaw_frame(98)
+    )
     await call.rt.send(E.speech_started())
     await call.twilio.media(ulaw_frame(97))
-    await call.rt.received.take(lambda e: e["type"] == "input_audio_buffer.append"
-                                and e["audio"] == ulaw_frame(97))
+    await call.rt.received.take(
+        lambda e: e["type"] == "input_audio_buffer.append" and e["audio"] == ulaw_frame(97)
+    )
     assert len(call.twilio.received.of("clear")) == 1
     assert len(call.rt.received.of("conversation.item.truncate")) == 1
 
 
 async def test_two_tool_calls_in_one_response_run_concurrently_then_one_response_create(
-        make_bridge, realtime, call_factory):
+    make_bridge, realtime, call_factory
+):
     both_running = asyncio.Event()
     running = set()
 
@@ -134,9 +154,15 @@ async def test_two_tool_calls_in_one_response_run_concurrently_then_one_response
     await call.rt.send(E.function_call_done("resp_t", "call_1", "lookup_customer", {"n": 1}))
     await call.rt.send(E.function_call_done("resp_t", "call_2", "check_availability", {"n": 2}))
     await call.rt.send(E.response_done("resp_t"))
-    outputs = [await call.rt.received.take(lambda e: e["type"] == "conversation.item.create"
-                                           and e["item"]["type"] == "function_call_output")
-               for _ in range(2)]
+    outputs = [
+        await call.rt.received.take(
+            lambda e: (
+                e["type"] == "conversation.item.create"
+                and e["item"]["type"] == "function_call_output"
+            )
+        )
+        for _ in range(2)
+    ]
     assert {o["item"]["call_id"] for o in outputs} == {"call_1", "call_2"}
     await call.rt.received.take("response.create")
     # Exactly one response.create for the batch: the greeting's and this one, nothing more.
@@ -149,15 +175,18 @@ async def test_two_tool_calls_in_one_response_run_concurrently_then_one_response
     assert [c[2]["call_sid"] for c in tools.calls] == [call.twilio.call_sid] * 2
 
 
-async def test_failed_and_slow_tools_give_the_model_an_error_result(make_bridge, realtime, call_factory):
+async def test_failed_and_slow_tools_give_the_model_an_error_result(
+    make_bridge, realtime, call_factory
+):
     async def boom(arguments):
         raise RuntimeError("database down")
 
     async def hang(arguments):
         await asyncio.Event().wait()
 
-    bridge = await make_bridge(tools=FakeTools({"lookup_customer": boom, "check_availability": hang}),
-                               tool_timeout=0.2)
+    bridge = await make_bridge(
+        tools=FakeTools({"lookup_customer": boom, "check_availability": hang}), tool_timeout=0.2
+    )
     call = await call_factory(bridge)
     await call.rt.send(E.function_call_done("resp_x", "c1", "lookup_customer", {}))
     await call.rt.send(E.function_call_done("resp_x", "c2", "check_availability", {}))
@@ -171,11 +200,16 @@ async def test_failed_and_slow_tools_give_the_model_an_error_result(make_bridge,
     await call.rt.received.take("response.create")
 
 
-async def test_handoff_redirects_the_live_call_to_the_shop(bridge, realtime, telephony, crm, call_factory):
+async def test_handoff_redirects_the_live_call_to_the_shop(
+    bridge, realtime, telephony, crm, call_factory
+):
     call = await call_factory(bridge)
     marks = await play(call, "resp_h", "item_h", [ulaw_frame(1)])  # "let me connect you"
-    await call.rt.send(E.function_call_done("resp_h", "c1", "request_operator_handoff",
-                                            {"reason": "wants a person"}))
+    await call.rt.send(
+        E.function_call_done(
+            "resp_h", "c1", "request_operator_handoff", {"reason": "wants a person"}
+        )
+    )
     await call.rt.send(E.response_done("resp_h"))
     await call.rt.received.take(lambda e: e["type"] == "conversation.item.create")
     await call.twilio.ack_mark(marks[0])
@@ -187,7 +221,9 @@ async def test_handoff_redirects_the_live_call_to_the_shop(bridge, realtime, tel
     assert record.outcome == "handed_off" and record.handoff_reason == "wants a person"
 
 
-async def test_end_call_waits_for_the_last_mark_then_hangs_up(bridge, realtime, telephony, call_factory):
+async def test_end_call_waits_for_the_last_mark_then_hangs_up(
+    bridge, realtime, telephony, call_factory
+):
     call = await call_factory(bridge)
     marks = await play(call, "resp_e", "item_e", [ulaw_frame(1), ulaw_frame(2)])  # the goodbye
     await call.rt.send(E.function_call_done("resp_e", "c1", "end_call", {}))
@@ -201,8 +237,9 @@ async def test_end_call_waits_for_the_last_mark_then_hangs_up(bridge, realtime, 
     assert not [e for e in call.rt.received.items[2:] if e["type"] == "response.create"]
 
 
-async def test_end_call_without_a_spoken_goodbye_asks_for_one_first(bridge, realtime, telephony,
-                                                                    call_factory):
+async def test_end_call_without_a_spoken_goodbye_asks_for_one_first(
+    bridge, realtime, telephony, call_factory
+):
     call = await call_factory(bridge)
     await call.rt.send(E.function_call_done("resp_e", "c1", "end_call", {}))
     await call.rt.send(E.response_done("resp_e"))
@@ -224,12 +261,16 @@ async def test_reconnect_restores_the_session_and_conversation(bridge, realtime,
     second = await realtime.next_connection()
     update = await second.received.take("session.update")
     assert update == call.session_update
-    user = await second.received.take(lambda e: e["type"] == "conversation.item.create"
-                                      and e["item"]["role"] == "user")
+    user = await second.received.take(
+        lambda e: e["type"] == "conversation.item.create" and e["item"]["role"] == "user"
+    )
     assert user["item"]["content"][0]["text"] == "I need an oil change"
-    agent = await second.received.take(lambda e: e["type"] == "conversation.item.create"
-                                       and e["item"]["role"] == "assistant")
-    assert agent["item"]["content"] == [{"type": "output_text", "text": "Sure, which day suits you?"}]
+    agent = await second.received.take(
+        lambda e: e["type"] == "conversation.item.create" and e["item"]["role"] == "assistant"
+    )
+    assert agent["item"]["content"] == [
+        {"type": "output_text", "text": "Sure, which day suits you?"}
+    ]
     await second.received.take("response.create")
     # The call carries on over the new link, both ways.
     await call.twilio.media(ulaw_frame(2))
@@ -282,7 +323,10 @@ async def test_escalation_words_prompt_the_agent_to_offer_a_person(bridge, realt
     call = await call_factory(bridge)
     await call.rt.send(E.caller_transcript("u1", "This is ridiculous, get me your Manager"))
     hint = await call.rt.received.take("conversation.item.create")
-    assert hint["item"]["role"] == "system" and "offer to connect" in hint["item"]["content"][0]["text"]
+    assert (
+        hint["item"]["role"] == "system"
+        and "offer to connect" in hint["item"]["content"][0]["text"]
+    )
 
 
 async def test_call_record_has_outcome_turns_tools_and_usage(bridge, realtime, crm, call_factory):
@@ -297,25 +341,31 @@ async def test_call_record_has_outcome_turns_tools_and_usage(bridge, realtime, c
     record = await asyncio.to_thread(crm.calls.get, call.twilio.call_sid)
     assert record.outcome == "caller_hung_up"
     assert record.usage["output_audio"] == 80 and record.usage["input_text"] == 150
-    assert record.estimated_cost_usd == pytest.approx((50 * 4 + 100 * 0.4 + 50 * 32 + 20 * 16
-                                                       + 80 * 64) / 1e6)
+    assert record.estimated_cost_usd == pytest.approx(
+        (50 * 4 + 100 * 0.4 + 50 * 32 + 20 * 16 + 80 * 64) / 1e6
+    )
     assert record.ended_at is not None and record.customer_id == CUSTOMER.customer_id
     turns = await asyncio.to_thread(crm.calls.transcript, call.twilio.call_sid)
-    assert [(t.role, t.text) for t in turns] == [("caller", "Can I book an oil change?"),
-                                                 ("agent", "Of course. Tuesday at nine?")]
+    assert [(t.role, t.text) for t in turns] == [
+        ("caller", "Can I book an oil change?"),
+        ("agent", "Of course. Tuesday at nine?"),
+    ]
     tools = await asyncio.to_thread(crm.calls.tool_calls, call.twilio.call_sid)
     assert [t.name for t in tools] == ["lookup_customer"] and tools[0].latency_ms >= 0
 
 
-async def test_sigterm_drain_lets_calls_finish_then_hands_off_the_rest(bridge, realtime, telephony,
-                                                                     call_factory):
+async def test_sigterm_drain_lets_calls_finish_then_hands_off_the_rest(
+    bridge, realtime, telephony, call_factory
+):
     finishing = await call_factory(bridge)
     staying = await call_factory(bridge)
     drain = asyncio.create_task(bridge.drain(deadline_seconds=1.0))
     async with httpx.AsyncClient() as http:
+
         async def unhealthy():
             while (await http.get(bridge.health_url)).status_code != 503:
                 await asyncio.sleep(0)
+
         await asyncio.wait_for(unhealthy(), 5)
         health = (await http.get(bridge.health_url)).json()
     assert health == {"status": "draining", "live_calls": 2}
@@ -335,11 +385,14 @@ async def test_sigterm_drain_lets_calls_finish_then_hands_off_the_rest(bridge, r
     assert bridge.live_calls == 0
 
 
-async def test_silence_ends_the_call_politely_with_settings_read_per_call(bridge, realtime, telephony,
-                                                                          crm, call_factory):
+async def test_silence_ends_the_call_politely_with_settings_read_per_call(
+    bridge, realtime, telephony, crm, call_factory
+):
     # Changed in DynamoDB after the bridge started: the next call uses it, no restart.
-    await asyncio.to_thread(crm.shops.put_settings,
-                            AgentSettings(persona_name="Sam", voice="marin", silence_timeout_seconds=1))
+    await asyncio.to_thread(
+        crm.shops.put_settings,
+        AgentSettings(persona_name="Sam", voice="marin", silence_timeout_seconds=1),
+    )
     call = await call_factory(bridge)
     assert "Sam" in call.session_update["session"]["instructions"]
     goodbye = await call.rt.received.take("response.create")  # after ~1 s of silence
@@ -350,8 +403,9 @@ async def test_silence_ends_the_call_politely_with_settings_read_per_call(bridge
     await telephony.wait_for("end_call", call.twilio.call_sid)
 
 
-async def test_maximum_call_length_ends_the_call_politely(bridge, realtime, telephony, crm,
-                                                          call_factory):
+async def test_maximum_call_length_ends_the_call_politely(
+    bridge, realtime, telephony, crm, call_factory
+):
     await asyncio.to_thread(crm.shops.put_settings, AgentSettings(max_call_seconds=1))
     call = await call_factory(bridge)
     goodbye = await call.rt.received.take("response.create")

@@ -72,19 +72,44 @@ class RecordingHttpClient(HttpClient):
         self.fail_status = 400
         self._lock = threading.Lock()
 
-    def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None,
-                allow_redirects=False):
+    def request(
+        self,
+        method,
+        uri,
+        params=None,
+        data=None,
+        headers=None,
+        auth=None,
+        timeout=None,
+        allow_redirects=False,
+    ):
         data = dict(data or {})
         with self._lock:
             sid = f"CA{len(self.requests) + 1:032x}"
-            self.requests.append({"method": method, "url": uri, "data": data, "auth": auth,
-                                  "at": self.clock.monotonic() if self.clock else None, "sid": sid})
+            self.requests.append(
+                {
+                    "method": method,
+                    "url": uri,
+                    "data": data,
+                    "auth": auth,
+                    "at": self.clock.monotonic() if self.clock else None,
+                    "sid": sid,
+                }
+            )
         if data.get("To") in self.fail_for:
-            return Response(self.fail_status, json.dumps({"code": 21211, "message": "Refused",
-                                                          "status": self.fail_status}))
-        body = {"sid": sid, "account_sid": ACCOUNT_SID, "to": data.get("To"), "from": data.get("From"),
-                "status": "queued", "direction": "outbound-api", "uri": f"/2010-04-01/Accounts/"
-                f"{ACCOUNT_SID}/Calls/{sid}.json"}
+            return Response(
+                self.fail_status,
+                json.dumps({"code": 21211, "message": "Refused", "status": self.fail_status}),
+            )
+        body = {
+            "sid": sid,
+            "account_sid": ACCOUNT_SID,
+            "to": data.get("To"),
+            "from": data.get("From"),
+            "status": "queued",
+            "direction": "outbound-api",
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json",
+        }
         return Response(201, json.dumps(body))
 
     @property
@@ -107,24 +132,43 @@ def recorder(clock) -> RecordingHttpClient:
 
 @pytest.fixture
 def twilio(recorder) -> TwilioTelephony:
-    return TwilioTelephony(FROM_NUMBER, client=Client(ACCOUNT_SID, "test-auth-token", http_client=recorder))
+    return TwilioTelephony(
+        FROM_NUMBER, client=Client(ACCOUNT_SID, "test-auth-token", http_client=recorder)
+    )
 
 
 @pytest.fixture
 def policy() -> ReminderPolicy:
-    return ReminderPolicy(calls_per_second=1000, max_attempts=3, retry_gap=timedelta(minutes=30),
-                          lease=timedelta(minutes=15))
+    return ReminderPolicy(
+        calls_per_second=1000,
+        max_attempts=3,
+        retry_gap=timedelta(minutes=30),
+        lease=timedelta(minutes=15),
+    )
 
 
 @pytest.fixture
 def shop(crm) -> Shop:
     hours = OpeningHours(opens=time(8), closes=time(18))
-    shop = Shop(shop_id=crm.settings.shop_id, name="Pitstop West", timezone="America/Los_Angeles",
-                phone="+13105550100", opening_hours={d: hours for d in ("mon", "tue", "wed", "thu", "fri")},
-                calling_hours=OpeningHours(opens=time(9), closes=time(20)))
+    shop = Shop(
+        shop_id=crm.settings.shop_id,
+        name="Pitstop West",
+        timezone="America/Los_Angeles",
+        phone="+13105550100",
+        opening_hours={d: hours for d in ("mon", "tue", "wed", "thu", "fri")},
+        calling_hours=OpeningHours(opens=time(9), closes=time(20)),
+    )
     crm.shops.put_shop(shop)
-    crm.shops.put_service(ServiceType(code="oil_change", name="Oil change", duration_minutes=30,
-                                      price_min=40, price_max=80, bays=BAYS))
+    crm.shops.put_service(
+        ServiceType(
+            code="oil_change",
+            name="Oil change",
+            duration_minutes=30,
+            price_min=40,
+            price_max=80,
+            bays=BAYS,
+        )
+    )
     for bay in BAYS:
         crm.shops.put_bay(Bay(bay=bay, name=bay))
     return shop
@@ -172,20 +216,39 @@ class Builder:
 
     def customer(self, do_not_call: bool = False) -> Customer:
         self.count += 1
-        customer = Customer(customer_id=f"cus_{self.count:06d}", name=f"Customer {self.count}",
-                            phone=f"+1310555{self.count:04d}", do_not_call=do_not_call)
-        self._put({keys.PK: keys.phone(customer.phone), keys.SK: "CUSTOMER",
-                   "customer_id": customer.customer_id})
+        customer = Customer(
+            customer_id=f"cus_{self.count:06d}",
+            name=f"Customer {self.count}",
+            phone=f"+1310555{self.count:04d}",
+            do_not_call=do_not_call,
+        )
+        self._put(
+            {
+                keys.PK: keys.phone(customer.phone),
+                keys.SK: "CUSTOMER",
+                "customer_id": customer.customer_id,
+            }
+        )
         self._put(to_item(customer, pk=keys.customer(customer.customer_id), sk="PROFILE"))
         return customer
 
-    def appointment(self, customer: Customer, day: date, index: int, tz=LA, **fields) -> Appointment:
-        start = datetime.combine(day, time(8), tzinfo=tz) + timedelta(minutes=30 * (index // len(BAYS)))
+    def appointment(
+        self, customer: Customer, day: date, index: int, tz=LA, **fields
+    ) -> Appointment:
+        start = datetime.combine(day, time(8), tzinfo=tz) + timedelta(
+            minutes=30 * (index // len(BAYS))
+        )
         appointment = Appointment(
-            appointment_id=f"apt_{day:%m%d}_{index:04d}", shop_id=self.crm.settings.shop_id,
-            customer_id=customer.customer_id, vehicle_id=f"veh_{customer.customer_id[4:]}",
-            service_type="oil_change", bay=BAYS[index % len(BAYS)], start=start,
-            end=start + timedelta(minutes=30), **fields)
+            appointment_id=f"apt_{day:%m%d}_{index:04d}",
+            shop_id=self.crm.settings.shop_id,
+            customer_id=customer.customer_id,
+            vehicle_id=f"veh_{customer.customer_id[4:]}",
+            service_type="oil_change",
+            bay=BAYS[index % len(BAYS)],
+            start=start,
+            end=start + timedelta(minutes=30),
+            **fields,
+        )
         self._put(self.crm.appointments._item(appointment))
         return appointment
 
@@ -210,12 +273,17 @@ def build_day(crm, builder: Builder, size: int = 300, day: date = TOMORROW) -> D
             elif i % 25 == 2:
                 reason = "do_not_call"
             elif i % 20 == 3:
-                fields = {"reminder_status": ReminderStatus.ANSWERED, "reminder_attempts": 1,
-                          "reminder_call_sid": f"CAearlier{i}"}
+                fields = {
+                    "reminder_status": ReminderStatus.ANSWERED,
+                    "reminder_attempts": 1,
+                    "reminder_call_sid": f"CAearlier{i}",
+                }
                 reason = "already_reminded"
             elif i % 20 == 7:  # a run crashed after claiming: its lease has lapsed, so it is due
-                fields = {"reminder_status": ReminderStatus.CLAIMED,
-                          "reminder_claimed_until": NOW - timedelta(minutes=1)}
+                fields = {
+                    "reminder_status": ReminderStatus.CLAIMED,
+                    "reminder_claimed_until": NOW - timedelta(minutes=1),
+                }
             appointment = builder.appointment(customer, day, i, **fields)
             result.appointments.append(appointment)
             result.phones[appointment.appointment_id] = customer.phone

@@ -25,8 +25,9 @@ def stack_env(settings, monkeypatch):
     monkeypatch.setenv("PITSTOP_OUTBOX", str(settings.outbox_path))
     monkeypatch.setenv("PITSTOP_CALLS_PER_SECOND", "1000")
     # The shop's calling hours are checked against this fixed evening, not the real clock.
-    monkeypatch.setattr(run_module, "run_reminders",
-                        functools.partial(run_module.run_reminders, now=lambda: NOW))
+    monkeypatch.setattr(
+        run_module, "run_reminders", functools.partial(run_module.run_reminders, now=lambda: NOW)
+    )
     monkeypatch.setattr(handler, "run_reminders", run_module.run_reminders)
     get_settings.cache_clear()
     yield settings
@@ -63,14 +64,22 @@ def _emf(output: str) -> list[dict]:
     return blobs
 
 
-def test_the_scheduled_lambda_dials_through_the_outbox_and_emits_metrics(stack_env, crm, day, capsys):
+def test_the_scheduled_lambda_dials_through_the_outbox_and_emits_metrics(
+    stack_env, crm, day, capsys
+):
     result = handler.lambda_handler({"date": TOMORROW.isoformat()}, _Context())
     assert (result["due"], result["dialled"], result["skipped"]) == (3, 3, {"do_not_call": 1})
 
     calls = [e for e in read_outbox(stack_env.outbox_path) if e["kind"] == "call"]
-    assert sorted(c["to"] for c in calls) == sorted(crm.customers.get(a.customer_id).phone for a in day)
-    assert {c["url"].split("appointment_id=")[1].split("&")[0] for c in calls} == {a.appointment_id for a in day}
-    assert all(c["machine_detection"] and c["status_callback"].endswith("/voice/status") for c in calls)
+    assert sorted(c["to"] for c in calls) == sorted(
+        crm.customers.get(a.customer_id).phone for a in day
+    )
+    assert {c["url"].split("appointment_id=")[1].split("&")[0] for c in calls} == {
+        a.appointment_id for a in day
+    }
+    assert all(
+        c["machine_detection"] and c["status_callback"].endswith("/voice/status") for c in calls
+    )
 
     blobs = _emf(capsys.readouterr().out)
     values = {}
@@ -79,7 +88,9 @@ def test_the_scheduled_lambda_dials_through_the_outbox_and_emits_metrics(stack_e
             assert definition["Namespace"] == "Pitstop"
             for metric in definition["Metrics"]:
                 value = blob[metric["Name"]]
-                values[(metric["Name"], blob.get("reason"))] = sum(value) if isinstance(value, list) else value
+                values[(metric["Name"], blob.get("reason"))] = (
+                    sum(value) if isinstance(value, list) else value
+                )
     assert values[("RemindersDue", None)] == 3
     assert values[("RemindersDialled", None)] == 3
     assert values[("RemindersFailed", None)] == 0
@@ -112,11 +123,17 @@ def _cli(*argv) -> int:
     return args.func(args)
 
 
-def test_pitstop_reminders_run_dials_each_due_appointment_once_via_the_outbox(stack_env, day, capsys):
+def test_pitstop_reminders_run_dials_each_due_appointment_once_via_the_outbox(
+    stack_env, day, capsys
+):
     endpoint = ("--endpoint", stack_env.dynamodb_endpoint)
     assert _cli("reminders", "run", "--json", *endpoint) == 0
     first = json.loads(capsys.readouterr().out)
-    assert (first["day"], first["dialled"], first["skipped"]) == (TOMORROW.isoformat(), 3, {"do_not_call": 1})
+    assert (first["day"], first["dialled"], first["skipped"]) == (
+        TOMORROW.isoformat(),
+        3,
+        {"do_not_call": 1},
+    )
     assert len(read_outbox(stack_env.outbox_path)) == 3
 
     assert _cli("reminders", "run", *endpoint) == 0
@@ -157,7 +174,10 @@ def test_locally_calling_hours_are_ignored_unless_asked_for(stack_env, day, caps
 
     assert _cli("reminders", "run", "--calling-hours", "enforce", *endpoint) == 0
     enforced = json.loads(capsys.readouterr().out)
-    assert (enforced["dialled"], enforced["skipped"]) == (0, {"do_not_call": 1, "outside_calling_hours": 3})
+    assert (enforced["dialled"], enforced["skipped"]) == (
+        0,
+        {"do_not_call": 1, "outside_calling_hours": 3},
+    )
     assert read_outbox(stack_env.outbox_path) == []
 
     assert _cli("reminders", "run", *endpoint) == 0  # outbox telephony: nobody is really phoned

@@ -15,8 +15,9 @@ from .conftest import NOW, TOMORROW
 
 def _run(crm, twilio, clock, policy, at=NOW, **kwargs):
     now = at if callable(at) else (lambda: at)
-    return run_reminders(crm, twilio, policy=policy, now=now, clock=clock.monotonic, sleep=clock.sleep,
-                         **kwargs)
+    return run_reminders(
+        crm, twilio, policy=policy, now=now, clock=clock.monotonic, sleep=clock.sleep, **kwargs
+    )
 
 
 @pytest.fixture
@@ -31,11 +32,17 @@ def _status(crm, recorder, index, status, answered_by=None, at=NOW, policy=None)
     return record
 
 
-@pytest.mark.parametrize("twilio_status, outcome", [("no-answer", ReminderStatus.NO_ANSWER),
-                                                    ("busy", ReminderStatus.BUSY),
-                                                    ("failed", ReminderStatus.FAILED)])
-def test_unanswered_calls_are_retried_after_the_gap(crm, twilio, recorder, clock, policy, one, repository,
-                                                    twilio_status, outcome):
+@pytest.mark.parametrize(
+    "twilio_status, outcome",
+    [
+        ("no-answer", ReminderStatus.NO_ANSWER),
+        ("busy", ReminderStatus.BUSY),
+        ("failed", ReminderStatus.FAILED),
+    ],
+)
+def test_unanswered_calls_are_retried_after_the_gap(
+    crm, twilio, recorder, clock, policy, one, repository, twilio_status, outcome
+):
     assert _run(crm, twilio, clock, policy).dialled == 1
     _status(crm, recorder, 0, twilio_status, policy=policy)
     stored = repository.get(one.customer_id, one.appointment_id)
@@ -68,46 +75,69 @@ def test_retries_stop_after_the_configured_attempts(crm, twilio, recorder, clock
     assert len(recorder.calls) == 2
 
 
-@pytest.mark.parametrize("callbacks", [
-    [("in-progress", "human"), ("completed", "human")],
-    [("completed", None)],
-    [("answered", "unknown"), ("no-answer", None)],  # a stray later callback cannot undo "answered"
-])
-def test_a_reminder_is_never_retried_after_the_customer_answered(crm, twilio, recorder, clock, policy, one,
-                                                                 repository, callbacks):
+@pytest.mark.parametrize(
+    "callbacks",
+    [
+        [("in-progress", "human"), ("completed", "human")],
+        [("completed", None)],
+        [
+            ("answered", "unknown"),
+            ("no-answer", None),
+        ],  # a stray later callback cannot undo "answered"
+    ],
+)
+def test_a_reminder_is_never_retried_after_the_customer_answered(
+    crm, twilio, recorder, clock, policy, one, repository, callbacks
+):
     _run(crm, twilio, clock, policy)
     for status, answered_by in callbacks:
         _status(crm, recorder, 0, status, answered_by, policy=policy)
-    assert repository.get(one.customer_id, one.appointment_id).reminder_status == ReminderStatus.ANSWERED
+    assert (
+        repository.get(one.customer_id, one.appointment_id).reminder_status
+        == ReminderStatus.ANSWERED
+    )
     for minutes in (1, 45, 90):  # later runs the same evening (calling hours end at 20:00)
         again = _run(crm, twilio, clock, policy, at=NOW + timedelta(minutes=minutes))
         assert (again.dialled, dict(again.skipped)) == (0, {"already_reminded": 1})
     assert len(recorder.calls) == 1
 
 
-def test_a_machine_answering_means_voicemail_and_no_retry(crm, twilio, recorder, clock, policy, one,
-                                                          repository):
+def test_a_machine_answering_means_voicemail_and_no_retry(
+    crm, twilio, recorder, clock, policy, one, repository
+):
     _run(crm, twilio, clock, policy)
     _status(crm, recorder, 0, "in-progress", "machine_end_beep", policy=policy)
     _status(crm, recorder, 0, "completed", "machine_end_beep", policy=policy)
-    assert repository.get(one.customer_id, one.appointment_id).reminder_status == ReminderStatus.VOICEMAIL
+    assert (
+        repository.get(one.customer_id, one.appointment_id).reminder_status
+        == ReminderStatus.VOICEMAIL
+    )
     assert crm.calls.get(recorder.calls[0]["sid"]).outcome == "voicemail"
-    assert _run(crm, twilio, clock, policy, at=NOW + timedelta(hours=1)).skipped == {"already_reminded": 1}
+    assert _run(crm, twilio, clock, policy, at=NOW + timedelta(hours=1)).skipped == {
+        "already_reminded": 1
+    }
 
 
 def test_record_voicemail_from_the_webhook(crm, twilio, recorder, clock, policy, one, repository):
     _run(crm, twilio, clock, policy)
     sid = recorder.calls[0]["sid"]
     assert record_voicemail(crm, one.customer_id, one.appointment_id, call_sid=sid, now=NOW)
-    assert repository.get(one.customer_id, one.appointment_id).reminder_status == ReminderStatus.VOICEMAIL
+    assert (
+        repository.get(one.customer_id, one.appointment_id).reminder_status
+        == ReminderStatus.VOICEMAIL
+    )
     assert crm.calls.get(sid).outcome == "voicemail"
     # A no-answer callback afterwards (it cannot really happen, but callbacks repeat) changes nothing.
     _status(crm, recorder, 0, "no-answer", policy=policy)
-    assert repository.get(one.customer_id, one.appointment_id).reminder_status == ReminderStatus.VOICEMAIL
+    assert (
+        repository.get(one.customer_id, one.appointment_id).reminder_status
+        == ReminderStatus.VOICEMAIL
+    )
 
 
-def test_a_late_callback_of_an_earlier_attempt_changes_nothing(crm, twilio, recorder, clock, policy, one,
-                                                               repository):
+def test_a_late_callback_of_an_earlier_attempt_changes_nothing(
+    crm, twilio, recorder, clock, policy, one, repository
+):
     _run(crm, twilio, clock, policy)
     _status(crm, recorder, 0, "no-answer", policy=policy)
     _run(crm, twilio, clock, policy, at=NOW + policy.retry_gap + timedelta(minutes=1))
@@ -118,16 +148,26 @@ def test_a_late_callback_of_an_earlier_attempt_changes_nothing(crm, twilio, reco
 
 
 def test_inbound_calls_are_ignored(crm, one, repository):
-    inbound = CallRecord(call_sid="CAinbound", direction=CallDirection.INBOUND, caller="+13105550001",
-                         customer_id=one.customer_id, appointment_id=one.appointment_id)
+    inbound = CallRecord(
+        call_sid="CAinbound",
+        direction=CallDirection.INBOUND,
+        caller="+13105550001",
+        customer_id=one.customer_id,
+        appointment_id=one.appointment_id,
+    )
     on_call_status(crm, inbound, "no-answer", None, NOW)
     assert repository.get(one.customer_id, one.appointment_id) == one
 
 
 def test_a_callback_that_beats_the_dial_record_is_kept(crm, one, repository):
     token = repository.claim(one, NOW, timedelta(minutes=15), 3)
-    record = CallRecord(call_sid="CAfast", direction=CallDirection.REMINDER, caller="+13105550001",
-                        customer_id=one.customer_id, appointment_id=one.appointment_id)
+    record = CallRecord(
+        call_sid="CAfast",
+        direction=CallDirection.REMINDER,
+        caller="+13105550001",
+        customer_id=one.customer_id,
+        appointment_id=one.appointment_id,
+    )
     crm.calls.start(record, NOW)
     on_call_status(crm, record, "failed", None, NOW, policy=ReminderPolicy())
     assert repository.mark_dialled(one, token, "CAfast", NOW)
@@ -136,8 +176,9 @@ def test_a_callback_that_beats_the_dial_record_is_kept(crm, one, repository):
     assert (stored.reminder_call_sid, stored.reminder_attempts) == ("CAfast", 1)
 
 
-def test_a_live_claim_is_left_alone_and_a_lapsed_one_is_taken_over(crm, twilio, recorder, clock, policy, one,
-                                                                   repository):
+def test_a_live_claim_is_left_alone_and_a_lapsed_one_is_taken_over(
+    crm, twilio, recorder, clock, policy, one, repository
+):
     assert repository.claim(one, NOW, policy.lease, policy.max_attempts)  # a run that then crashed
     during = _run(crm, twilio, clock, policy, at=NOW + timedelta(minutes=5))
     assert (during.dialled, dict(during.skipped)) == (0, {"in_progress": 1})
@@ -146,29 +187,40 @@ def test_a_live_claim_is_left_alone_and_a_lapsed_one_is_taken_over(crm, twilio, 
     assert len(recorder.calls) == 1
 
 
-def test_a_claim_fails_once_the_appointment_is_cancelled_or_moved(crm, shop, builder, repository, policy):
+def test_a_claim_fails_once_the_appointment_is_cancelled_or_moved(
+    crm, shop, builder, repository, policy
+):
     customer = builder.customer()
     cancelled = builder.appointment(customer, TOMORROW, 0)
     crm.appointments.cancel(cancelled, "changed plans")
     assert repository.claim(cancelled, NOW, policy.lease, policy.max_attempts) is None
     moved = builder.appointment(customer, TOMORROW, 1)
-    crm.appointments.reschedule(moved, moved.start + timedelta(hours=2), moved.end + timedelta(hours=2), "B01")
+    crm.appointments.reschedule(
+        moved, moved.start + timedelta(hours=2), moved.end + timedelta(hours=2), "B01"
+    )
     assert repository.claim(moved, NOW, policy.lease, policy.max_attempts) is None
 
 
 # --- the shop's time zone decides "tomorrow" and the calling hours ------------------------------
 
-def test_outside_the_shops_calling_hours_nothing_is_dialled_and_all_wait(crm, twilio, recorder, clock, policy,
-                                                                         one, repository):
+
+def test_outside_the_shops_calling_hours_nothing_is_dialled_and_all_wait(
+    crm, twilio, recorder, clock, policy, one, repository
+):
     late = datetime(2026, 12, 1, 5, 30, tzinfo=UTC)  # 21:30 on 30 Nov in Los Angeles
     summary = _run(crm, twilio, clock, policy, at=late)
     assert summary.day == TOMORROW
     assert (summary.dialled, dict(summary.skipped)) == (0, {"outside_calling_hours": 1})
     assert recorder.requests == []
-    assert repository.get(one.customer_id, one.appointment_id).reminder_status == ReminderStatus.PENDING
+    assert (
+        repository.get(one.customer_id, one.appointment_id).reminder_status
+        == ReminderStatus.PENDING
+    )
 
 
-def test_the_shops_zone_not_utc_decides_tomorrow(crm, twilio, recorder, clock, policy, shop, builder):
+def test_the_shops_zone_not_utc_decides_tomorrow(
+    crm, twilio, recorder, clock, policy, shop, builder
+):
     on_utc_tomorrow = builder.appointment(builder.customer(), TOMORROW + timedelta(days=1), 0)
     on_shop_tomorrow = builder.appointment(builder.customer(), TOMORROW, 0)
     summary = _run(crm, twilio, clock, policy)  # 02:00 UTC 1 Dec = 18:00 30 Nov in LA
@@ -177,11 +229,22 @@ def test_the_shops_zone_not_utc_decides_tomorrow(crm, twilio, recorder, clock, p
     assert on_utc_tomorrow.appointment_id not in recorder.appointment_ids()
 
 
-def test_calling_hours_closing_mid_run_stop_the_rest(crm, twilio, recorder, clock, policy, shop, builder,
-                                                     repository):
-    crm.shops.put_shop(shop.model_copy(update={"calling_hours": OpeningHours(opens=time(9), closes=time(18, 30))}))
+def test_calling_hours_closing_mid_run_stop_the_rest(
+    crm, twilio, recorder, clock, policy, shop, builder, repository
+):
+    crm.shops.put_shop(
+        shop.model_copy(update={"calling_hours": OpeningHours(opens=time(9), closes=time(18, 30))})
+    )
     appointments = [builder.appointment(builder.customer(), TOMORROW, i) for i in range(4)]
-    ticks = iter([NOW, NOW, NOW + timedelta(minutes=10), NOW + timedelta(minutes=31), NOW + timedelta(minutes=32)])
+    ticks = iter(
+        [
+            NOW,
+            NOW,
+            NOW + timedelta(minutes=10),
+            NOW + timedelta(minutes=31),
+            NOW + timedelta(minutes=32),
+        ]
+    )
     last = [NOW]
 
     def now():  # 18:00, 18:00, 18:10, then 18:31 local: calling hours end at 18:30

@@ -17,12 +17,20 @@ from .conftest import ACCOUNT_SID, FROM_NUMBER, NOW, TOMORROW
 
 
 def _run(crm, twilio, clock, policy, at=NOW, **kwargs):
-    return run_reminders(crm, twilio, policy=policy, now=lambda: at, clock=clock.monotonic,
-                         sleep=clock.sleep, **kwargs)
+    return run_reminders(
+        crm,
+        twilio,
+        policy=policy,
+        now=lambda: at,
+        clock=clock.monotonic,
+        sleep=clock.sleep,
+        **kwargs,
+    )
 
 
-def test_a_busy_day_dials_exactly_the_due_appointments_once(crm, twilio, recorder, clock, policy,
-                                                             busy_day, repository):
+def test_a_busy_day_dials_exactly_the_due_appointments_once(
+    crm, twilio, recorder, clock, policy, busy_day, repository
+):
     summary = _run(crm, twilio, clock, policy)
 
     assert summary.day == TOMORROW  # the shop's tomorrow (LA), though it is already 1 Dec in UTC
@@ -37,7 +45,9 @@ def test_a_busy_day_dials_exactly_the_due_appointments_once(crm, twilio, recorde
     # The request Twilio receives: the account's Calls resource, the customer, the shop, AMD, callbacks.
     for request in recorder.calls:
         assert request["method"] == "POST"
-        assert request["url"] == f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+        assert (
+            request["url"] == f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+        )
         data = request["data"]
         appointment_id = parse_qs(urlparse(data["Url"]).query)["appointment_id"][0]
         assert data["To"] == busy_day.phones[appointment_id]
@@ -60,8 +70,9 @@ def test_a_busy_day_dials_exactly_the_due_appointments_once(crm, twilio, recorde
         assert stored.reminder_attempts == 1
 
 
-def test_the_same_batch_run_twice_dials_nothing_the_second_time(crm, twilio, recorder, clock, policy,
-                                                                  small_day):
+def test_the_same_batch_run_twice_dials_nothing_the_second_time(
+    crm, twilio, recorder, clock, policy, small_day
+):
     busy_day = small_day
     first = _run(crm, twilio, clock, policy)
     second = _run(crm, twilio, clock, policy)
@@ -84,7 +95,9 @@ class _Overlapping(ReminderRepository):
         return appointments
 
 
-def test_two_concurrent_runs_never_dial_an_appointment_twice(crm, twilio, recorder, clock, policy, busy_day):
+def test_two_concurrent_runs_never_dial_an_appointment_twice(
+    crm, twilio, recorder, clock, policy, busy_day
+):
     barrier = threading.Barrier(2)
     summaries, errors = [], []
 
@@ -108,7 +121,9 @@ def test_two_concurrent_runs_never_dial_an_appointment_twice(crm, twilio, record
     assert sum(s.skipped["claimed_elsewhere"] for s in summaries) == len(busy_day.expected)
 
 
-def test_dials_are_paced_to_the_configured_calls_per_second(crm, shop, builder, twilio, recorder, clock):
+def test_dials_are_paced_to_the_configured_calls_per_second(
+    crm, shop, builder, twilio, recorder, clock
+):
     for i in range(20):
         builder.appointment(builder.customer(), TOMORROW, i)
     summary = _run(crm, twilio, clock, ReminderPolicy(calls_per_second=2))
@@ -119,8 +134,9 @@ def test_dials_are_paced_to_the_configured_calls_per_second(crm, shop, builder, 
     assert times[-1] - times[0] <= (20 - 1) / 2 + 0.01  # paced, not needlessly slow
 
 
-def test_the_run_stops_before_the_lambda_time_limit_and_leaves_the_rest(crm, shop, builder, twilio,
-                                                                        recorder, clock, repository):
+def test_the_run_stops_before_the_lambda_time_limit_and_leaves_the_rest(
+    crm, shop, builder, twilio, recorder, clock, repository
+):
     appointments = [builder.appointment(builder.customer(), TOMORROW, i) for i in range(12)]
     policy = ReminderPolicy(calls_per_second=1, safety_margin_ms=15_000)
     started = clock.t
@@ -129,7 +145,9 @@ def test_the_run_stops_before_the_lambda_time_limit_and_leaves_the_rest(crm, sho
 
     assert 0 < first.dialled < 12
     assert first.deferred == 12 - first.dialled
-    assert all(20.0 - (r["at"] - started) >= 15.0 for r in recorder.calls)  # never inside the margin
+    assert all(
+        20.0 - (r["at"] - started) >= 15.0 for r in recorder.calls
+    )  # never inside the margin
     dialled = set(recorder.appointment_ids())
     left = [a for a in appointments if a.appointment_id not in dialled]
     assert len(left) == first.deferred
@@ -144,7 +162,9 @@ def test_the_run_stops_before_the_lambda_time_limit_and_leaves_the_rest(crm, sho
     assert len(recorder.calls) == 12
 
 
-def test_a_dry_run_reports_and_changes_nothing(crm, twilio, recorder, clock, policy, small_day, repository):
+def test_a_dry_run_reports_and_changes_nothing(
+    crm, twilio, recorder, clock, policy, small_day, repository
+):
     busy_day = small_day
     before = repository.on_day(TOMORROW)
     summary = _run(crm, twilio, clock, policy, dry_run=True)
@@ -172,22 +192,26 @@ def test_do_not_call_is_respected(crm, shop, builder, twilio, recorder, clock, p
     assert all(r["data"]["To"] != quiet.phone for r in recorder.calls)
 
 
-def test_a_customer_set_to_do_not_call_after_a_no_answer_is_not_retried(crm, shop, builder, twilio,
-                                                                         recorder, clock, policy):
+def test_a_customer_set_to_do_not_call_after_a_no_answer_is_not_retried(
+    crm, shop, builder, twilio, recorder, clock, policy
+):
     from pitstop.reminders import on_call_status
 
     customer = builder.customer()
     builder.appointment(customer, TOMORROW, 0)
     _run(crm, twilio, clock, policy)
-    on_call_status(crm, crm.calls.get(recorder.calls[0]["sid"]), "no-answer", None, NOW, policy=policy)
+    on_call_status(
+        crm, crm.calls.get(recorder.calls[0]["sid"]), "no-answer", None, NOW, policy=policy
+    )
     crm.customers.set_do_not_call(customer.customer_id)
     later = _run(crm, twilio, clock, policy, at=NOW + timedelta(hours=1))
     assert later.skipped == {"do_not_call": 1}
     assert len(recorder.calls) == 1
 
 
-def test_twilio_refusing_a_number_counts_as_failed_and_the_run_goes_on(crm, shop, builder, twilio,
-                                                                       recorder, clock, policy, repository):
+def test_twilio_refusing_a_number_counts_as_failed_and_the_run_goes_on(
+    crm, shop, builder, twilio, recorder, clock, policy, repository
+):
     bad = builder.customer()
     recorder.fail_for.add(bad.phone)
     failing = builder.appointment(bad, TOMORROW, 0)
@@ -200,8 +224,9 @@ def test_twilio_refusing_a_number_counts_as_failed_and_the_run_goes_on(crm, shop
     assert stored.reminder_next_attempt == NOW + policy.retry_gap
 
 
-def test_an_ambiguous_twilio_error_is_never_redialled(crm, shop, builder, twilio, recorder, clock, policy,
-                                                      repository):
+def test_an_ambiguous_twilio_error_is_never_redialled(
+    crm, shop, builder, twilio, recorder, clock, policy, repository
+):
     customer = builder.customer()
     recorder.fail_for.add(customer.phone)
     recorder.fail_status = 503  # the call may or may not have been placed

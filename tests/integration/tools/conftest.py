@@ -20,7 +20,7 @@ from pitstop.telephony import OutboxTelephony
 from pitstop.tools import ToolContext, run_tool
 
 TZ = ZoneInfo("America/New_York")
-MONDAY = date(2030, 12, 2)            # a plain Monday (no holiday near it)
+MONDAY = date(2030, 12, 2)  # a plain Monday (no holiday near it)
 NOW = datetime(2030, 12, 2, 7, 0, tzinfo=TZ)  # before opening on that Monday
 ALEX = ToolContext(call_sid="CAalex", caller_phone="+15551230001", customer_id="cus_alex")
 BEA = ToolContext(call_sid="CAbea", caller_phone="+15551230002")  # identified by phone only
@@ -38,12 +38,26 @@ def shop(crm: Crm):
         crm.shops.put_bay(bay)
     for service in SERVICES:
         crm.shops.put_service(service)
-    crm.customers.create(Customer(customer_id="cus_alex", name="Alex Morgan", phone="+15551230001"),
-                         [Vehicle(vehicle_id="veh_alex", customer_id="cus_alex", make="Toyota",
-                                  model="Camry", year=2019)])
-    crm.customers.create(Customer(customer_id="cus_bea", name="Bea Chen", phone="+15551230002", sms_opt_in=False),
-                         [Vehicle(vehicle_id="veh_bea", customer_id="cus_bea", make="Honda", model="Civic",
-                                  year=2015)])
+    crm.customers.create(
+        Customer(customer_id="cus_alex", name="Alex Morgan", phone="+15551230001"),
+        [
+            Vehicle(
+                vehicle_id="veh_alex",
+                customer_id="cus_alex",
+                make="Toyota",
+                model="Camry",
+                year=2019,
+            )
+        ],
+    )
+    crm.customers.create(
+        Customer(customer_id="cus_bea", name="Bea Chen", phone="+15551230002", sms_opt_in=False),
+        [
+            Vehicle(
+                vehicle_id="veh_bea", customer_id="cus_bea", make="Honda", model="Civic", year=2015
+            )
+        ],
+    )
     return crm
 
 
@@ -55,22 +69,30 @@ def telephony(settings):
 @pytest.fixture
 def tool(shop, telephony):
     """`tool(name, args, context=ALEX, now=NOW)` → result dict, through `run_tool`."""
+
     def call(name: str, args: dict, context: ToolContext = ALEX, now: datetime = NOW) -> dict:
         return run_tool(name, args, context, shop, telephony, now)
+
     return call
 
 
 @pytest.fixture
 def customers(shop):
     """`customers(n)` → n fresh (context, vehicle_id) pairs, each a different customer."""
+
     def make(n: int, prefix: str = "race") -> list[tuple[ToolContext, str]]:
         out = []
         for i in range(n):
             cid, vid, phone = f"cus_{prefix}{i:03d}", f"veh_{prefix}{i:03d}", f"+1555777{i:04d}"
-            shop.customers.create(Customer(customer_id=cid, name=f"Racer {i}", phone=phone),
-                                  [Vehicle(vehicle_id=vid, customer_id=cid, make="Ford", model="Focus", year=2016)])
-            out.append((ToolContext(call_sid=f"CA{prefix}{i}", caller_phone=phone, customer_id=cid), vid))
+            shop.customers.create(
+                Customer(customer_id=cid, name=f"Racer {i}", phone=phone),
+                [Vehicle(vehicle_id=vid, customer_id=cid, make="Ford", model="Focus", year=2016)],
+            )
+            out.append(
+                (ToolContext(call_sid=f"CA{prefix}{i}", caller_phone=phone, customer_id=cid), vid)
+            )
         return out
+
     return make
 
 
@@ -116,20 +138,43 @@ def invoke(settings, monkeypatch):
     config.get_settings.cache_clear()
     from functions.tools.handler import lambda_handler
 
-    def call(method: str, path: str, body: dict | None = None, token: str | None = config.DEV_TOOLS_TOKEN,
-             raw_body: str | None = None) -> tuple[int, dict]:
+    def call(
+        method: str,
+        path: str,
+        body: dict | None = None,
+        token: str | None = config.DEV_TOOLS_TOKEN,
+        raw_body: str | None = None,
+    ) -> tuple[int, dict]:
         headers = {"content-type": "application/json", "host": "127.0.0.1:8000"}
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
         event = {
-            "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": "",
             "headers": headers,
-            "requestContext": {"accountId": "anonymous", "apiId": "local", "domainName": "127.0.0.1",
-                               "domainPrefix": "127", "requestId": "req-1", "routeKey": "$default",
-                               "stage": "$default", "time": "01/Jan/2030:00:00:00 +0000", "timeEpoch": 0,
-                               "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                                        "sourceIp": "127.0.0.1", "userAgent": "pytest"}},
-            "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
+            "requestContext": {
+                "accountId": "anonymous",
+                "apiId": "local",
+                "domainName": "127.0.0.1",
+                "domainPrefix": "127",
+                "requestId": "req-1",
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": "01/Jan/2030:00:00:00 +0000",
+                "timeEpoch": 0,
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": "pytest",
+                },
+            },
+            "body": raw_body
+            if raw_body is not None
+            else (json.dumps(body) if body is not None else None),
             "isBase64Encoded": False,
         }
         response = lambda_handler(event, None)

@@ -15,8 +15,15 @@ TODAY = date(2030, 12, 2)
 
 
 def test_seed_twice_gives_the_same_table(settings, crm, capsys):
-    argv = ["seed", "--endpoint", settings.dynamodb_endpoint, "--table", settings.table_name,
-            "--today", TODAY.isoformat()]
+    argv = [
+        "seed",
+        "--endpoint",
+        settings.dynamodb_endpoint,
+        "--table",
+        settings.table_name,
+        "--today",
+        TODAY.isoformat(),
+    ]
     assert main(argv) == 0
     first = sorted(str(sorted(i.items())) for i in table_items(crm))
     assert main(argv) == 0
@@ -25,11 +32,13 @@ def test_seed_twice_gives_the_same_table(settings, crm, capsys):
     assert "Alex Morgan" in capsys.readouterr().out
 
     catalog = crm.shops.catalog()
-    assert catalog.shop.name == "Pitstop Demo Garage" and catalog.shop.timezone == "America/New_York"
+    assert (
+        catalog.shop.name == "Pitstop Demo Garage" and catalog.shop.timezone == "America/New_York"
+    )
     assert len(catalog.bays) == 5 and len(catalog.services) == 8
     assert all(s.duration_minutes % 30 == 0 for s in catalog.services.values())
-    assert catalog.shop.hours_on(date(2030, 12, 8)) is None        # Sunday
-    assert catalog.shop.hours_on(date(2030, 12, 25)) is None       # a holiday
+    assert catalog.shop.hours_on(date(2030, 12, 8)) is None  # Sunday
+    assert catalog.shop.hours_on(date(2030, 12, 25)) is None  # a holiday
     assert str(catalog.shop.hours_on(date(2030, 12, 7)).closes) == "13:00:00"  # Saturday
 
     items = table_items(crm)
@@ -44,8 +53,17 @@ def test_seed_twice_gives_the_same_table(settings, crm, capsys):
 
 
 def test_demo_caller(settings, crm):
-    main(["seed", "--endpoint", settings.dynamodb_endpoint, "--table", settings.table_name,
-          "--today", TODAY.isoformat()])
+    main(
+        [
+            "seed",
+            "--endpoint",
+            settings.dynamodb_endpoint,
+            "--table",
+            settings.table_name,
+            "--today",
+            TODAY.isoformat(),
+        ]
+    )
     file = crm.customers.file(crm.customers.id_for_phone("+15551230001"))
     assert file.customer.name == "Alex Morgan"
     assert [v.label for v in file.vehicles] == ["2019 Toyota Camry"]

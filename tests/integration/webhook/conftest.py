@@ -8,7 +8,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from pitstop.config import Settings, get_settings
-from pitstop.local.http import LocalLambdaContext, build_event
+from pitstop_local.http import LocalLambdaContext, build_event
 from tests.integration.webhook.shop import seed_shop
 
 AUTH_TOKEN = "webhook-test-auth-token"
@@ -26,12 +26,21 @@ def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
     return RequestValidator(token).compute_signature(url, params)
 
 
-def form_request(path: str, params: dict[str, str], query: str = "", *, signature: str | None = "auto",
-                 body: str | None = None) -> tuple[str, dict[str, str], bytes]:
+def form_request(
+    path: str,
+    params: dict[str, str],
+    query: str = "",
+    *,
+    signature: str | None = "auto",
+    body: str | None = None,
+) -> tuple[str, dict[str, str], bytes]:
     """(target, headers, body) of a Twilio form POST, signed as Twilio signs it unless told otherwise."""
     target = f"{path}?{query}" if query else path
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1",
-               "Host": "hooks.pitstop.test"}
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "User-Agent": "TwilioProxy/1.1",
+        "Host": "hooks.pitstop.test",
+    }
     if signature == "auto":
         signature = sign(PUBLIC_URL + target, params)
     if signature is not None:

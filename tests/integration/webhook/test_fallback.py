@@ -4,8 +4,13 @@ import xml.etree.ElementTree as ET
 
 from tests.integration.webhook.shop import SHOP_NAME, SHOP_PHONE
 
-CALL = {"CallSid": "CA00000000000000000000000000fb0001", "From": "+15551234567",
-        "To": "+15005550006", "ErrorCode": "11200", "ErrorUrl": "https://hooks.pitstop.test/voice"}
+CALL = {
+    "CallSid": "CA00000000000000000000000000fb0001",
+    "From": "+15551234567",
+    "To": "+15005550006",
+    "ErrorCode": "11200",
+    "ErrorUrl": "https://hooks.pitstop.test/voice",
+}
 
 
 def test_fallback_dials_the_shop(seeded, twilio):

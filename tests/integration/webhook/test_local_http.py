@@ -7,13 +7,17 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from pitstop.local.http import serve_lambdas
 from pitstop.stream_token import verify_token
+from pitstop_local.http import serve_lambdas
 from tests.integration.webhook.conftest import STREAM_KEY, form_request, table_items
 from tests.integration.webhook.shop import CUSTOMER_ID, CUSTOMER_PHONE
 
-CALL = {"CallSid": "CA00000000000000000000000000ht0001", "From": CUSTOMER_PHONE,
-        "To": "+15005550006", "CallStatus": "ringing"}
+CALL = {
+    "CallSid": "CA00000000000000000000000000ht0001",
+    "From": CUSTOMER_PHONE,
+    "To": "+15005550006",
+    "CallStatus": "ringing",
+}
 
 
 @pytest.fixture
@@ -63,7 +67,9 @@ def test_concurrent_requests_are_served(seeded, server):
 
     def call(n):
         with _post(server, "/voice", {**CALL, "CallSid": f"CA_par_{n}"}) as response:
-            return response.status, ET.fromstring(response.read()).find("./Connect/Stream") is not None
+            return response.status, ET.fromstring(response.read()).find(
+                "./Connect/Stream"
+            ) is not None
 
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(call, range(16))) == [(200, True)] * 16
@@ -78,19 +84,28 @@ def test_tools_paths_go_to_the_tools_lambda_with_json_and_base64_replies(server,
 
     def lambda_handler(event, context):
         seen.append((event, context))
-        return {"statusCode": 201, "headers": {"Content-Type": "application/octet-stream"},
-                "body": base64.b64encode(b"\x00\x01raw").decode(), "isBase64Encoded": True}
+        return {
+            "statusCode": 201,
+            "headers": {"Content-Type": "application/octet-stream"},
+            "body": base64.b64encode(b"\x00\x01raw").decode(),
+            "isBase64Encoded": True,
+        }
 
     fake = types.ModuleType("functions.tools.handler")
     fake.lambda_handler = lambda_handler
     monkeypatch.setitem(sys.modules, "functions.tools.handler", fake)
-    request = urllib.request.Request(server.url + "/tools/decode_vin?x=1", data=b'{"arguments": {}}',
-                                     headers={"Content-Type": "application/json",
-                                              "Authorization": "Bearer t"})
+    request = urllib.request.Request(
+        server.url + "/tools/decode_vin?x=1",
+        data=b'{"arguments": {}}',
+        headers={"Content-Type": "application/json", "Authorization": "Bearer t"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert (response.status, response.read()) == (201, b"\x00\x01raw")
     event, context = seen[0]
     assert (event["rawPath"], event["rawQueryString"], event["body"]) == (
-        "/tools/decode_vin", "x=1", '{"arguments": {}}')
+        "/tools/decode_vin",
+        "x=1",
+        '{"arguments": {}}',
+    )
     assert event["headers"]["authorization"] == "Bearer t" and event["isBase64Encoded"] is False
     assert context.function_name == "tools"

@@ -18,8 +18,13 @@ from tests.integration.webhook.shop import (
 
 SID = "CA00000000000000000000000000re0001"
 QUERY = urlencode({"appointment_id": APPOINTMENT_ID, "customer_id": CUSTOMER_ID})
-CALL = {"CallSid": SID, "From": "+15005550006", "To": CUSTOMER_PHONE, "CallStatus": "in-progress",
-        "Direction": "outbound-api"}
+CALL = {
+    "CallSid": SID,
+    "From": "+15005550006",
+    "To": CUSTOMER_PHONE,
+    "CallStatus": "in-progress",
+    "Direction": "outbound-api",
+}
 
 
 @pytest.fixture
@@ -40,17 +45,25 @@ def test_a_person_gets_the_agent_with_the_appointment(dialled, twilio):
     assert stream.get("url") == BRIDGE_URL
     params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
     assert {k: v for k, v in params.items() if k != "token"} == {
-        "direction": "reminder", "caller": CUSTOMER_PHONE, "customer_id": CUSTOMER_ID,
-        "shop_id": "demo", "appointment_id": APPOINTMENT_ID}
+        "direction": "reminder",
+        "caller": CUSTOMER_PHONE,
+        "customer_id": CUSTOMER_ID,
+        "shop_id": "demo",
+        "appointment_id": APPOINTMENT_ID,
+    }
     verify_token(params["token"], SID, "reminder", STREAM_KEY)
     with pytest.raises(InvalidStreamToken):
         verify_token(params["token"], SID, "inbound", STREAM_KEY)
     assert dialled.calls.get(SID).answered_by == "human"
 
 
-@pytest.mark.parametrize("answered_by", ["machine_start", "machine_end_beep", "machine_end_silence",
-                                         "machine_end_other", "fax"])
-def test_a_machine_gets_a_voicemail_and_the_reminder_counts_as_delivered(dialled, twilio, answered_by):
+@pytest.mark.parametrize(
+    "answered_by",
+    ["machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"],
+)
+def test_a_machine_gets_a_voicemail_and_the_reminder_counts_as_delivered(
+    dialled, twilio, answered_by
+):
     result = twilio.post("/voice/reminder", {**CALL, "AnsweredBy": answered_by}, query=QUERY)
     root = ET.fromstring(result["body"])
     assert [child.tag for child in root] == ["Say", "Hangup"]
@@ -64,10 +77,14 @@ def test_a_machine_gets_a_voicemail_and_the_reminder_counts_as_delivered(dialled
     assert (record.outcome, record.answered_by) == ("voicemail", answered_by)
 
 
-@pytest.mark.parametrize("query", [
-    urlencode({"appointment_id": "apt_nope", "customer_id": CUSTOMER_ID}),
-    urlencode({"appointment_id": APPOINTMENT_ID, "customer_id": "cus_someone_else"}),
-    ""])
+@pytest.mark.parametrize(
+    "query",
+    [
+        urlencode({"appointment_id": "apt_nope", "customer_id": CUSTOMER_ID}),
+        urlencode({"appointment_id": APPOINTMENT_ID, "customer_id": "cus_someone_else"}),
+        "",
+    ],
+)
 def test_unknown_appointment_is_a_polite_goodbye(seeded, twilio, query):
     result = twilio.post("/voice/reminder", {**CALL, "AnsweredBy": "human"}, query=query)
     root = ET.fromstring(result["body"])
@@ -78,8 +95,9 @@ def test_unknown_appointment_is_a_polite_goodbye(seeded, twilio, query):
 
 def test_cancelled_appointment_is_a_polite_goodbye(seeded, twilio):
     seeded.appointments.cancel(seeded.appointments.get(CUSTOMER_ID, APPOINTMENT_ID), "moved away")
-    root = ET.fromstring(twilio.post("/voice/reminder", {**CALL, "AnsweredBy": "human"},
-                                     query=QUERY)["body"])
+    root = ET.fromstring(
+        twilio.post("/voice/reminder", {**CALL, "AnsweredBy": "human"}, query=QUERY)["body"]
+    )
     assert [child.tag for child in root] == ["Say", "Hangup"]
 
 

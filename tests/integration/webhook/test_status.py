@@ -11,13 +11,19 @@ NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 
 def _status(status, **extra):
-    return {"CallSid": SID, "CallStatus": status, "From": "+15005550006", "To": CUSTOMER_PHONE,
-            **extra}
+    return {
+        "CallSid": SID,
+        "CallStatus": status,
+        "From": "+15005550006",
+        "To": CUSTOMER_PHONE,
+        **extra,
+    }
 
 
 def _start(crm, **kw):
-    crm.calls.start(CallRecord(call_sid=SID, direction=CallDirection.INBOUND, caller=CUSTOMER_PHONE,
-                               **kw), NOW)
+    crm.calls.start(
+        CallRecord(call_sid=SID, direction=CallDirection.INBOUND, caller=CUSTOMER_PHONE, **kw), NOW
+    )
 
 
 def test_out_of_order_callbacks_keep_the_final_status(seeded, twilio):
@@ -60,7 +66,10 @@ def test_callback_for_an_unknown_call_writes_nothing(seeded, twilio):
 def test_forged_status_changes_nothing(seeded, twilio):
     _start(seeded)
     before = table_items(seeded)
-    assert twilio.post("/voice/status", _status("completed"), signature="bm9wZQ==")["statusCode"] == 403
+    assert (
+        twilio.post("/voice/status", _status("completed"), signature="bm9wZQ==")["statusCode"]
+        == 403
+    )
     assert table_items(seeded) == before
 
 
@@ -70,8 +79,16 @@ def test_reminder_nobody_answered_is_recorded_for_a_retry(seeded, twilio):
     now = datetime.now(UTC)
     token = repository.claim(appointment, now, timedelta(minutes=15), max_attempts=3)
     repository.mark_dialled(appointment, token, SID, now)
-    seeded.calls.start(CallRecord(call_sid=SID, direction=CallDirection.REMINDER, caller=CUSTOMER_PHONE,
-                                  customer_id=CUSTOMER_ID, appointment_id=APPOINTMENT_ID), now)
+    seeded.calls.start(
+        CallRecord(
+            call_sid=SID,
+            direction=CallDirection.REMINDER,
+            caller=CUSTOMER_PHONE,
+            customer_id=CUSTOMER_ID,
+            appointment_id=APPOINTMENT_ID,
+        ),
+        now,
+    )
     twilio.post("/voice/status", _status("no-answer", CallDuration="0"))
     appointment = seeded.appointments.get(CUSTOMER_ID, APPOINTMENT_ID)
     assert appointment.reminder_status == ReminderStatus.NO_ANSWER

@@ -21,8 +21,15 @@ from tests.integration.webhook.shop import (
     seed_shop,
 )
 
-CALL = {"CallSid": "CA0000000000000000000000000000ab01", "AccountSid": "AC0", "From": CUSTOMER_PHONE,
-        "To": "+15005550006", "CallStatus": "ringing", "Direction": "inbound", "CallerName": ""}
+CALL = {
+    "CallSid": "CA0000000000000000000000000000ab01",
+    "AccountSid": "AC0",
+    "From": CUSTOMER_PHONE,
+    "To": "+15005550006",
+    "CallStatus": "ringing",
+    "Direction": "inbound",
+    "CallerName": "",
+}
 
 
 def _stream_params(result):
@@ -31,7 +38,11 @@ def _stream_params(result):
     root = ET.fromstring(result["body"])
     stream = root.find("./Connect/Stream")
     assert stream is not None, result["body"]
-    return root, stream.get("url"), {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    return (
+        root,
+        stream.get("url"),
+        {p.get("name"): p.get("value") for p in stream.findall("Parameter")},
+    )
 
 
 @pytest.fixture
@@ -50,8 +61,12 @@ def test_signed_call_from_a_customer_streams_with_context_and_token(seeded, twil
     assert [child.tag for child in root] == ["Connect"]
     assert url == BRIDGE_URL
     assert {k: v for k, v in params.items() if k != "token"} == {
-        "direction": "inbound", "caller": CUSTOMER_PHONE, "customer_id": CUSTOMER_ID,
-        "shop_id": "demo", "appointment_id": ""}
+        "direction": "inbound",
+        "caller": CUSTOMER_PHONE,
+        "customer_id": CUSTOMER_ID,
+        "shop_id": "demo",
+        "appointment_id": "",
+    }
     verify_token(params["token"], CALL["CallSid"], "inbound", STREAM_KEY)
 
 
@@ -72,14 +87,20 @@ def test_the_call_record_is_created(seeded, twilio):
     twilio.post("/voice", CALL)
     record = seeded.calls.get(CALL["CallSid"])
     assert (record.direction, record.caller, record.customer_id, record.status) == (
-        "inbound", CUSTOMER_PHONE, CUSTOMER_ID, "ringing")
+        "inbound",
+        CUSTOMER_PHONE,
+        CUSTOMER_ID,
+        "ringing",
+    )
     assert record.started_at is not None and record.outcome is None
 
 
 def test_unknown_and_withheld_callers_stream_without_a_customer(seeded, twilio):
     _, _, params = _stream_params(twilio.post("/voice", {**CALL, "From": "+15559990000"}))
     assert (params["caller"], params["customer_id"]) == ("+15559990000", "")
-    _, _, params = _stream_params(twilio.post("/voice", {**CALL, "CallSid": "CA2", "From": "+266696687"}))
+    _, _, params = _stream_params(
+        twilio.post("/voice", {**CALL, "CallSid": "CA2", "From": "+266696687"})
+    )
     assert (params["caller"], params["customer_id"]) == ("", "")
 
 
@@ -90,9 +111,12 @@ def test_recording_notice_is_spoken_before_connecting(crm, webhook_settings, twi
     assert root.find("Say").text == "This call is recorded for quality."
 
 
-@pytest.mark.parametrize("agent", [AgentSettings(bridge_available=False),
-                                   AgentSettings(agent_enabled=False)])
-def test_fallback_when_the_bridge_is_off_or_the_agent_disabled(crm, webhook_settings, twilio, agent):
+@pytest.mark.parametrize(
+    "agent", [AgentSettings(bridge_available=False), AgentSettings(agent_enabled=False)]
+)
+def test_fallback_when_the_bridge_is_off_or_the_agent_disabled(
+    crm, webhook_settings, twilio, agent
+):
     seed_shop(crm, agent)
     result = twilio.post("/voice", CALL)
     root = ET.fromstring(result["body"])
@@ -102,18 +126,31 @@ def test_fallback_when_the_bridge_is_off_or_the_agent_disabled(crm, webhook_sett
     assert SHOP_NAME in root.find("Say").text
     record = crm.calls.get(CALL["CallSid"])
     assert record.outcome == "handed_off"
-    assert record.handoff_reason == ("bridge_unavailable" if agent.agent_enabled else "agent_disabled")
+    assert record.handoff_reason == (
+        "bridge_unavailable" if agent.agent_enabled else "agent_disabled"
+    )
 
 
-@pytest.mark.parametrize("forgery", [
-    {"params": {**CALL, "From": "+15550001111"}, "signature": sign(PUBLIC_URL + "/voice", CALL)},  # tampered
-    {"params": CALL, "signature": sign("https://elsewhere.test/voice", CALL)},                   # wrong URL
-    {"params": CALL, "signature": sign(PUBLIC_URL + "/voice/status", CALL)},                     # other route
-    {"params": CALL, "signature": None},                                                          # no header
-    {"params": CALL, "signature": sign(PUBLIC_URL + "/voice", CALL, token="not-our-token")},     # wrong token
-], ids=["tampered-body", "wrong-url", "other-route", "no-header", "wrong-token"])
-def test_forged_request_gets_403_and_leaves_the_table_unchanged(seeded, twilio, monkeypatch, capsys,
-                                                                forgery):
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {
+            "params": {**CALL, "From": "+15550001111"},
+            "signature": sign(PUBLIC_URL + "/voice", CALL),
+        },  # tampered
+        {"params": CALL, "signature": sign("https://elsewhere.test/voice", CALL)},  # wrong URL
+        {"params": CALL, "signature": sign(PUBLIC_URL + "/voice/status", CALL)},  # other route
+        {"params": CALL, "signature": None},  # no header
+        {
+            "params": CALL,
+            "signature": sign(PUBLIC_URL + "/voice", CALL, token="not-our-token"),
+        },  # wrong token
+    ],
+    ids=["tampered-body", "wrong-url", "other-route", "no-header", "wrong-token"],
+)
+def test_forged_request_gets_403_and_leaves_the_table_unchanged(
+    seeded, twilio, monkeypatch, capsys, forgery
+):
     before = table_items(seeded)
     reads = []
     monkeypatch.setattr(handler, "_crm", lambda settings: reads.append(settings))
@@ -121,7 +158,9 @@ def test_forged_request_gets_403_and_leaves_the_table_unchanged(seeded, twilio, 
     assert result["statusCode"] == 403
     assert reads == []  # the CRM was never even opened
     assert table_items(seeded) == before
-    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    metrics = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    ]
     names = [m["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] for m in metrics]
     assert names == ["ForgedRequests"]
     assert metrics[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Pitstop"
@@ -134,8 +173,9 @@ def test_forged_request_with_a_real_table_counts_items(seeded, twilio):
     assert seeded.calls.get(CALL["CallSid"]) is None
 
 
-def test_inbound_call_is_counted_and_logged_with_call_sid_and_masked_number(seeded, twilio, capsys,
-                                                                           log_lines):
+def test_inbound_call_is_counted_and_logged_with_call_sid_and_masked_number(
+    seeded, twilio, capsys, log_lines
+):
     twilio.post("/voice", CALL)
     out = capsys.readouterr().out
     assert '"InboundCalls":[1.0]' in out
@@ -148,7 +188,9 @@ def test_inbound_call_is_counted_and_logged_with_call_sid_and_masked_number(seed
     assert log_lines()[-1]["call_sid"] == "CA_next"
 
 
-def test_failure_after_the_shop_was_read_falls_back_to_the_shop(seeded, twilio, monkeypatch, log_lines):
+def test_failure_after_the_shop_was_read_falls_back_to_the_shop(
+    seeded, twilio, monkeypatch, log_lines
+):
     def broken(*args, **kwargs):
         raise RuntimeError("DynamoDB is having a bad day")
 
@@ -174,8 +216,9 @@ def test_failure_before_anything_was_read_still_answers_twiml(seeded, twilio, mo
 
 
 def test_health_needs_no_signature(twilio, webhook_settings):
-    from pitstop.local.http import LocalLambdaContext, build_event
+    from pitstop_local.http import LocalLambdaContext, build_event
 
-    result = handler.lambda_handler(build_event("GET", "/health", {}, b""),
-                                    LocalLambdaContext(function_name="webhook"))
+    result = handler.lambda_handler(
+        build_event("GET", "/health", {}, b""), LocalLambdaContext(function_name="webhook")
+    )
     assert result["statusCode"] == 200 and json.loads(result["body"])["ok"] is True

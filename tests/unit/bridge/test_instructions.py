@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time
 
 from media_bridge.call_state import CallContext
 from media_bridge.instructions import build_instructions
-
 from pitstop.dal import CustomerFile
 from pitstop.models import (
     AgentSettings,
@@ -19,17 +18,40 @@ from pitstop.models import (
 )
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
-SHOP = Shop(shop_id="demo", name="Test Garage", phone="+15550001111",
-            opening_hours={"mon": OpeningHours(opens=time(8), closes=time(17))})
-SERVICES = [ServiceType(code="oil_change", name="Oil change", duration_minutes=30, price_min=49,
-                        price_max=89, bays=["b1"])]
+SHOP = Shop(
+    shop_id="demo",
+    name="Test Garage",
+    phone="+15550001111",
+    opening_hours={"mon": OpeningHours(opens=time(8), closes=time(17))},
+)
+SERVICES = [
+    ServiceType(
+        code="oil_change",
+        name="Oil change",
+        duration_minutes=30,
+        price_min=49,
+        price_max=89,
+        bays=["b1"],
+    )
+]
 CUSTOMER = CustomerFile(
     customer=Customer(customer_id="cus_1", name="Alex Morgan", phone="+15551230001"),
-    vehicles=[Vehicle(vehicle_id="veh_1", customer_id="cus_1", make="Honda", model="Civic", year=2018)],
-    appointments=[Appointment(appointment_id="apt_1", shop_id="demo", customer_id="cus_1",
-                              vehicle_id="veh_1", service_type="oil_change", bay="b1",
-                              start=datetime(2026, 11, 30, 14, 0, tzinfo=UTC),
-                              end=datetime(2026, 11, 30, 14, 30, tzinfo=UTC))])
+    vehicles=[
+        Vehicle(vehicle_id="veh_1", customer_id="cus_1", make="Honda", model="Civic", year=2018)
+    ],
+    appointments=[
+        Appointment(
+            appointment_id="apt_1",
+            shop_id="demo",
+            customer_id="cus_1",
+            vehicle_id="veh_1",
+            service_type="oil_change",
+            bay="b1",
+            start=datetime(2026, 11, 30, 14, 0, tzinfo=UTC),
+            end=datetime(2026, 11, 30, 14, 30, tzinfo=UTC),
+        )
+    ],
+)
 
 
 def context(direction="inbound", appointment_id=None):
@@ -38,8 +60,14 @@ def context(direction="inbound", appointment_id=None):
 
 def test_every_situation_says_ai_assistant_and_keeps_to_the_shop():
     for direction, customer in (("inbound", CUSTOMER), ("inbound", None), ("reminder", CUSTOMER)):
-        text = build_instructions(context(direction, "apt_1"), SHOP, SERVICES,
-                                  AgentSettings(persona_name="Robin"), customer, NOW)
+        text = build_instructions(
+            context(direction, "apt_1"),
+            SHOP,
+            SERVICES,
+            AgentSettings(persona_name="Robin"),
+            customer,
+            NOW,
+        )
         assert "AI assistant" in text and "Robin" in text and "Test Garage" in text
         assert "Only help with the shop's business" in text
         assert "Oil change ($49-$89)" in text
@@ -57,9 +85,14 @@ def test_new_caller_is_asked_to_register():
 
 
 def test_reminder_names_the_appointment_and_extra_instructions_are_appended():
-    text = build_instructions(context("reminder", "apt_1"), SHOP, SERVICES,
-                              AgentSettings(extra_instructions="Mention the free car wash."),
-                              CUSTOMER, NOW)
+    text = build_instructions(
+        context("reminder", "apt_1"),
+        SHOP,
+        SERVICES,
+        AgentSettings(extra_instructions="Mention the free car wash."),
+        CUSTOMER,
+        NOW,
+    )
     assert "outbound reminder call" in text and "apt_1" in text
     assert "oil change for the 2018 Honda Civic on Monday, November 30" in text
     assert text.rstrip().endswith("Mention the free car wash.")

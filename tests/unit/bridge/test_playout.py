@@ -37,10 +37,24 @@ def test_interrupt_with_nothing_playing_is_empty():
 
 def test_usage_sums_response_done_usage():
     usage = Usage()
-    usage.add({"input_token_details": {"text_tokens": 10, "audio_tokens": 5,
-                                       "cached_tokens_details": {"text_tokens": 4}},
-               "output_token_details": {"text_tokens": 2, "audio_tokens": 7}})
+    usage.add(
+        {
+            "input_token_details": {
+                "text_tokens": 10,
+                "audio_tokens": 5,
+                "cached_tokens_details": {"text_tokens": 4},
+            },
+            "output_token_details": {"text_tokens": 2, "audio_tokens": 7},
+        }
+    )
     usage.add(None)
     usage.add({"output_token_details": {"audio_tokens": 3}})
-    assert usage.as_dict() == {"input_text": 10, "input_audio": 5, "cached_text": 4, "cached_audio": 0,
-                               "output_text": 2, "output_audio": 10, "responses": 2}
+    assert usage.as_dict() == {
+        "input_text": 10,
+        "input_audio": 5,
+        "cached_text": 4,
+        "cached_audio": 0,
+        "output_text": 2,
+        "output_audio": 10,
+        "responses": 2,
+    }

@@ -5,20 +5,31 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from media_bridge import realtime_side as rt
 from media_bridge.call_state import Usage
 from media_bridge.config import BridgeOptions
 from media_bridge.recorder import estimate_cost
+from pitstop_local.realtime_contract import ProtocolViolation, validate_client_event
 
-from pitstop.local.realtime_contract import ProtocolViolation, validate_client_event
-
-TOOLS = [{"type": "function", "name": "end_call", "description": "Hang up.",
-          "parameters": {"type": "object", "properties": {}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "name": "end_call",
+        "description": "Hang up.",
+        "parameters": {"type": "object", "properties": {}},
+    }
+]
 
 
 def test_session_update_is_a_valid_ga_realtime_session_with_pcmu_both_ways():
-    event = rt.session_update(instructions="You are an AI assistant.", tools=TOOLS, voice="marin",
-                              language="en", transcription_model="gpt-4o-transcribe")
+    event = rt.session_update(
+        instructions="You are an AI assistant.",
+        tools=TOOLS,
+        voice="marin",
+        language="en",
+        transcription_model="gpt-4o-transcribe",
+    )
     parsed = validate_client_event(event)
     assert parsed.session.type == "realtime"
     assert parsed.session.audio.input.format.type == "audio/pcmu"
@@ -28,12 +39,19 @@ def test_session_update_is_a_valid_ga_realtime_session_with_pcmu_both_ways():
     assert parsed.session.tools[0].name == "end_call"
 
 
-@pytest.mark.parametrize("event", [
-    rt.response_create(), rt.response_create("Say goodbye."), rt.response_cancel(),
-    rt.truncate("item_1", 120), rt.function_output("call_1", {"ok": True, "n": "é"}),
-    rt.message("user", "[caller pressed 0]"), rt.message("assistant", "Hello"),
-    rt.message("system", "Offer a person."),
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        rt.response_create(),
+        rt.response_create("Say goodbye."),
+        rt.response_cancel(),
+        rt.truncate("item_1", 120),
+        rt.function_output("call_1", {"ok": True, "n": "é"}),
+        rt.message("user", "[caller pressed 0]"),
+        rt.message("assistant", "Hello"),
+        rt.message("system", "Offer a person."),
+    ],
+)
 def test_client_events_validate(event):
     validate_client_event(event)
 
@@ -51,8 +69,10 @@ def test_the_contract_catches_a_bad_event():
 
 
 def test_realtime_url_sets_the_model_and_keeps_other_query():
-    assert rt.realtime_url("wss://api.openai.com/v1/realtime", "gpt-realtime") == \
-        "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+    assert (
+        rt.realtime_url("wss://api.openai.com/v1/realtime", "gpt-realtime")
+        == "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+    )
     assert rt.realtime_url("ws://h:1/rt?model=x&k=v", "m") == "ws://h:1/rt?k=v&model=m"
 
 
@@ -62,6 +82,7 @@ def test_cost_estimate_bills_cached_tokens_at_the_cached_rate():
 
 
 def test_options_come_from_the_environment():
-    options = BridgeOptions.from_env({"PITSTOP_BRIDGE_DRAIN_SECONDS": "12.5",
-                                      "PITSTOP_BRIDGE_RECONNECT_TRIES": "5"})
+    options = BridgeOptions.from_env(
+        {"PITSTOP_BRIDGE_DRAIN_SECONDS": "12.5", "PITSTOP_BRIDGE_RECONNECT_TRIES": "5"}
+    )
     assert options.drain_seconds == 12.5 and options.reconnect_tries == 5

@@ -6,7 +6,6 @@ import threading
 
 from media_bridge.call_state import Usage
 from media_bridge.recorder import CallRecorder
-
 from pitstop.models import CallRecord
 
 
@@ -28,7 +27,9 @@ class SlowCalls:
         self.writes.append(("tool", seq, call.name))
 
     def set_fields(self, call_sid, fields):
-        self.writes.append(("fields", fields["outcome"], type(fields["estimated_cost_usd"]).__name__))
+        self.writes.append(
+            ("fields", fields["outcome"], type(fields["estimated_cost_usd"]).__name__)
+        )
 
 
 async def test_writes_are_queued_in_order_without_waiting_for_the_database():
@@ -38,13 +39,19 @@ async def test_writes_are_queued_in_order_without_waiting_for_the_database():
     recorder.turn("caller", "hello")  # returns at once although `start` is still blocked
     recorder.tool_call("lookup_customer", {}, {"ok": True}, 12.5)
     recorder.turn("agent", "hi")
-    recorder.finish(outcome="completed", usage=Usage(output_audio=10), handoff_reason=None,
-                    customer_id=None)
+    recorder.finish(
+        outcome="completed", usage=Usage(output_audio=10), handoff_reason=None, customer_id=None
+    )
     assert calls.writes == []
     calls.release.set()
     await recorder.close()
-    assert calls.writes == [("start", "CA1"), ("turn", 1, "hello"), ("tool", 1, "lookup_customer"),
-                            ("turn", 2, "hi"), ("fields", "completed", "Decimal")]
+    assert calls.writes == [
+        ("start", "CA1"),
+        ("turn", 1, "hello"),
+        ("tool", 1, "lookup_customer"),
+        ("turn", 2, "hi"),
+        ("fields", "completed", "Decimal"),
+    ]
 
 
 async def test_without_a_crm_nothing_is_recorded():

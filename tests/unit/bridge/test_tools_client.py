@@ -6,12 +6,16 @@ import json
 
 import httpx
 import pytest
+
 from media_bridge.tools_client import HttpToolsClient, ToolError
 
 
 def client(handler, **kwargs) -> HttpToolsClient:
-    return HttpToolsClient("https://tools.example/tools", client=httpx.AsyncClient(
-        transport=httpx.MockTransport(handler)), **kwargs)
+    return HttpToolsClient(
+        "https://tools.example/tools",
+        client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        **kwargs,
+    )
 
 
 async def test_token_auth_posts_arguments_and_context():
@@ -26,7 +30,10 @@ async def test_token_auth_posts_arguments_and_context():
     assert result == {"ok": True, "found": False}
     assert seen[0].url.path == "/tools/lookup_customer"
     assert seen[0].headers["Authorization"] == "Bearer secret"
-    assert json.loads(seen[0].content) == {"arguments": {"phone": None}, "context": {"call_sid": "CA1"}}
+    assert json.loads(seen[0].content) == {
+        "arguments": {"phone": None},
+        "context": {"call_sid": "CA1"},
+    }
 
 
 async def test_iam_auth_signs_with_sigv4_for_lambda(monkeypatch):
@@ -45,8 +52,10 @@ async def test_iam_auth_signs_with_sigv4_for_lambda(monkeypatch):
     assert "X-Amz-Date" in seen[0].headers
 
 
-@pytest.mark.parametrize(("status", "code"), [(422, "invalid_arguments"), (404, "unknown_tool"),
-                                              (500, "tool_failed"), (401, "tool_failed")])
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(422, "invalid_arguments"), (404, "unknown_tool"), (500, "tool_failed"), (401, "tool_failed")],
+)
 async def test_http_errors_become_tool_errors(status, code):
     tools = client(lambda request: httpx.Response(status, json={"error": "x"}))
     with pytest.raises(ToolError) as error:

@@ -6,16 +6,23 @@ import base64
 import json
 
 import pytest
+
 from media_bridge import twilio_side as tw
 
 
 def test_outbound_messages_are_valid_json_with_the_payload_verbatim():
     out = tw.TwilioOut("MZabc123")
     payload = base64.b64encode(bytes(range(160))).decode()
-    assert json.loads(out.media(payload)) == {"event": "media", "streamSid": "MZabc123",
-                                              "media": {"payload": payload}}
-    assert json.loads(out.mark("m7")) == {"event": "mark", "streamSid": "MZabc123",
-                                          "mark": {"name": "m7"}}
+    assert json.loads(out.media(payload)) == {
+        "event": "media",
+        "streamSid": "MZabc123",
+        "media": {"payload": payload},
+    }
+    assert json.loads(out.mark("m7")) == {
+        "event": "mark",
+        "streamSid": "MZabc123",
+        "mark": {"name": "m7"},
+    }
     assert json.loads(out.clear) == {"event": "clear", "streamSid": "MZabc123"}
 
 
@@ -37,25 +44,50 @@ def test_payloads_that_are_not_base64_are_rejected(text):
         tw.media_payload({"event": "media", "media": {"payload": text}})
 
 
-@pytest.mark.parametrize("frame", [b"\x00binary", "{bad json", "[]", '{"no": "event"}', '{"event": 3}'])
+@pytest.mark.parametrize(
+    "frame", [b"\x00binary", "{bad json", "[]", '{"no": "event"}', '{"event": 3}']
+)
 def test_frames_that_are_not_messages_are_rejected(frame):
     with pytest.raises(tw.TwilioProtocolError):
         tw.parse(frame)
 
 
 def test_start_gives_the_call_and_its_custom_parameters():
-    start = tw.parse_start(tw.parse(json.dumps({
-        "event": "start", "streamSid": "MZ1",
-        "start": {"streamSid": "MZ1", "callSid": "CA1", "customParameters": {"token": "t", "n": 3},
-                  "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})))
+    start = tw.parse_start(
+        tw.parse(
+            json.dumps(
+                {
+                    "event": "start",
+                    "streamSid": "MZ1",
+                    "start": {
+                        "streamSid": "MZ1",
+                        "callSid": "CA1",
+                        "customParameters": {"token": "t", "n": 3},
+                        "mediaFormat": {
+                            "encoding": "audio/x-mulaw",
+                            "sampleRate": 8000,
+                            "channels": 1,
+                        },
+                    },
+                }
+            )
+        )
+    )
     assert (start.stream_sid, start.call_sid) == ("MZ1", "CA1")
     assert start.parameters == {"token": "t"}  # non-string values are not parameters
     assert start.media_format["sampleRate"] == 8000
 
 
-@pytest.mark.parametrize("start", [{}, {"callSid": "CA1"}, {"streamSid": "MZ1"},
-                                   {"streamSid": "MZ1", "callSid": "CA 1"},
-                                   {"streamSid": "MZ1", "callSid": "CA1", "customParameters": []}])
+@pytest.mark.parametrize(
+    "start",
+    [
+        {},
+        {"callSid": "CA1"},
+        {"streamSid": "MZ1"},
+        {"streamSid": "MZ1", "callSid": "CA 1"},
+        {"streamSid": "MZ1", "callSid": "CA1", "customParameters": []},
+    ],
+)
 def test_a_broken_start_is_refused(start):
     with pytest.raises(tw.TwilioProtocolError):
         tw.parse_start({"event": "start", "start": start})

@@ -6,13 +6,18 @@ import datetime as dt
 
 import pytest
 
-from pitstop.local.engine import nlu
-from pitstop.local.engine.context import parse_context
-from pitstop.local.engine.grammar import build_phrases, grammar_state
+from pitstop_local.engine import nlu
+from pitstop_local.engine.context import parse_context
+from pitstop_local.engine.grammar import build_phrases, grammar_state
 
 TODAY = dt.date(2026, 11, 26)  # Thursday
-SERVICES = {"oil change": "Oil change", "tire rotation": "Tire rotation", "brake service": "Brake service",
-            "a c service": "A/C service", "state inspection": "State inspection"}
+SERVICES = {
+    "oil change": "Oil change",
+    "tire rotation": "Tire rotation",
+    "brake service": "Brake service",
+    "a c service": "A/C service",
+    "state inspection": "State inspection",
+}
 
 
 def parse(text, expecting=None):
@@ -20,50 +25,59 @@ def parse(text, expecting=None):
     return nlu.parse(text, TODAY, SERVICES, ctx.makes, ctx.models, expecting=expecting)
 
 
-@pytest.mark.parametrize("text, day", [
-    ("tuesday", dt.date(2026, 12, 1)),
-    ("on thursday", dt.date(2026, 12, 3)),  # "thursday" on a Thursday is next week's
-    ("next monday", dt.date(2026, 11, 30)),
-    ("tomorrow", dt.date(2026, 11, 27)),
-    ("the day after tomorrow", dt.date(2026, 11, 28)),
-    ("today", TODAY),
-    ("december third", dt.date(2026, 12, 3)),
-    ("the thirtieth", dt.date(2026, 11, 30)),
-    ("january second", dt.date(2027, 1, 2)),
-    ("Dec 1st", None),
-])
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("tuesday", dt.date(2026, 12, 1)),
+        ("on thursday", dt.date(2026, 12, 3)),  # "thursday" on a Thursday is next week's
+        ("next monday", dt.date(2026, 11, 30)),
+        ("tomorrow", dt.date(2026, 11, 27)),
+        ("the day after tomorrow", dt.date(2026, 11, 28)),
+        ("today", TODAY),
+        ("december third", dt.date(2026, 12, 3)),
+        ("the thirtieth", dt.date(2026, 11, 30)),
+        ("january second", dt.date(2027, 1, 2)),
+        ("Dec 1st", None),
+    ],
+)
 def test_days_resolve_relative_to_today(text, day):
     assert parse(text).day == day
 
 
-@pytest.mark.parametrize("text, expecting, time", [
-    ("morning", None, "morning"),
-    ("friday in the afternoon", None, "afternoon"),
-    ("at nine thirty", None, "09:30"),
-    ("two p m", None, "14:00"),
-    ("at ten", None, "10:00"),
-    ("at 2:30pm", None, "14:30"),
-    ("four o'clock", None, "16:00"),
-    ("nine", "time", "09:00"),
-    ("nine", None, None),
-    ("any time", None, "any"),
-    ("noon", None, "12:00"),
-])
+@pytest.mark.parametrize(
+    "text, expecting, time",
+    [
+        ("morning", None, "morning"),
+        ("friday in the afternoon", None, "afternoon"),
+        ("at nine thirty", None, "09:30"),
+        ("two p m", None, "14:00"),
+        ("at ten", None, "10:00"),
+        ("at 2:30pm", None, "14:30"),
+        ("four o'clock", None, "16:00"),
+        ("nine", "time", "09:00"),
+        ("nine", None, None),
+        ("any time", None, "any"),
+        ("noon", None, "12:00"),
+    ],
+)
 def test_times(text, expecting, time):
     assert parse(text, expecting).time_pref == time
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("I'd like to book an oil change on Tuesday", "book"),
-    ("I need to reschedule my appointment", "move"),
-    ("Sorry, I need to move my appointment.", "move"),
-    ("I'd like to cancel my appointment", "cancel"),
-    ("Can I talk to a real person please?", "handoff"),
-    ("Don't call me again", "dnc"),
-    ("No, that's all. Goodbye.", "goodbye"),
-    ("what's my service history", "history"),
-    ("brakes", "book"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("I'd like to book an oil change on Tuesday", "book"),
+        ("I need to reschedule my appointment", "move"),
+        ("Sorry, I need to move my appointment.", "move"),
+        ("I'd like to cancel my appointment", "cancel"),
+        ("Can I talk to a real person please?", "handoff"),
+        ("Don't call me again", "dnc"),
+        ("No, that's all. Goodbye.", "goodbye"),
+        ("what's my service history", "history"),
+        ("brakes", "book"),
+    ],
+)
 def test_intents(text, intent):
     assert parse(text).intent == intent
 
@@ -106,34 +120,68 @@ def test_context_from_the_bridge_instructions():
     assert ctx.direction == "reminder" and ctx.appointment_id == "apt_abc123"
     assert ctx.today == dt.date(2026, 11, 27) and ctx.timezone == "America/Chicago"
     assert ctx.shop_name == "Pitstop Demo Garage" and ctx.persona == "Robin"
-    assert ctx.services == {"oil change": "Oil change", "tire rotation": "Tire rotation",
-                            "a c service": "A/C service"}
+    assert ctx.services == {
+        "oil change": "Oil change",
+        "tire rotation": "Tire rotation",
+        "a c service": "A/C service",
+    }
 
 
 def test_context_markers_and_defaults():
-    ctx = parse_context("direction: inbound\nToday: 2026-12-24\nShop name: Joe's Garage\n"
-                        "Upcoming appointments: x (id apt_zzz)\n", [])
+    ctx = parse_context(
+        "direction: inbound\nToday: 2026-12-24\nShop name: Joe's Garage\n"
+        "Upcoming appointments: x (id apt_zzz)\n",
+        [],
+    )
     assert ctx.direction == "inbound" and ctx.appointment_id is None
     assert ctx.today == dt.date(2026, 12, 24) and ctx.shop_name == "Joe's Garage"
     assert "oil change" in ctx.services  # built-in services when none are listed
-    enum_tool = {"type": "function", "name": "check_availability",
-                 "parameters": {"properties": {"service_type": {"enum": ["oil_change", "wiper_blades"]}}}}
+    enum_tool = {
+        "type": "function",
+        "name": "check_availability",
+        "parameters": {"properties": {"service_type": {"enum": ["oil_change", "wiper_blades"]}}},
+    }
     assert parse_context("", [enum_tool]).services["wiper blades"] == "wiper_blades"
 
 
-@pytest.mark.parametrize("awaiting, phrases", [
-    (None, ["i'd like to book an oil change on tuesday", ("hi i'd like to book an oil change for friday "
-             "morning please"), "i need to reschedule my appointment", "i'd like to cancel my appointment",
-            "can i talk to a real person please", "no that's all goodbye", "please don't call me again"]),
-    ("name", ["my name is jordan rivera", "goodbye"]),
-    ("vehicle", ["a twenty eighteen honda civic", "a two thousand eighteen honda civic"]),
-    ("confirm_slot", ["yes that works", "yes please", "tuesday afternoon", "at nine thirty", "december third",
-                      "no thanks bye", "i'd like to talk to a person"]),
-    ("day", ["monday afternoon", "tomorrow"]),
-    ("confirm", ["yes i'll be there", "cancel it"]),
-])
+@pytest.mark.parametrize(
+    "awaiting, phrases",
+    [
+        (
+            None,
+            [
+                "i'd like to book an oil change on tuesday",
+                ("hi i'd like to book an oil change for friday morning please"),
+                "i need to reschedule my appointment",
+                "i'd like to cancel my appointment",
+                "can i talk to a real person please",
+                "no that's all goodbye",
+                "please don't call me again",
+            ],
+        ),
+        ("name", ["my name is jordan rivera", "goodbye"]),
+        ("vehicle", ["a twenty eighteen honda civic", "a two thousand eighteen honda civic"]),
+        (
+            "confirm_slot",
+            [
+                "yes that works",
+                "yes please",
+                "tuesday afternoon",
+                "at nine thirty",
+                "december third",
+                "no thanks bye",
+                "i'd like to talk to a person",
+            ],
+        ),
+        ("day", ["monday afternoon", "tomorrow"]),
+        ("confirm", ["yes i'll be there", "cancel it"]),
+    ],
+)
 def test_grammar_covers_what_callers_say(awaiting, phrases):
-    ctx = parse_context("Today is Thursday, November 26, 2026.\nServices (typical price range): Oil change ($49-$89).", [])
+    ctx = parse_context(
+        "Today is Thursday, November 26, 2026.\nServices (typical price range): Oil change ($49-$89).",
+        [],
+    )
     grammar = set(build_phrases(ctx, grammar_state(awaiting)))
     for phrase in phrases:
         assert phrase in grammar

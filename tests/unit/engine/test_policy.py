@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from pitstop.local.engine.context import parse_context
-from pitstop.local.engine.policy import (
+from pitstop_local.engine.context import parse_context
+from pitstop_local.engine.policy import (
     CallTool,
     Dtmf,
     Interrupted,
@@ -32,16 +32,37 @@ REMINDER = (
     "tire rotation for the 2019 Toyota Camry on Monday, November 30 at 10:00 AM.\n"
     "The appointment id is apt_rem0001. Keep the call brief.\n"
 )
-ALEX = {"ok": True, "found": True, "customer": {"customer_id": "cus_1", "name": "Alex Morgan"},
-        "vehicles": [{"vehicle_id": "veh_1", "label": "2019 Toyota Camry"}], "next_appointment": None}
-SLOTS = {"ok": True, "slots": [
-    {"start": "2026-12-01T09:00:00-05:00", "end": "2026-12-01T09:30:00-05:00", "bay": "bay1",
-     "spoken": "Tuesday, December 1 at 9:00 AM"},
-    {"start": "2026-12-01T09:30:00-05:00", "end": "2026-12-01T10:00:00-05:00", "bay": "bay2",
-     "spoken": "Tuesday, December 1 at 9:30 AM"},
-]}
-APPT = {"appointment_id": "apt_rem0001", "service_type": "tire_rotation", "service_name": "Tire rotation",
-        "start": "2026-11-30T10:00:00-05:00", "spoken": "Monday, November 30 at 10:00 AM"}
+ALEX = {
+    "ok": True,
+    "found": True,
+    "customer": {"customer_id": "cus_1", "name": "Alex Morgan"},
+    "vehicles": [{"vehicle_id": "veh_1", "label": "2019 Toyota Camry"}],
+    "next_appointment": None,
+}
+SLOTS = {
+    "ok": True,
+    "slots": [
+        {
+            "start": "2026-12-01T09:00:00-05:00",
+            "end": "2026-12-01T09:30:00-05:00",
+            "bay": "bay1",
+            "spoken": "Tuesday, December 1 at 9:00 AM",
+        },
+        {
+            "start": "2026-12-01T09:30:00-05:00",
+            "end": "2026-12-01T10:00:00-05:00",
+            "bay": "bay2",
+            "spoken": "Tuesday, December 1 at 9:30 AM",
+        },
+    ],
+}
+APPT = {
+    "appointment_id": "apt_rem0001",
+    "service_type": "tire_rotation",
+    "service_name": "Tire rotation",
+    "start": "2026-11-30T10:00:00-05:00",
+    "spoken": "Monday, November 30 at 10:00 AM",
+}
 
 
 def tools(actions):
@@ -83,21 +104,39 @@ def test_known_customer_books_oil_change_end_to_end(known):
     offer = decide(known, ToolResult("check_availability", SLOTS))
     assert "Tuesday, December 1 at 9:00 AM" in said(offer) and "shall i book" in said(offer).lower()
     book = only_tool(decide(known, UserSaid("yes that works")))
-    assert book == CallTool("book_appointment", {"vehicle_id": "veh_1", "service_type": "Oil change",
-                                                 "start": "2026-12-01T09:00:00-05:00", "bay": "bay1"})
-    booked = {"ok": True, "appointment": {"appointment_id": "apt_9", "service_type": "oil_change",
-                                          "service_name": "Oil change", "spoken": "Tuesday, December 1 at 9:00 AM"}}
+    assert book == CallTool(
+        "book_appointment",
+        {
+            "vehicle_id": "veh_1",
+            "service_type": "Oil change",
+            "start": "2026-12-01T09:00:00-05:00",
+            "bay": "bay1",
+        },
+    )
+    booked = {
+        "ok": True,
+        "appointment": {
+            "appointment_id": "apt_9",
+            "service_type": "oil_change",
+            "service_name": "Oil change",
+            "spoken": "Tuesday, December 1 at 9:00 AM",
+        },
+    }
     after = decide(known, ToolResult("book_appointment", booked))
     assert only_tool(after) == CallTool("send_sms_confirmation", {"appointment_id": "apt_9"})
     assert "booked for Tuesday, December 1" in said(after)
-    assert "anything else" in said(decide(known, ToolResult("send_sms_confirmation", {"ok": True, "sent": True})))
+    assert "anything else" in said(
+        decide(known, ToolResult("send_sms_confirmation", {"ok": True, "sent": True}))
+    )
     bye = decide(known, UserSaid("no that's all goodbye"))
     assert only_tool(bye).name == "end_call" and "Goodbye" in said(bye)
     assert decide(known, UserSaid("hello?")) == []  # the call is over
 
 
 def test_time_of_day_and_next_slot_on_no(known):
-    call = only_tool(decide(known, UserSaid("hi i'd like to book an oil change for friday morning please")))
+    call = only_tool(
+        decide(known, UserSaid("hi i'd like to book an oil change for friday morning please"))
+    )
     assert call.arguments["preferred_date"] == "2026-11-27"
     assert call.arguments["preferred_time_of_day"] == "morning"
     decide(known, ToolResult("check_availability", SLOTS))
@@ -113,25 +152,40 @@ def test_service_then_day_are_asked_for(known):
     ask = decide(known, UserSaid("a tire rotation"))
     assert "day" in said(ask).lower() and not tools(ask)
     call = only_tool(decide(known, UserSaid("tomorrow afternoon")))
-    assert call.arguments == {"service_type": "Tire rotation", "preferred_date": "2026-11-27",
-                              "preferred_time_of_day": "afternoon", "max_results": 3}
+    assert call.arguments == {
+        "service_type": "Tire rotation",
+        "preferred_date": "2026-11-27",
+        "preferred_time_of_day": "afternoon",
+        "max_results": 3,
+    }
 
 
 def test_slot_taken_offers_the_alternative(known):
     decide(known, UserSaid("book an oil change on tuesday"))
     decide(known, ToolResult("check_availability", SLOTS))
     decide(known, UserSaid("yes"))
-    refusal = {"ok": False, "error": "slot_taken", "message": "That time was just taken.",
-               "alternatives": [SLOTS["slots"][1]]}
+    refusal = {
+        "ok": False,
+        "error": "slot_taken",
+        "message": "That time was just taken.",
+        "alternatives": [SLOTS["slots"][1]],
+    }
     offer = decide(known, ToolResult("book_appointment", refusal))
     assert "just taken" in said(offer) and "9:30 AM" in said(offer)
-    assert only_tool(decide(known, UserSaid("yes"))).arguments["start"] == "2026-12-01T09:30:00-05:00"
+    assert (
+        only_tool(decide(known, UserSaid("yes"))).arguments["start"] == "2026-12-01T09:30:00-05:00"
+    )
 
 
 def test_refused_day_asks_for_another(known):
     decide(known, UserSaid("book an oil change on sunday"))
-    reply = decide(known, ToolResult("check_availability", {"ok": False, "error": "shop_closed",
-                                                            "message": "We're closed on Sundays."}))
+    reply = decide(
+        known,
+        ToolResult(
+            "check_availability",
+            {"ok": False, "error": "shop_closed", "message": "We're closed on Sundays."},
+        ),
+    )
     assert "closed on Sundays" in said(reply) and "other day" in said(reply)
     assert only_tool(decide(known, UserSaid("monday"))).arguments["preferred_date"] == "2026-11-30"
 
@@ -144,13 +198,21 @@ def test_new_caller_is_registered_then_books():
     ask = decide(state, UserSaid("my name is jordan rivera"))
     assert "year, make and model" in said(ask)
     register = only_tool(decide(state, UserSaid("a twenty eighteen honda civic")))
-    assert register == CallTool("register_customer", {
-        "name": "Jordan Rivera", "vehicle": {"make": "Honda", "model": "Civic", "year": 2018}})
-    welcome = decide(state, ToolResult("register_customer", {"ok": True, "customer_id": "cus_n",
-                                                             "vehicle_id": "veh_n"}))
+    assert register == CallTool(
+        "register_customer",
+        {"name": "Jordan Rivera", "vehicle": {"make": "Honda", "model": "Civic", "year": 2018}},
+    )
+    welcome = decide(
+        state,
+        ToolResult(
+            "register_customer", {"ok": True, "customer_id": "cus_n", "vehicle_id": "veh_n"}
+        ),
+    )
     assert "Jordan" in said(welcome) and "help you" in said(welcome)
     call = only_tool(decide(state, UserSaid("i need an oil change on friday afternoon")))
-    assert call.name == "check_availability" and call.arguments["preferred_time_of_day"] == "afternoon"
+    assert (
+        call.name == "check_availability" and call.arguments["preferred_time_of_day"] == "afternoon"
+    )
     decide(state, ToolResult("check_availability", SLOTS))
     assert only_tool(decide(state, UserSaid("yes please"))).arguments["vehicle_id"] == "veh_n"
 
@@ -173,7 +235,9 @@ def test_new_caller_who_leads_with_a_booking_keeps_it():
     decide(state, ToolResult("lookup_customer", {"ok": True, "found": False}))
     decide(state, UserSaid("my name is sam lopez"))
     decide(state, UserSaid("a twenty twenty toyota camry"))
-    reply = decide(state, ToolResult("register_customer", {"ok": True, "customer_id": "c", "vehicle_id": "v"}))
+    reply = decide(
+        state, ToolResult("register_customer", {"ok": True, "customer_id": "c", "vehicle_id": "v"})
+    )
     assert only_tool(reply).name == "check_availability"
 
 
@@ -182,7 +246,9 @@ def test_reminder_call_confirms_the_appointment_from_the_context():
     assert state.ctx.direction == "reminder" and state.ctx.appointment_id == "apt_rem0001"
     assert only_tool(decide(state, Start())).name == "get_upcoming_appointments"
     other = {**APPT, "appointment_id": "apt_other", "spoken": "Friday, December 4 at 2:00 PM"}
-    ask = decide(state, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [other, APPT]}))
+    ask = decide(
+        state, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [other, APPT]})
+    )
     assert "upcoming appointment" in said(ask) and "Monday, November 30" in said(ask)
     assert "make it" in said(ask)
     confirm = only_tool(decide(state, UserSaid("yes i'll be there")))
@@ -197,7 +263,10 @@ def test_reminder_call_can_move_the_appointment():
     decide(state, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [APPT]}))
     call = only_tool(decide(state, UserSaid("can i move it to wednesday")))
     assert call.name == "check_availability"
-    assert call.arguments["service_type"] == "tire_rotation" and call.arguments["preferred_date"] == "2026-12-02"
+    assert (
+        call.arguments["service_type"] == "tire_rotation"
+        and call.arguments["preferred_date"] == "2026-12-02"
+    )
     decide(state, ToolResult("check_availability", SLOTS))
     move = only_tool(decide(state, UserSaid("yes")))
     assert move.name == "reschedule_appointment"
@@ -207,42 +276,62 @@ def test_reminder_call_can_move_the_appointment():
 def test_known_customer_reschedules(known):
     fetch = only_tool(decide(known, UserSaid("i need to reschedule my appointment")))
     assert fetch.name == "get_upcoming_appointments"
-    ask = decide(known, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [APPT]}))
+    ask = decide(
+        known, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [APPT]})
+    )
     assert "what day" in said(ask).lower()
     call = only_tool(decide(known, UserSaid("tuesday afternoon")))
     assert call.arguments["preferred_time_of_day"] == "afternoon"
     offer = decide(known, ToolResult("check_availability", SLOTS))
     assert "move it there" in said(offer)
     move = only_tool(decide(known, UserSaid("yes that works")))
-    assert move == CallTool("reschedule_appointment", {"appointment_id": "apt_rem0001",
-                                                       "new_start": "2026-12-01T09:00:00-05:00", "bay": "bay1"})
+    assert move == CallTool(
+        "reschedule_appointment",
+        {"appointment_id": "apt_rem0001", "new_start": "2026-12-01T09:00:00-05:00", "bay": "bay1"},
+    )
     moved = decide(known, ToolResult("reschedule_appointment", {"ok": True, "appointment": APPT}))
     assert "moved" in said(moved)
 
 
 def test_known_customer_cancels_after_confirming(known):
     decide(known, UserSaid("i'd like to cancel my appointment"))
-    ask = decide(known, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [APPT]}))
+    ask = decide(
+        known, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [APPT]})
+    )
     assert "cancel your tire rotation" in said(ask)
     cancel = only_tool(decide(known, UserSaid("yes")))
-    assert cancel.name == "cancel_appointment" and cancel.arguments["appointment_id"] == "apt_rem0001"
+    assert (
+        cancel.name == "cancel_appointment" and cancel.arguments["appointment_id"] == "apt_rem0001"
+    )
     assert "cancelled" in said(decide(known, ToolResult("cancel_appointment", {"ok": True})))
 
 
 def test_cancel_asks_which_when_several(known):
-    second = {**APPT, "appointment_id": "apt_2", "service_type": "oil_change", "service_name": "Oil change",
-              "start": "2026-12-03T09:00:00-05:00", "spoken": "Thursday, December 3 at 9:00 AM"}
+    second = {
+        **APPT,
+        "appointment_id": "apt_2",
+        "service_type": "oil_change",
+        "service_name": "Oil change",
+        "start": "2026-12-03T09:00:00-05:00",
+        "spoken": "Thursday, December 3 at 9:00 AM",
+    }
     decide(known, UserSaid("cancel my appointment"))
-    ask = decide(known, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [APPT, second]}))
+    ask = decide(
+        known, ToolResult("get_upcoming_appointments", {"ok": True, "appointments": [APPT, second]})
+    )
     assert "which" in said(ask).lower()
     confirm = decide(known, UserSaid("the oil change"))
     assert "cancel your oil change" in said(confirm)
 
 
-@pytest.mark.parametrize("text", ["can i talk to a real person please", "operator", "let me speak to someone"])
+@pytest.mark.parametrize(
+    "text", ["can i talk to a real person please", "operator", "let me speak to someone"]
+)
 def test_handoff_on_request(known, text):
     actions = decide(known, UserSaid(text))
-    assert only_tool(actions) == CallTool("request_operator_handoff", {"reason": "caller asked for a person"})
+    assert only_tool(actions) == CallTool(
+        "request_operator_handoff", {"reason": "caller asked for a person"}
+    )
     assert "connect you" in said(actions)
 
 
@@ -252,14 +341,23 @@ def test_dtmf_zero_hands_off(known):
 
 
 def test_do_not_call(known):
-    assert only_tool(decide(known, UserSaid("please don't call me again"))).name == "set_do_not_call"
+    assert (
+        only_tool(decide(known, UserSaid("please don't call me again"))).name == "set_do_not_call"
+    )
     assert only_tool(decide(known, ToolResult("set_do_not_call", {"ok": True}))).name == "end_call"
 
 
 def test_service_history(known):
-    assert only_tool(decide(known, UserSaid("when was my last service"))).name == "get_service_history"
-    out = {"ok": True, "records": [{"date": "2026-06-01", "service_type": "oil_change", "description": "x"}]}
-    assert "oil change on Monday, June 1" in said(decide(known, ToolResult("get_service_history", out)))
+    assert (
+        only_tool(decide(known, UserSaid("when was my last service"))).name == "get_service_history"
+    )
+    out = {
+        "ok": True,
+        "records": [{"date": "2026-06-01", "service_type": "oil_change", "description": "x"}],
+    }
+    assert "oil change on Monday, June 1" in said(
+        decide(known, ToolResult("get_service_history", out))
+    )
 
 
 def test_misheard_turn_reprompts_then_hands_off(known):

@@ -15,11 +15,11 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 
-from pitstop.local.engine.server import bound_port, serve_engine
-from pitstop.local.engine.voice import Speech
-from pitstop.local.realtime_contract import validate_client_event, validate_server_event
-from pitstop.local.speech import codec
-from pitstop.local.speech.tts import CALLER_VOICE, Synthesizer
+from pitstop_local.engine.server import bound_port, serve_engine
+from pitstop_local.engine.voice import Speech
+from pitstop_local.realtime_contract import validate_client_event, validate_server_event
+from pitstop_local.speech import codec
+from pitstop_local.speech.tts import CALLER_VOICE, Synthesizer
 
 INSTRUCTIONS = (
     "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car service centre.\n"
@@ -28,13 +28,33 @@ INSTRUCTIONS = (
     "Services (typical price range): Oil change ($49-$89); Tire rotation ($25-$40); Brake service ($150-$450).\n"
     "This is an inbound call from a known customer: Alex Morgan.\n"
 )
-TOOLS = [{"type": "function", "name": name, "description": name,
-          "parameters": {"type": "object", "properties": {}}}
-         for name in ("lookup_customer", "check_availability", "book_appointment", "end_call")]
-ALEX = {"ok": True, "found": True, "customer": {"customer_id": "cus_1", "name": "Alex Morgan"},
-        "vehicles": [{"vehicle_id": "veh_1", "label": "2019 Toyota Camry"}], "next_appointment": None}
-SLOTS = {"ok": True, "slots": [{"start": "2026-12-01T09:00:00-05:00", "end": "2026-12-01T09:30:00-05:00",
-                                "bay": "bay1", "spoken": "Tuesday, December 1 at 9:00 AM"}]}
+TOOLS = [
+    {
+        "type": "function",
+        "name": name,
+        "description": name,
+        "parameters": {"type": "object", "properties": {}},
+    }
+    for name in ("lookup_customer", "check_availability", "book_appointment", "end_call")
+]
+ALEX = {
+    "ok": True,
+    "found": True,
+    "customer": {"customer_id": "cus_1", "name": "Alex Morgan"},
+    "vehicles": [{"vehicle_id": "veh_1", "label": "2019 Toyota Camry"}],
+    "next_appointment": None,
+}
+SLOTS = {
+    "ok": True,
+    "slots": [
+        {
+            "start": "2026-12-01T09:00:00-05:00",
+            "end": "2026-12-01T09:30:00-05:00",
+            "bay": "bay1",
+            "spoken": "Tuesday, December 1 at 9:00 AM",
+        }
+    ],
+}
 TIMEOUT = 30
 
 _speech: Speech | None = None
@@ -79,26 +99,47 @@ class Client:
             events.append(await self.recv())
             if events[-1]["type"] == "response.done":
                 starts = [i for i, e in enumerate(events) if e["type"] == "response.created"]
-                return events[starts[-1]:] if starts else events
+                return events[starts[-1] :] if starts else events
 
     async def configure(self) -> dict:
-        await self.send({"type": "session.update", "session": {
-            "type": "realtime", "instructions": INSTRUCTIONS, "tools": TOOLS,
-            "output_modalities": ["audio"],
-            "audio": {"input": {"format": {"type": "audio/pcmu"},
-                                "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}},
-                      "output": {"format": {"type": "audio/pcmu"}, "voice": "marin"}}}})
+        await self.send(
+            {
+                "type": "session.update",
+                "session": {
+                    "type": "realtime",
+                    "instructions": INSTRUCTIONS,
+                    "tools": TOOLS,
+                    "output_modalities": ["audio"],
+                    "audio": {
+                        "input": {
+                            "format": {"type": "audio/pcmu"},
+                            "turn_detection": {"type": "server_vad", "silence_duration_ms": 500},
+                        },
+                        "output": {"format": {"type": "audio/pcmu"}, "voice": "marin"},
+                    },
+                },
+            }
+        )
         return await self.until("session.updated")
 
     async def speak(self, text: str) -> None:
         audio = codec.silence_mulaw(300) + _caller.synthesize_mulaw(text) + codec.silence_mulaw(900)
         for frame in codec.frames(audio):
-            await self.send({"type": "input_audio_buffer.append",
-                             "audio": base64.b64encode(frame).decode()})
+            await self.send(
+                {"type": "input_audio_buffer.append", "audio": base64.b64encode(frame).decode()}
+            )
 
     async def tool_output(self, call_id: str, output: dict) -> None:
-        await self.send({"type": "conversation.item.create", "item": {
-            "type": "function_call_output", "call_id": call_id, "output": json.dumps(output)}})
+        await self.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "function_call_output",
+                    "call_id": call_id,
+                    "output": json.dumps(output),
+                },
+            }
+        )
         await self.send({"type": "response.create"})
 
     async def greeted(self) -> list[dict]:
@@ -115,11 +156,15 @@ def _function_calls(events: list[dict]) -> list[dict]:
 
 
 def _transcript(events: list[dict]) -> str:
-    return " ".join(e["transcript"] for e in events if e["type"] == "response.output_audio_transcript.done")
+    return " ".join(
+        e["transcript"] for e in events if e["type"] == "response.output_audio_transcript.done"
+    )
 
 
 def _audio(events: list[dict]) -> bytes:
-    return b"".join(base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta")
+    return b"".join(
+        base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta"
+    )
 
 
 @pytest.fixture
@@ -157,18 +202,25 @@ async def test_greeting_is_spoken_audio_with_matching_transcript(engine_url):
         events = await client.greeted()
         kinds = [e["type"] for e in events]
         assert kinds[0] == "response.created" and kinds[-1] == "response.done"
-        assert kinds.index("response.output_item.added") < kinds.index("response.output_audio.delta")
+        assert kinds.index("response.output_item.added") < kinds.index(
+            "response.output_audio.delta"
+        )
         assert kinds.index("response.output_audio.done") < kinds.index("response.output_item.done")
         text = _transcript(events)
         assert "offline test voice" in text and "Alex" in text and "help you" in text
-        deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_audio_transcript.delta")
+        deltas = "".join(
+            e["delta"] for e in events if e["type"] == "response.output_audio_transcript.delta"
+        )
         assert deltas == text
         audio = _audio(events)
         assert len(audio) > 8000 * 2  # seconds of 8 kHz μ-law speech
         assert max(codec.mulaw_to_pcm16(audio)) != 0
         done = events[-1]["response"]
         assert done["status"] == "completed" and done["usage"]["output_tokens"] > 0
-        assert done["output"][0]["type"] == "message" and done["output"][0]["content"][0]["transcript"] == text
+        assert (
+            done["output"][0]["type"] == "message"
+            and done["output"][0]["content"][0]["transcript"] == text
+        )
 
 
 async def test_utterance_is_detected_transcribed_and_turned_into_a_tool_call(engine_url):
@@ -180,7 +232,10 @@ async def test_utterance_is_detected_transcribed_and_turned_into_a_tool_call(eng
         started = await client.until("input_audio_buffer.speech_started")
         assert 0 <= started["audio_start_ms"] <= 400
         stopped = await client.until("input_audio_buffer.speech_stopped")
-        assert stopped["item_id"] == started["item_id"] and stopped["audio_end_ms"] > started["audio_start_ms"] + 1000
+        assert (
+            stopped["item_id"] == started["item_id"]
+            and stopped["audio_end_ms"] > started["audio_start_ms"] + 1000
+        )
         committed = await client.until("input_audio_buffer.committed")
         assert committed["item_id"] == started["item_id"]
         heard = await client.until("conversation.item.input_audio_transcription.completed")
@@ -191,15 +246,22 @@ async def test_utterance_is_detected_transcribed_and_turned_into_a_tool_call(eng
         args = json.loads(call["arguments"])
         assert call["name"] == "check_availability"
         assert "oil" in args["service_type"].lower()
-        assert args["preferred_date"] == "2026-12-01"  # the Tuesday after "today" in the instructions
+        assert (
+            args["preferred_date"] == "2026-12-01"
+        )  # the Tuesday after "today" in the instructions
         done = events[-1]["response"]
         assert done["output"][-1]["type"] == "function_call"
-        assert done["output"][-1]["call_id"] == call["call_id"] and done["output"][-1]["name"] == call["name"]
+        assert (
+            done["output"][-1]["call_id"] == call["call_id"]
+            and done["output"][-1]["name"] == call["name"]
+        )
         assert call["response_id"] == done["id"]
 
         await client.tool_output(call["call_id"], SLOTS)
         offer = await client.response()
-        assert "Tuesday, December 1 at 9:00 AM" in _transcript(offer) and "Shall I book" in _transcript(offer)
+        assert "Tuesday, December 1 at 9:00 AM" in _transcript(
+            offer
+        ) and "Shall I book" in _transcript(offer)
         assert _audio(offer)
 
 
@@ -208,7 +270,9 @@ async def test_speech_times_count_from_the_session_start_across_a_buffer_clear(e
         client = Client(ws)
         await client.configure()
         for frame in codec.frames(codec.silence_mulaw(1000)):
-            await client.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(frame).decode()})
+            await client.send(
+                {"type": "input_audio_buffer.append", "audio": base64.b64encode(frame).decode()}
+            )
         await client.send({"type": "input_audio_buffer.clear"})
         await client.until("input_audio_buffer.cleared")
         await client.speak("yes that works")  # 300 ms of silence, then the words
@@ -227,12 +291,18 @@ async def test_truncate_stops_the_rest_of_the_item(paced_url):
         call = _function_calls(await client.response())[0]
         await client.tool_output(call["call_id"], ALEX)
         first = await client.until("response.output_audio.delta")
-        await client.send({"type": "conversation.item.truncate", "item_id": first["item_id"],
-                           "content_index": 0, "audio_end_ms": 50})
+        await client.send(
+            {
+                "type": "conversation.item.truncate",
+                "item_id": first["item_id"],
+                "content_index": 0,
+                "audio_end_ms": 50,
+            }
+        )
         rest = await client.response()
         truncated = next(e for e in rest if e["type"] == "conversation.item.truncated")
         assert truncated["item_id"] == first["item_id"] and truncated["audio_end_ms"] == 50
-        after = rest[rest.index(truncated) + 1:]
+        after = rest[rest.index(truncated) + 1 :]
         assert not [e for e in after if e["type"] == "response.output_audio.delta"]
         item = next(e for e in rest if e["type"] == "response.output_item.done")["item"]
         assert item["status"] == "incomplete"
@@ -243,8 +313,14 @@ async def test_truncate_of_unknown_item_is_an_error(engine_url):
     async with connect(engine_url) as ws:
         client = Client(ws)
         await client.configure()
-        await client.send({"type": "conversation.item.truncate", "item_id": "item_nope",
-                           "content_index": 0, "audio_end_ms": 10})
+        await client.send(
+            {
+                "type": "conversation.item.truncate",
+                "item_id": "item_nope",
+                "content_index": 0,
+                "audio_end_ms": 10,
+            }
+        )
         error = await client.until("error")
         assert error["error"]["code"] == "item_not_found"
 
@@ -283,9 +359,14 @@ async def test_invalid_client_events_get_an_error_and_the_session_goes_on(engine
     async with connect(engine_url) as ws:
         client = Client(ws)
         await client.recv()
-        await ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime", "tools": "nope"}}))
+        await ws.send(
+            json.dumps({"type": "session.update", "session": {"type": "realtime", "tools": "nope"}})
+        )
         error = await client.until("error")
-        assert error["error"]["code"] == "invalid_event" and "session.update" in error["error"]["message"]
+        assert (
+            error["error"]["code"] == "invalid_event"
+            and "session.update" in error["error"]["message"]
+        )
         await ws.send("{not json")
         assert (await client.until("error"))["error"]["code"] == "invalid_json"
         await ws.send(json.dumps({"type": "response.cancel"}))
@@ -298,8 +379,16 @@ async def test_dtmf_note_from_the_bridge_hands_off(engine_url):
         client = Client(ws)
         await client.configure()
         await client.greeted()
-        await client.send({"type": "conversation.item.create", "item": {
-            "type": "message", "role": "user", "content": [{"type": "input_text", "text": "DTMF 0"}]}})
+        await client.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": "DTMF 0"}],
+                },
+            }
+        )
         await client.send({"type": "response.create"})
         call = _function_calls(await client.response())[0]
         assert call["name"] == "request_operator_handoff"

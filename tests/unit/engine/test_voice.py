@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pitstop.local.engine.context import parse_context
-from pitstop.local.engine.grammar import STATES
-from pitstop.local.engine.voice import Speech, detector
-from pitstop.local.speech import codec
-from pitstop.local.speech.tts import CALLER_VOICE, Synthesizer
-from pitstop.local.speech.vad import SpeechStarted, SpeechStopped
+from pitstop_local.engine.context import parse_context
+from pitstop_local.engine.grammar import STATES
+from pitstop_local.engine.voice import Speech, detector
+from pitstop_local.speech import codec
+from pitstop_local.speech.tts import CALLER_VOICE, Synthesizer
+from pitstop_local.speech.vad import SpeechStarted, SpeechStopped
 
 CTX = parse_context(
     "Today is Thursday, November 26, 2026.\nServices (typical price range): Oil change ($49-$89).",

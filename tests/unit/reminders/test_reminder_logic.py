@@ -39,15 +39,31 @@ LA = ZoneInfo("America/Los_Angeles")
 
 
 def _shop(tz="America/Los_Angeles", opens=time(9), closes=time(20)) -> Shop:
-    return Shop(shop_id="s", name="S", timezone=tz, phone="+13105550100", opening_hours={},
-                calling_hours=OpeningHours(opens=opens, closes=closes))
+    return Shop(
+        shop_id="s",
+        name="S",
+        timezone=tz,
+        phone="+13105550100",
+        opening_hours={},
+        calling_hours=OpeningHours(opens=opens, closes=closes),
+    )
 
 
 def _appointment(**fields) -> Appointment:
     start = datetime(2026, 12, 1, 9, 0, tzinfo=LA)
-    return Appointment(**{"appointment_id": "apt_1", "shop_id": "s", "customer_id": "cus_1", "vehicle_id": "veh_1",
-                          "service_type": "oil_change", "bay": "B1", "start": start,
-                          "end": start + timedelta(hours=1), **fields})
+    return Appointment(
+        **{
+            "appointment_id": "apt_1",
+            "shop_id": "s",
+            "customer_id": "cus_1",
+            "vehicle_id": "veh_1",
+            "service_type": "oil_change",
+            "bay": "B1",
+            "start": start,
+            "end": start + timedelta(hours=1),
+            **fields,
+        }
+    )
 
 
 CUSTOMER = Customer(customer_id="cus_1", name="Ann", phone="+13105550123")
@@ -57,67 +73,132 @@ POLICY = ReminderPolicy(max_attempts=3)
 def test_reminder_url_carries_the_appointment_and_customer():
     url = reminder_url("https://hooks.example.com/", _appointment())
     parsed = urlparse(url)
-    assert (parsed.scheme, parsed.netloc, parsed.path) == ("https", "hooks.example.com", "/voice/reminder")
+    assert (parsed.scheme, parsed.netloc, parsed.path) == (
+        "https",
+        "hooks.example.com",
+        "/voice/reminder",
+    )
     assert parse_qs(parsed.query) == {"appointment_id": ["apt_1"], "customer_id": ["cus_1"]}
-    assert status_callback_url("https://hooks.example.com") == "https://hooks.example.com/voice/status"
+    assert (
+        status_callback_url("https://hooks.example.com") == "https://hooks.example.com/voice/status"
+    )
 
 
 def test_policy_from_env_and_defaults():
     assert ReminderPolicy.from_env({}).calls_per_second == 1.0
-    policy = ReminderPolicy.from_env({"PITSTOP_CALLS_PER_SECOND": "2.5", "PITSTOP_REMINDER_MAX_ATTEMPTS": "5",
-                                      "PITSTOP_REMINDER_RETRY_MINUTES": "45",
-                                      "PITSTOP_REMINDER_LEASE_MINUTES": "10"})
+    policy = ReminderPolicy.from_env(
+        {
+            "PITSTOP_CALLS_PER_SECOND": "2.5",
+            "PITSTOP_REMINDER_MAX_ATTEMPTS": "5",
+            "PITSTOP_REMINDER_RETRY_MINUTES": "45",
+            "PITSTOP_REMINDER_LEASE_MINUTES": "10",
+        }
+    )
     assert (policy.calls_per_second, policy.max_attempts) == (2.5, 5)
     assert (policy.retry_gap, policy.lease) == (timedelta(minutes=45), timedelta(minutes=10))
     with pytest.raises(ValueError):
         ReminderPolicy.from_env({"PITSTOP_CALLS_PER_SECOND": "0"})
 
 
-@pytest.mark.parametrize("fields, customer, reason", [
-    ({}, CUSTOMER, None),
-    ({"status": AppointmentStatus.CANCELLED}, CUSTOMER, "cancelled"),
-    ({"status": AppointmentStatus.CONFIRMED}, CUSTOMER, "already_confirmed"),
-    ({"status": AppointmentStatus.COMPLETED}, CUSTOMER, "not_scheduled"),
-    ({}, CUSTOMER.model_copy(update={"do_not_call": True}), "do_not_call"),
-    ({}, None, "no_phone"),
-    ({"reminder_status": ReminderStatus.ANSWERED}, CUSTOMER, "already_reminded"),
-    ({"reminder_status": ReminderStatus.VOICEMAIL}, CUSTOMER, "already_reminded"),
-    ({"reminder_status": ReminderStatus.CONFIRMED}, CUSTOMER, "already_reminded"),
-    ({"reminder_status": ReminderStatus.DIALLED}, CUSTOMER, "in_progress"),
-    ({"reminder_status": ReminderStatus.CLAIMED, "reminder_claimed_until": NOW + timedelta(minutes=1)},
-     CUSTOMER, "in_progress"),
-    ({"reminder_status": ReminderStatus.CLAIMED, "reminder_claimed_until": NOW - timedelta(minutes=1)},
-     CUSTOMER, None),
-    ({"reminder_status": ReminderStatus.NO_ANSWER, "reminder_attempts": 1,
-      "reminder_next_attempt": NOW + timedelta(minutes=5)}, CUSTOMER, "retry_not_due"),
-    ({"reminder_status": ReminderStatus.BUSY, "reminder_attempts": 1,
-      "reminder_next_attempt": NOW - timedelta(minutes=5)}, CUSTOMER, None),
-    ({"reminder_status": ReminderStatus.NO_ANSWER, "reminder_attempts": 3,
-      "reminder_next_attempt": NOW - timedelta(minutes=5)}, CUSTOMER, "attempts_exhausted"),
-    ({"reminder_status": ReminderStatus.FAILED, "reminder_attempts": 1}, CUSTOMER, "dial_failed"),
-    ({"start": NOW - timedelta(hours=1), "end": NOW}, CUSTOMER, "in_the_past"),
-])
+@pytest.mark.parametrize(
+    "fields, customer, reason",
+    [
+        ({}, CUSTOMER, None),
+        ({"status": AppointmentStatus.CANCELLED}, CUSTOMER, "cancelled"),
+        ({"status": AppointmentStatus.CONFIRMED}, CUSTOMER, "already_confirmed"),
+        ({"status": AppointmentStatus.COMPLETED}, CUSTOMER, "not_scheduled"),
+        ({}, CUSTOMER.model_copy(update={"do_not_call": True}), "do_not_call"),
+        ({}, None, "no_phone"),
+        ({"reminder_status": ReminderStatus.ANSWERED}, CUSTOMER, "already_reminded"),
+        ({"reminder_status": ReminderStatus.VOICEMAIL}, CUSTOMER, "already_reminded"),
+        ({"reminder_status": ReminderStatus.CONFIRMED}, CUSTOMER, "already_reminded"),
+        ({"reminder_status": ReminderStatus.DIALLED}, CUSTOMER, "in_progress"),
+        (
+            {
+                "reminder_status": ReminderStatus.CLAIMED,
+                "reminder_claimed_until": NOW + timedelta(minutes=1),
+            },
+            CUSTOMER,
+            "in_progress",
+        ),
+        (
+            {
+                "reminder_status": ReminderStatus.CLAIMED,
+                "reminder_claimed_until": NOW - timedelta(minutes=1),
+            },
+            CUSTOMER,
+            None,
+        ),
+        (
+            {
+                "reminder_status": ReminderStatus.NO_ANSWER,
+                "reminder_attempts": 1,
+                "reminder_next_attempt": NOW + timedelta(minutes=5),
+            },
+            CUSTOMER,
+            "retry_not_due",
+        ),
+        (
+            {
+                "reminder_status": ReminderStatus.BUSY,
+                "reminder_attempts": 1,
+                "reminder_next_attempt": NOW - timedelta(minutes=5),
+            },
+            CUSTOMER,
+            None,
+        ),
+        (
+            {
+                "reminder_status": ReminderStatus.NO_ANSWER,
+                "reminder_attempts": 3,
+                "reminder_next_attempt": NOW - timedelta(minutes=5),
+            },
+            CUSTOMER,
+            "attempts_exhausted",
+        ),
+        (
+            {"reminder_status": ReminderStatus.FAILED, "reminder_attempts": 1},
+            CUSTOMER,
+            "dial_failed",
+        ),
+        ({"start": NOW - timedelta(hours=1), "end": NOW}, CUSTOMER, "in_the_past"),
+    ],
+)
 def test_skip_reasons(fields, customer, reason):
     assert skip_reason(_appointment(**fields), customer, NOW, POLICY) == reason
 
 
-@pytest.mark.parametrize("now, tz, expected", [
-    (datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "America/Los_Angeles", date(2026, 12, 1)),  # 18:00 30 Nov
-    (datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "UTC", date(2026, 12, 2)),
-    (datetime(2026, 12, 1, 23, 30, tzinfo=UTC), "Asia/Tokyo", date(2026, 12, 3)),  # 08:30 2 Dec
-    (datetime(2026, 3, 8, 7, 30, tzinfo=UTC), "America/Los_Angeles", date(2026, 3, 8)),  # DST night
-])
+@pytest.mark.parametrize(
+    "now, tz, expected",
+    [
+        (
+            datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
+            "America/Los_Angeles",
+            date(2026, 12, 1),
+        ),  # 18:00 30 Nov
+        (datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "UTC", date(2026, 12, 2)),
+        (datetime(2026, 12, 1, 23, 30, tzinfo=UTC), "Asia/Tokyo", date(2026, 12, 3)),  # 08:30 2 Dec
+        (
+            datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
+            "America/Los_Angeles",
+            date(2026, 3, 8),
+        ),  # DST night
+    ],
+)
 def test_tomorrow_is_the_shops_tomorrow(now, tz, expected):
     assert reminder_day(_shop(tz), now) == expected
 
 
-@pytest.mark.parametrize("now, inside", [
-    (datetime(2026, 12, 1, 2, 0, tzinfo=UTC), True),  # 18:00 LA
-    (datetime(2026, 12, 1, 3, 59, tzinfo=UTC), True),  # 19:59 LA
-    (datetime(2026, 12, 1, 4, 0, tzinfo=UTC), False),  # 20:00 LA: calling hours are over
-    (datetime(2026, 12, 1, 16, 59, tzinfo=UTC), False),  # 08:59 LA
-    (datetime(2026, 12, 1, 17, 0, tzinfo=UTC), True),  # 09:00 LA
-])
+@pytest.mark.parametrize(
+    "now, inside",
+    [
+        (datetime(2026, 12, 1, 2, 0, tzinfo=UTC), True),  # 18:00 LA
+        (datetime(2026, 12, 1, 3, 59, tzinfo=UTC), True),  # 19:59 LA
+        (datetime(2026, 12, 1, 4, 0, tzinfo=UTC), False),  # 20:00 LA: calling hours are over
+        (datetime(2026, 12, 1, 16, 59, tzinfo=UTC), False),  # 08:59 LA
+        (datetime(2026, 12, 1, 17, 0, tzinfo=UTC), True),  # 09:00 LA
+    ],
+)
 def test_calling_hours_are_the_shops_local_hours(now, inside):
     assert within_calling_hours(_shop(), now) is inside
 
@@ -159,7 +240,9 @@ class _Recorder:
     def __init__(self):
         self.outcomes = []
 
-    def record_outcome(self, customer_id, appointment_id, outcome, now, call_sid=None, retry_at=None):
+    def record_outcome(
+        self, customer_id, appointment_id, outcome, now, call_sid=None, retry_at=None
+    ):
         self.outcomes.append((outcome, retry_at))
         return True
 
@@ -178,20 +261,28 @@ class _Crm:
 
 
 def _call(direction=CallDirection.REMINDER):
-    return CallRecord(call_sid="CA1", direction=direction, caller="+13105550123", customer_id="cus_1",
-                      appointment_id="apt_1")
+    return CallRecord(
+        call_sid="CA1",
+        direction=direction,
+        caller="+13105550123",
+        customer_id="cus_1",
+        appointment_id="apt_1",
+    )
 
 
-@pytest.mark.parametrize("status, answered_by, outcome, retry", [
-    ("no-answer", None, ReminderStatus.NO_ANSWER, True),
-    ("busy", None, ReminderStatus.BUSY, True),
-    ("failed", None, ReminderStatus.FAILED, True),
-    ("in-progress", "human", ReminderStatus.ANSWERED, False),
-    ("completed", "unknown", ReminderStatus.ANSWERED, False),
-    ("completed", "machine_end_silence", ReminderStatus.VOICEMAIL, False),
-    ("ringing", None, None, False),
-    ("initiated", None, None, False),
-])
+@pytest.mark.parametrize(
+    "status, answered_by, outcome, retry",
+    [
+        ("no-answer", None, ReminderStatus.NO_ANSWER, True),
+        ("busy", None, ReminderStatus.BUSY, True),
+        ("failed", None, ReminderStatus.FAILED, True),
+        ("in-progress", "human", ReminderStatus.ANSWERED, False),
+        ("completed", "unknown", ReminderStatus.ANSWERED, False),
+        ("completed", "machine_end_silence", ReminderStatus.VOICEMAIL, False),
+        ("ringing", None, None, False),
+        ("initiated", None, None, False),
+    ],
+)
 def test_call_status_maps_to_a_reminder_outcome(status, answered_by, outcome, retry):
     crm = _Crm()
     policy = ReminderPolicy(retry_gap=timedelta(minutes=40))

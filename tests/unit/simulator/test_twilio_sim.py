@@ -19,15 +19,18 @@ from twilio.request_validator import RequestValidator
 from websockets.asyncio.server import serve
 
 from pitstop import twiml
-from pitstop.local.simulator.line import frame_rms
-from pitstop.local.simulator.scenario import Scenario
-from pitstop.local.simulator.twilio_sim import TwilioSimulator
-from pitstop.local.speech import codec
+from pitstop_local.simulator.line import frame_rms
+from pitstop_local.simulator.scenario import Scenario
+from pitstop_local.simulator.twilio_sim import TwilioSimulator
+from pitstop_local.speech import codec
 
 TOKEN = "unit-test-auth-token"
-TONE = codec.pcm16_to_mulaw(b"".join(
-    (8000 * (1 if (i // 10) % 2 else -1)).to_bytes(2, "little", signed=True) for i in range(8000)
-))  # one second of a loud square wave, μ-law
+TONE = codec.pcm16_to_mulaw(
+    b"".join(
+        (8000 * (1 if (i // 10) % 2 else -1)).to_bytes(2, "little", signed=True)
+        for i in range(8000)
+    )
+)  # one second of a loud square wave, μ-law
 
 
 class FakeWebhook:
@@ -35,8 +38,9 @@ class FakeWebhook:
 
     def __init__(self, bridge_url: str):
         self.requests: list[dict] = []
-        self.answer = twiml.stream_twiml(bridge_url, {"direction": "inbound", "caller": "+15551230001",
-                                                      "token": "tok"})
+        self.answer = twiml.stream_twiml(
+            bridge_url, {"direction": "inbound", "caller": "+15551230001", "token": "tok"}
+        )
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,10 +48,15 @@ class FakeWebhook:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 form = dict(parse_qsl(body, keep_blank_values=True))
                 url = f"http://127.0.0.1:{outer.port}{self.path}"
-                valid = RequestValidator(TOKEN).validate(url, form, self.headers.get("X-Twilio-Signature", ""))
+                valid = RequestValidator(TOKEN).validate(
+                    url, form, self.headers.get("X-Twilio-Signature", "")
+                )
                 outer.requests.append({"path": self.path, "form": form, "valid": valid})
-                reply = (outer.answer if self.path.startswith("/voice") and "status" not in self.path
-                         else "<Response/>").encode()
+                reply = (
+                    outer.answer
+                    if self.path.startswith("/voice") and "status" not in self.path
+                    else "<Response/>"
+                ).encode()
                 self.send_response(200 if valid else 403)
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(reply)))
@@ -90,8 +99,10 @@ class FakeBridge:
 
     async def send_audio(self, ws, sid, audio: bytes, mark: str | None = None):
         for chunk in range(0, len(audio), 800):  # 100 ms deltas, as an engine streams them
-            payload = base64.b64encode(audio[chunk:chunk + 800]).decode()
-            await ws.send(json.dumps({"event": "media", "streamSid": sid, "media": {"payload": payload}}))
+            payload = base64.b64encode(audio[chunk : chunk + 800]).decode()
+            await ws.send(
+                json.dumps({"event": "media", "streamSid": sid, "media": {"payload": payload}})
+            )
         if mark:
             await ws.send(json.dumps({"event": "mark", "streamSid": sid, "mark": {"name": mark}}))
 
@@ -138,22 +149,31 @@ async def test_signed_webhook_stream_and_marks_after_playback():
         hook = FakeWebhook(bridge.url)
         try:
             sim = TwilioSimulator(f"http://127.0.0.1:{hook.port}", auth_token=TOKEN, speed=8)
-            result = await sim.call(scenario([{"type": "wait_for_agent", "quiet_ms": 200},
-                                              {"type": "hangup"}]))
+            result = await sim.call(
+                scenario([{"type": "wait_for_agent", "quiet_ms": 200}, {"type": "hangup"}])
+            )
         finally:
             hook.close()
     voice, status = hook.requests[0], hook.requests[-1]
     assert voice["valid"] and voice["path"] == "/voice"
-    assert {"CallSid", "AccountSid", "From", "To", "CallStatus", "Direction"} <= voice["form"].keys()
+    assert {"CallSid", "AccountSid", "From", "To", "CallStatus", "Direction"} <= voice[
+        "form"
+    ].keys()
     assert voice["form"]["From"] == "+15551230001" and voice["form"]["Direction"] == "inbound"
     assert status["valid"] and status["path"] == "/voice/status"
-    assert status["form"]["CallStatus"] == "completed" and status["form"]["CallSid"] == result.call_sid
+    assert (
+        status["form"]["CallStatus"] == "completed" and status["form"]["CallSid"] == result.call_sid
+    )
 
     events = [m["event"] for _, m in bridge.received]
     assert events[0] == "connected" and events[1] == "start" and events[-1] == "stop"
     start = bridge.start["start"]
     assert start["callSid"] == result.call_sid
-    assert start["customParameters"] == {"direction": "inbound", "caller": "+15551230001", "token": "tok"}
+    assert start["customParameters"] == {
+        "direction": "inbound",
+        "caller": "+15551230001",
+        "token": "tok",
+    }
     assert start["mediaFormat"] == {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
     media = [m for _, m in bridge.received if m["event"] == "media"]
     assert all(len(base64.b64decode(m["media"]["payload"])) == 160 for m in media)
@@ -183,17 +203,27 @@ async def test_clear_drops_buffered_audio_and_echoes_marks():
         hook = FakeWebhook(bridge.url)
         try:
             sim = TwilioSimulator(f"http://127.0.0.1:{hook.port}", auth_token=TOKEN, speed=5)
-            result = await sim.call(scenario([
-                {"type": "barge_in", "text": "Sorry, wait a moment", "after_ms": 400},
-                {"type": "hangup"}]))
+            result = await sim.call(
+                scenario(
+                    [
+                        {"type": "barge_in", "text": "Sorry, wait a moment", "after_ms": 400},
+                        {"type": "hangup"},
+                    ]
+                )
+            )
         finally:
             hook.close()
     [(_, name)] = bridge.acks()
     assert name == "long"
     clears = [e for e in result.events if e.kind == "clear"]
     assert len(clears) == 1 and clears[0].detail["dropped_ms"] > 5000
-    played_ms = sum(result.agent_audio[i:i + 160] == TONE[:160]
-                    for i in range(0, len(result.agent_audio), 160)) * 20
+    played_ms = (
+        sum(
+            result.agent_audio[i : i + 160] == TONE[:160]
+            for i in range(0, len(result.agent_audio), 160)
+        )
+        * 20
+    )
     assert played_ms < 5000
     [barge] = result.barge_ins
     assert barge.speech_ms >= 400 and barge.clears == 1
@@ -230,20 +260,37 @@ async def test_voicemail_twiml_is_played_without_a_stream():
         hook.answer = twiml.voicemail_twiml("Hi, this is Pitstop reminding you of tomorrow.")
         try:
             sim = TwilioSimulator(f"http://127.0.0.1:{hook.port}", auth_token=TOKEN, speed=20)
-            entry = {"kind": "call", "sid": "CAreminder1", "to": "+15551230001", "from_": "+15005550006",
-                     "url": f"http://127.0.0.1:{hook.port}/voice/reminder?appointment_id=apt_1",
-                     "status_callback": f"http://127.0.0.1:{hook.port}/voice/status",
-                     "machine_detection": True}
-            machine = Scenario.model_validate({"name": "vm", "direction": "reminder",
-                                               "answered_by": "machine_end_beep", "steps": []})
+            entry = {
+                "kind": "call",
+                "sid": "CAreminder1",
+                "to": "+15551230001",
+                "from_": "+15005550006",
+                "url": f"http://127.0.0.1:{hook.port}/voice/reminder?appointment_id=apt_1",
+                "status_callback": f"http://127.0.0.1:{hook.port}/voice/status",
+                "machine_detection": True,
+            }
+            machine = Scenario.model_validate(
+                {
+                    "name": "vm",
+                    "direction": "reminder",
+                    "answered_by": "machine_end_beep",
+                    "steps": [],
+                }
+            )
             result = await sim.answer(machine, entry)
         finally:
             hook.close()
     first, status = hook.requests[0], hook.requests[-1]
     assert first["valid"] and first["path"].startswith("/voice/reminder?appointment_id=apt_1")
-    assert first["form"]["AnsweredBy"] == "machine_end_beep" and first["form"]["CallSid"] == "CAreminder1"
+    assert (
+        first["form"]["AnsweredBy"] == "machine_end_beep"
+        and first["form"]["CallSid"] == "CAreminder1"
+    )
     assert first["form"]["Direction"] == "outbound-api" and first["form"]["To"] == "+15551230001"
-    assert status["form"]["CallStatus"] == "completed" and status["form"]["AnsweredBy"] == "machine_end_beep"
+    assert (
+        status["form"]["CallStatus"] == "completed"
+        and status["form"]["AnsweredBy"] == "machine_end_beep"
+    )
     assert not result.stream_opened and bridge.start is None
     assert result.said("twiml") == ["Hi, this is Pitstop reminding you of tomorrow."]
     assert result.ended_by == "twiml_hangup" and result.duration_ms > 1000

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from pitstop.local.speech import grammar
-from pitstop.local.speech.asr import Recognizer
-from pitstop.local.speech.tts import AGENT_VOICE, CALLER_VOICE, Synthesizer
+from pitstop_local.speech import grammar
+from pitstop_local.speech.asr import Recognizer
+from pitstop_local.speech.tts import AGENT_VOICE, CALLER_VOICE, Synthesizer
 
 SERVICES = (
     "oil change", "tire rotation", "brake inspection", "state inspection", "wheel alignment",

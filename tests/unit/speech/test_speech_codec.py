@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pitstop.local.speech import codec
+from pitstop_local.speech import codec
 
 
 def _tone(freq: float, rate: int, seconds: float = 0.5, amplitude: float = 8000) -> bytes:

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from pitstop.local.speech import fsg, grammar
-from pitstop.local.speech.asr import Recognizer
+from pitstop_local.speech import fsg, grammar
+from pitstop_local.speech.asr import Recognizer
 
 
 def _accepts(g: fsg.CompiledGrammar, text: str) -> bool:
@@ -69,7 +69,7 @@ def test_chaining_adds_a_penalised_hub():
 
 
 def test_recognizer_vocabulary_splits_and_drops_words(caplog):
-    with caplog.at_level(logging.WARNING, logger="pitstop.local.speech.asr"):
+    with caplog.at_level(logging.WARNING, logger="pitstop_local.speech.asr"):
         r = Recognizer(["welcome to pitstop", "book qqzx", "goodbye"])
     assert r.spell("pitstop") == ["pit", "stop"]
     assert "qqzx" in r.dropped_words and "qqzx" in caplog.text

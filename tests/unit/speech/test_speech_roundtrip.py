@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from pitstop.local.speech import codec
-from pitstop.local.speech.grammar import NO, POLITE, YES
-from pitstop.local.speech.vad import SpeechStopped, UtteranceDetector
+from pitstop_local.speech import codec
+from pitstop_local.speech.grammar import NO, POLITE, YES
+from pitstop_local.speech.vad import SpeechStopped, UtteranceDetector
 
 # (caller line, key words the recogniser must return)
 BRIEF = [
@@ -122,7 +122,7 @@ def _edit_distance(ref: list[str], hyp: list[str]) -> int:
 
 
 def codec_words(line: str) -> list[str]:
-    from pitstop.local.speech.words import normalize_words
+    from pitstop_local.speech.words import normalize_words
 
     return normalize_words(line)
 

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from pitstop.local.speech import codec
-from pitstop.local.speech.tts import AGENT_VOICE, CALLER_VOICE, Synthesizer, TTSError
+from pitstop_local.speech import codec
+from pitstop_local.speech.tts import AGENT_VOICE, CALLER_VOICE, Synthesizer, TTSError
 
 
 def _f0(mulaw: bytes) -> float:

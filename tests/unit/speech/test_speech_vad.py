@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pitstop.local.speech import codec
-from pitstop.local.speech.vad import (
+from pitstop_local.speech import codec
+from pitstop_local.speech.vad import (
     SpeechStarted,
     SpeechStopped,
     UtteranceDetector,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pitstop.local.speech import words
+from pitstop_local.speech import words
 
 
 @pytest.mark.parametrize(

@@ -16,14 +16,28 @@ WED = date(2026, 12, 2)
 @pytest.fixture
 def shop() -> Shop:
     weekday = OpeningHours(opens=time(8), closes=time(18))
-    return Shop(shop_id="t", name="Test", phone="+15551239000", timezone="America/New_York",
-                opening_hours={"mon": weekday, "tue": weekday, "wed": weekday, "thu": weekday,
-                               "fri": weekday, "sat": OpeningHours(opens=time(9), closes=time(13)), "sun": None},
-                holidays=[WED])
+    return Shop(
+        shop_id="t",
+        name="Test",
+        phone="+15551239000",
+        timezone="America/New_York",
+        opening_hours={
+            "mon": weekday,
+            "tue": weekday,
+            "wed": weekday,
+            "thu": weekday,
+            "fri": weekday,
+            "sat": OpeningHours(opens=time(9), closes=time(13)),
+            "sun": None,
+        },
+        holidays=[WED],
+    )
 
 
 def svc(minutes=30, bays=("bay1", "bay2")) -> ServiceType:
-    return ServiceType(code="x", name="X", duration_minutes=minutes, price_min=1, price_max=2, bays=list(bays))
+    return ServiceType(
+        code="x", name="X", duration_minutes=minutes, price_min=1, price_max=2, bays=list(bays)
+    )
 
 
 LONG_AGO = datetime(2026, 1, 1, tzinfo=TZ)
@@ -44,7 +58,9 @@ class Reads:
 def test_first_slot_is_opening_time_and_nearest_day_is_read_once(shop):
     reads = Reads()
     slots = find_slots(shop, svc(), ["bay1", "bay2"], MON, "any", reads, LONG_AGO, 3)
-    assert [s.start for s in slots] == [datetime(2026, 11, 30, h, m, tzinfo=TZ) for h, m in ((8, 0), (8, 30), (9, 0))]
+    assert [s.start for s in slots] == [
+        datetime(2026, 11, 30, h, m, tzinfo=TZ) for h, m in ((8, 0), (8, 30), (9, 0))
+    ]
     assert reads.days == [MON]
 
 
@@ -70,13 +86,24 @@ def test_only_capable_bays_are_offered(shop):
     # bay1 can do it and is busy all morning; bay3 is idle but not equipped.
     taken = {MON: {("bay1", f"{h:02d}:{m:02d}") for h in range(8, 12) for m in (0, 30)}}
     service = svc(30, bays=["bay1"])
-    slots = find_slots(shop, service, capable_bays(service, {"bay1": 1, "bay3": 1}), MON, "any",
-                       Reads(taken), LONG_AGO, 1)
+    slots = find_slots(
+        shop,
+        service,
+        capable_bays(service, {"bay1": 1, "bay3": 1}),
+        MON,
+        "any",
+        Reads(taken),
+        LONG_AGO,
+        1,
+    )
     assert (slots[0].bay, slots[0].start.time()) == ("bay1", time(12))
 
 
 def test_capable_bays_ignore_bays_the_shop_does_not_have():
-    assert capable_bays(svc(bays=["bay9", "bay2", "bay1"]), {"bay1": 1, "bay2": 1}) == ["bay1", "bay2"]
+    assert capable_bays(svc(bays=["bay9", "bay2", "bay1"]), {"bay1": 1, "bay2": 1}) == [
+        "bay1",
+        "bay2",
+    ]
 
 
 def test_a_second_bay_is_used_when_the_first_is_taken(shop):
@@ -107,8 +134,10 @@ def test_after_closing_moves_to_the_next_open_day_without_reading_today(shop):
     assert reads.days == [date(2026, 12, 1)]
 
 
-@pytest.mark.parametrize("wish,first", [("afternoon", time(12)), ("morning", time(8)), ("14:30", time(14, 30)),
-                                        ("any", time(8))])
+@pytest.mark.parametrize(
+    "wish,first",
+    [("afternoon", time(12)), ("morning", time(8)), ("14:30", time(14, 30)), ("any", time(8))],
+)
 def test_nearest_to_the_wish_first(shop, wish, first):
     slots = find_slots(shop, svc(), ["bay1"], MON, wish, Reads(), LONG_AGO, 3)
     assert slots[0].start.time() == first

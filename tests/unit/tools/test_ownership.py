@@ -24,29 +24,51 @@ def test_lookup_of_garbage_number_is_refused():
 
 
 def test_register_for_another_number_is_refused():
-    assert run("register_customer", {"name": "Mallory", "phone": "+15559999999"})["error"] == "not_allowed"
+    assert (
+        run("register_customer", {"name": "Mallory", "phone": "+15559999999"})["error"]
+        == "not_allowed"
+    )
 
 
-@pytest.mark.parametrize("name,args", [
-    ("get_service_history", {"customer_id": "cus_someone_else"}),
-    ("get_upcoming_appointments", {"customer_id": "cus_someone_else"}),
-    ("book_appointment", {"customer_id": "cus_someone_else", "vehicle_id": "v", "service_type": "oil",
-                          "start": "2026-12-01T09:00"}),
-    ("cancel_appointment", {"customer_id": "cus_someone_else", "appointment_id": "apt_x"}),
-    ("reschedule_appointment", {"customer_id": "cus_someone_else", "appointment_id": "apt_x",
-                                "new_start": "2026-12-01T09:00"}),
-    ("confirm_appointment", {"customer_id": "cus_someone_else", "appointment_id": "apt_x"}),
-])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("get_service_history", {"customer_id": "cus_someone_else"}),
+        ("get_upcoming_appointments", {"customer_id": "cus_someone_else"}),
+        (
+            "book_appointment",
+            {
+                "customer_id": "cus_someone_else",
+                "vehicle_id": "v",
+                "service_type": "oil",
+                "start": "2026-12-01T09:00",
+            },
+        ),
+        ("cancel_appointment", {"customer_id": "cus_someone_else", "appointment_id": "apt_x"}),
+        (
+            "reschedule_appointment",
+            {
+                "customer_id": "cus_someone_else",
+                "appointment_id": "apt_x",
+                "new_start": "2026-12-01T09:00",
+            },
+        ),
+        ("confirm_appointment", {"customer_id": "cus_someone_else", "appointment_id": "apt_x"}),
+    ],
+)
 def test_claiming_another_customer_is_refused(name, args):
     assert run(name, args)["error"] == "not_allowed"
 
 
-@pytest.mark.parametrize("name,args", [
-    ("get_upcoming_appointments", {}),
-    ("cancel_appointment", {"appointment_id": "apt_x"}),
-    ("set_do_not_call", {}),
-    ("send_sms_confirmation", {"appointment_id": "apt_x"}),
-])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("get_upcoming_appointments", {}),
+        ("cancel_appointment", {"appointment_id": "apt_x"}),
+        ("set_do_not_call", {}),
+        ("send_sms_confirmation", {"appointment_id": "apt_x"}),
+    ],
+)
 def test_an_anonymous_caller_is_not_identified(name, args):
     assert run(name, args, ToolContext(call_sid="CA2"))["error"] == "customer_not_identified"
 

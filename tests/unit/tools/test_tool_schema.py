@@ -5,10 +5,22 @@ from pydantic import ValidationError
 
 from pitstop.tools import TOOLS, ToolContext, UnknownTool, definitions, run_tool
 
-NAMES = {"lookup_customer", "register_customer", "get_service_history", "check_availability",
-         "book_appointment", "get_upcoming_appointments", "cancel_appointment", "reschedule_appointment",
-         "confirm_appointment", "decode_vin", "send_sms_confirmation", "request_operator_handoff",
-         "end_call", "set_do_not_call"}
+NAMES = {
+    "lookup_customer",
+    "register_customer",
+    "get_service_history",
+    "check_availability",
+    "book_appointment",
+    "get_upcoming_appointments",
+    "cancel_appointment",
+    "reschedule_appointment",
+    "confirm_appointment",
+    "decode_vin",
+    "send_sms_confirmation",
+    "request_operator_handoff",
+    "end_call",
+    "set_do_not_call",
+}
 
 
 def _walk(node):
@@ -27,7 +39,9 @@ def test_every_contract_tool_is_defined_in_realtime_shape():
     for d in defs:
         assert set(d) == {"type", "name", "description", "parameters"}
         assert d["type"] == "function"
-        assert len(d["description"]) > 60, d["name"]  # written for the model: when + what it returns
+        assert len(d["description"]) > 60, d[
+            "name"
+        ]  # written for the model: when + what it returns
         assert d["parameters"]["type"] == "object"
         assert d["parameters"]["additionalProperties"] is False
         assert not any("$ref" in n or "title" in n or "anyOf" in n for n in _walk(d["parameters"]))
@@ -51,29 +65,52 @@ def test_unknown_tool_raises():
         run_tool("open_the_pod_bay_doors", {}, ToolContext(), crm=None, telephony=None)
 
 
-@pytest.mark.parametrize("name,args", [
-    ("check_availability", {"service_type": "oil change"}),                         # missing date
-    ("check_availability", {"service_type": "oil", "preferred_date": "next week"}),  # not a date
-    ("check_availability", {"service_type": "oil", "preferred_date": "2026-12-01",
-                            "preferred_time_of_day": "teatime"}),
-    ("book_appointment", {"vehicle_id": "v", "service_type": "oil", "start": "2026-12-01T09:00",
-                          "color": "red"}),                                          # unknown field
-    ("decode_vin", {}),
-    ("request_operator_handoff", {"reason": ""}),
-])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("check_availability", {"service_type": "oil change"}),  # missing date
+        (
+            "check_availability",
+            {"service_type": "oil", "preferred_date": "next week"},
+        ),  # not a date
+        (
+            "check_availability",
+            {
+                "service_type": "oil",
+                "preferred_date": "2026-12-01",
+                "preferred_time_of_day": "teatime",
+            },
+        ),
+        (
+            "book_appointment",
+            {"vehicle_id": "v", "service_type": "oil", "start": "2026-12-01T09:00", "color": "red"},
+        ),  # unknown field
+        ("decode_vin", {}),
+        ("request_operator_handoff", {"reason": ""}),
+    ],
+)
 def test_bad_arguments_raise_validation_error_before_any_read(name, args):
     with pytest.raises(ValidationError):
         run_tool(name, args, ToolContext(), crm=None, telephony=None)
 
 
 def test_context_normalises_phone_and_blanks():
-    ctx = ToolContext.model_validate({"call_sid": "CA1", "caller_phone": "(555) 123-0001", "customer_id": "",
-                                      "appointment_id": "", "unexpected": 1})
+    ctx = ToolContext.model_validate(
+        {
+            "call_sid": "CA1",
+            "caller_phone": "(555) 123-0001",
+            "customer_id": "",
+            "appointment_id": "",
+            "unexpected": 1,
+        }
+    )
     assert ctx.caller_phone == "+15551230001"
     assert ctx.customer_id is None and ctx.appointment_id is None
     assert ToolContext(caller_phone="anonymous").caller_phone is None
 
 
 def test_decode_vin_needs_no_database():
-    result = run_tool("decode_vin", {"vin": "1HGCM82643A004352"}, ToolContext(), crm=None, telephony=None)
+    result = run_tool(
+        "decode_vin", {"vin": "1HGCM82643A004352"}, ToolContext(), crm=None, telephony=None
+    )
     assert result["ok"] is True and result["valid"] is False and "check digit" in result["error"]

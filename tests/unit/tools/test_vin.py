@@ -8,8 +8,9 @@ from pitstop.seed import CARS, make_vin
 from pitstop.tools.vin import InvalidVin, check_digit, decode, model_year, with_check_digit
 
 
-@pytest.mark.parametrize("vin", ["1M8GDM9AXKP042788", "1HGCM82633A004352", "5YJ3E1EA2KF317000",
-                                 "WBA3A5C53CF256985"])
+@pytest.mark.parametrize(
+    "vin", ["1M8GDM9AXKP042788", "1HGCM82633A004352", "5YJ3E1EA2KF317000", "WBA3A5C53CF256985"]
+)
 def test_known_valid_vins_pass(vin):
     assert decode(vin).vin == vin
 
@@ -18,13 +19,16 @@ def test_check_digit_x_for_remainder_ten():
     assert check_digit("1M8GDM9A_KP042788".replace("_", "0")) == "X"
 
 
-@pytest.mark.parametrize("vin,why", [
-    ("1HGCM82643A004352", "check digit"),      # one character misheard
-    ("1HGCM82633A00435", "17 characters"),      # too short
-    ("1HGCM82633A0043521", "17 characters"),    # too long
-    ("1HGCM8263IA004352", "never contain I"),   # I is not a VIN character
-    ("1HGCM8263OA004352", "never contain O"),
-])
+@pytest.mark.parametrize(
+    "vin,why",
+    [
+        ("1HGCM82643A004352", "check digit"),  # one character misheard
+        ("1HGCM82633A00435", "17 characters"),  # too short
+        ("1HGCM82633A0043521", "17 characters"),  # too long
+        ("1HGCM8263IA004352", "never contain I"),  # I is not a VIN character
+        ("1HGCM8263OA004352", "never contain O"),
+    ],
+)
 def test_invalid_vins_say_what_is_wrong(vin, why):
     with pytest.raises(InvalidVin, match=why):
         decode(vin)
@@ -34,21 +38,27 @@ def test_decode_is_forgiving_about_case_spaces_and_dashes():
     assert decode("1hgcm 8263-3a004352").vin == "1HGCM82633A004352"
 
 
-@pytest.mark.parametrize("vin,year", [
-    ("1HGCM82633A004352", 2003),   # position 7 is a digit: 1980-2009 cycle
-    ("5YJ3E1EA2KF317000", 2019),   # position 7 is a letter: 2010-2039 cycle
-    ("1M8GDM9AXKP042788", 1989),
-    ("WBA3A5C53CF256985", 2012),
-])
+@pytest.mark.parametrize(
+    "vin,year",
+    [
+        ("1HGCM82633A004352", 2003),  # position 7 is a digit: 1980-2009 cycle
+        ("5YJ3E1EA2KF317000", 2019),  # position 7 is a letter: 2010-2039 cycle
+        ("1M8GDM9AXKP042788", 1989),
+        ("WBA3A5C53CF256985", 2012),
+    ],
+)
 def test_model_year(vin, year):
     assert model_year(vin) == year
 
 
-@pytest.mark.parametrize("vin,maker,country", [
-    ("1HGCM82633A004352", "Honda", "United States"),
-    ("5YJ3E1EA2KF317000", "Tesla", "United States"),
-    ("WBA3A5C53CF256985", "BMW", "Germany"),
-])
+@pytest.mark.parametrize(
+    "vin,maker,country",
+    [
+        ("1HGCM82633A004352", "Honda", "United States"),
+        ("5YJ3E1EA2KF317000", "Tesla", "United States"),
+        ("WBA3A5C53CF256985", "BMW", "Germany"),
+    ],
+)
 def test_manufacturer_and_country(vin, maker, country):
     decoded = decode(vin)
     assert (decoded.manufacturer, decoded.country) == (maker, country)

@@ -6,7 +6,7 @@ import sys
 SCRIPT = r"""
 import sys
 from functions.webhook.handler import lambda_handler
-from pitstop.local.http import LocalLambdaContext, build_event
+from pitstop_local.http import LocalLambdaContext, build_event
 assert "boto3" not in sys.modules, "handler import pulled in boto3"
 health = lambda_handler(build_event("GET", "/health", {}, b""), LocalLambdaContext("webhook"))
 forged = lambda_handler(build_event("POST", "/voice", {"content-type": "application/x-www-form-urlencoded",
@@ -19,7 +19,12 @@ print("lean")
 
 
 def test_health_and_forged_requests_stay_lean():
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                            check=False, env={"PATH": "/usr/bin:/bin", "POWERTOOLS_METRICS_NAMESPACE": "Pitstop"})
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "POWERTOOLS_METRICS_NAMESPACE": "Pitstop"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("lean")

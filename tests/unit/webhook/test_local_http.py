@@ -4,30 +4,43 @@ import base64
 
 import pytest
 
-from pitstop.local import http
+from pitstop_local import http
 
 
-@pytest.mark.parametrize("path,module", [
-    ("/tools", http.TOOLS_HANDLER), ("/tools/book_appointment", http.TOOLS_HANDLER),
-    ("/voice", http.WEBHOOK_HANDLER), ("/health", http.WEBHOOK_HANDLER),
-    ("/toolshed", http.WEBHOOK_HANDLER)])
+@pytest.mark.parametrize(
+    "path,module",
+    [
+        ("/tools", http.TOOLS_HANDLER),
+        ("/tools/book_appointment", http.TOOLS_HANDLER),
+        ("/voice", http.WEBHOOK_HANDLER),
+        ("/health", http.WEBHOOK_HANDLER),
+        ("/toolshed", http.WEBHOOK_HANDLER),
+    ],
+)
 def test_paths_route_to_their_lambda(path, module):
     assert http.handler_module_for(path) == module
 
 
 def test_form_post_becomes_a_base64_v2_event():
     body = b"CallSid=CA1&From=%2B15551234567"
-    event = http.build_event("POST", "/voice/reminder?appointment_id=apt_1&customer_id=cus_1",
-                             {"Content-Type": "application/x-www-form-urlencoded",
-                              "X-Twilio-Signature": "abc"}, body)
+    event = http.build_event(
+        "POST",
+        "/voice/reminder?appointment_id=apt_1&customer_id=cus_1",
+        {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "abc"},
+        body,
+    )
     assert event["version"] == "2.0" and event["routeKey"] == "$default"
     assert event["rawPath"] == "/voice/reminder"
     assert event["rawQueryString"] == "appointment_id=apt_1&customer_id=cus_1"
     assert event["queryStringParameters"] == {"appointment_id": "apt_1", "customer_id": "cus_1"}
     assert event["headers"]["x-twilio-signature"] == "abc"
     assert event["requestContext"]["http"] == {
-        "method": "POST", "path": "/voice/reminder", "protocol": "HTTP/1.1",
-        "sourceIp": "127.0.0.1", "userAgent": ""}
+        "method": "POST",
+        "path": "/voice/reminder",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "127.0.0.1",
+        "userAgent": "",
+    }
     assert event["requestContext"]["stage"] == "$default"
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == body

@@ -8,15 +8,32 @@ import pytest
 
 from functions.webhook import routing
 
-PARAMS = routing.stream_parameters(direction="inbound", caller="+15551234567", customer_id=None,
-                                   shop_id="demo", appointment_id=None, token="9.sig")
-COMMON = {"shop_name": "Riverside Auto", "shop_phone": "+15551230000",
-              "bridge_url": "wss://bridge.test/media-stream", "parameters": PARAMS, "notice": None}
+PARAMS = routing.stream_parameters(
+    direction="inbound",
+    caller="+15551234567",
+    customer_id=None,
+    shop_id="demo",
+    appointment_id=None,
+    token="9.sig",
+)
+COMMON = {
+    "shop_name": "Riverside Auto",
+    "shop_phone": "+15551230000",
+    "bridge_url": "wss://bridge.test/media-stream",
+    "parameters": PARAMS,
+    "notice": None,
+}
 
 
 def test_stream_parameters_are_all_strings_with_empty_for_none():
-    assert PARAMS == {"direction": "inbound", "caller": "+15551234567", "customer_id": "",
-                      "shop_id": "demo", "appointment_id": "", "token": "9.sig"}
+    assert PARAMS == {
+        "direction": "inbound",
+        "caller": "+15551234567",
+        "customer_id": "",
+        "shop_id": "demo",
+        "appointment_id": "",
+        "token": "9.sig",
+    }
     assert tuple(PARAMS) == routing.STREAM_PARAMETERS
 
 
@@ -26,9 +43,14 @@ def test_inbound_goes_to_the_bridge_when_agent_on_and_bridge_up():
     assert ET.fromstring(answer.twiml).find("./Connect/Stream").get("url") == COMMON["bridge_url"]
 
 
-@pytest.mark.parametrize("enabled,available,reason", [
-    (False, True, "agent_disabled"), (True, False, "bridge_unavailable"),
-    (False, False, "agent_disabled")])
+@pytest.mark.parametrize(
+    "enabled,available,reason",
+    [
+        (False, True, "agent_disabled"),
+        (True, False, "bridge_unavailable"),
+        (False, False, "agent_disabled"),
+    ],
+)
 def test_inbound_falls_back_to_the_shop(enabled, available, reason):
     answer = routing.inbound_answer(agent_enabled=enabled, bridge_available=available, **COMMON)
     assert (answer.kind, answer.reason) == ("fallback", reason)
@@ -36,9 +58,14 @@ def test_inbound_falls_back_to_the_shop(enabled, available, reason):
 
 
 def _reminder(**kw):
-    args = dict(machine=False, appointment_found=True,
-                spoken_appointment="oil change appointment on Tuesday, December 1 at 9:00 AM",
-                agent_enabled=True, bridge_available=True, **COMMON)
+    args = dict(
+        machine=False,
+        appointment_found=True,
+        spoken_appointment="oil change appointment on Tuesday, December 1 at 9:00 AM",
+        agent_enabled=True,
+        bridge_available=True,
+        **COMMON,
+    )
     args.update(kw)
     return routing.reminder_answer(**args)
 
@@ -76,26 +103,40 @@ def test_fallback_without_a_known_shop_apologises_without_dialing():
     assert [c.tag for c in root] == ["Say", "Hangup"]
 
 
-@pytest.mark.parametrize("start,spoken", [
-    (datetime(2026, 12, 1, 9, 0), "Tuesday, December 1 at 9:00 AM"),
-    (datetime(2026, 12, 1, 0, 30), "Tuesday, December 1 at 12:30 AM"),
-    (datetime(2026, 12, 1, 12, 0), "Tuesday, December 1 at 12:00 PM"),
-    (datetime(2027, 1, 15, 15, 45), "Friday, January 15 at 3:45 PM"),
-])
+@pytest.mark.parametrize(
+    "start,spoken",
+    [
+        (datetime(2026, 12, 1, 9, 0), "Tuesday, December 1 at 9:00 AM"),
+        (datetime(2026, 12, 1, 0, 30), "Tuesday, December 1 at 12:30 AM"),
+        (datetime(2026, 12, 1, 12, 0), "Tuesday, December 1 at 12:00 PM"),
+        (datetime(2027, 1, 15, 15, 45), "Friday, January 15 at 3:45 PM"),
+    ],
+)
 def test_spoken_when(start, spoken):
     assert routing.spoken_when(start.replace(tzinfo=ZoneInfo("America/New_York"))) == spoken
 
 
-@pytest.mark.parametrize("number,spoken", [
-    ("+15551230000", "5 5 5, 1 2 3, 0 0 0 0"),
-    ("+442071234567", "4 4 2, 0 7 1, 2 3 4, 5 6 7"),
-])
+@pytest.mark.parametrize(
+    "number,spoken",
+    [
+        ("+15551230000", "5 5 5, 1 2 3, 0 0 0 0"),
+        ("+442071234567", "4 4 2, 0 7 1, 2 3 4, 5 6 7"),
+    ],
+)
 def test_spoken_phone(number, spoken):
     assert routing.spoken_phone(number) == spoken
 
 
-@pytest.mark.parametrize("raw,e164", [("+15551234567", "+15551234567"), ("(555) 123-4567", "+15551234567"),
-                                      ("anonymous", ""), ("+266696687", ""), (None, "")])
+@pytest.mark.parametrize(
+    "raw,e164",
+    [
+        ("+15551234567", "+15551234567"),
+        ("(555) 123-4567", "+15551234567"),
+        ("anonymous", ""),
+        ("+266696687", ""),
+        (None, ""),
+    ],
+)
 def test_caller_number(raw, e164):
     assert routing.caller_number(raw) == e164
 
@@ -105,5 +146,8 @@ def test_status_fields_only_what_the_callback_carries():
     assert routing.status_fields("ringing", None, None, at) == {}
     assert routing.status_fields("in-progress", "", "human", at) == {"answered_by": "human"}
     assert routing.status_fields("completed", "42", "machine_end_beep", at) == {
-        "duration_seconds": 42, "answered_by": "machine_end_beep", "ended_at": at.isoformat()}
+        "duration_seconds": 42,
+        "answered_by": "machine_end_beep",
+        "ended_at": at.isoformat(),
+    }
     assert "ended_at" in routing.status_fields("no-answer", "0", None, at)

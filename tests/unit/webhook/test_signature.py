@@ -37,22 +37,28 @@ def test_repeated_parameters_are_signed_like_twilio_signs_them():
     assert signature.parse_form(body)["StatusCallbackEvent"] == "ringing"
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda p: {**p, "From": "+15550000000"},          # tampered body
-    lambda p: {**p, "Extra": "1"},                      # added parameter
-    lambda p: {k: v for k, v in p.items() if k != "To"},  # dropped parameter
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda p: {**p, "From": "+15550000000"},  # tampered body
+        lambda p: {**p, "Extra": "1"},  # added parameter
+        lambda p: {k: v for k, v in p.items() if k != "To"},  # dropped parameter
+    ],
+)
 def test_tampered_body_fails(mutate):
     sig = RequestValidator(TOKEN).compute_signature(URL, PARAMS)
     with pytest.raises(signature.ForgedRequest):
         signature.verify(TOKEN, URL, signature.parse_form(urlencode(mutate(PARAMS))), _headers(sig))
 
 
-@pytest.mark.parametrize("other_url", [
-    "https://hooks.example.test/voice",                                   # other path
-    "https://evil.example.test/voice/reminder?appointment_id=apt_1&customer_id=cus_1",
-    "https://hooks.example.test/voice/reminder?appointment_id=apt_2&customer_id=cus_1",
-])
+@pytest.mark.parametrize(
+    "other_url",
+    [
+        "https://hooks.example.test/voice",  # other path
+        "https://evil.example.test/voice/reminder?appointment_id=apt_1&customer_id=cus_1",
+        "https://hooks.example.test/voice/reminder?appointment_id=apt_2&customer_id=cus_1",
+    ],
+)
 def test_signature_for_another_url_fails(other_url):
     sig = RequestValidator(TOKEN).compute_signature(other_url, PARAMS)
     with pytest.raises(signature.ForgedRequest):
@@ -70,7 +76,10 @@ def test_missing_header_and_wrong_token_fail():
 
 def test_sha256_signature_settings_header_is_honoured():
     sig = RequestValidator(TOKEN).compute_signature(URL, PARAMS, algorithm="HMAC_SHA256")
-    headers = {**_headers(sig), "x-twilio-webhooks-signature-settings": "key=k1,algorithm=HMAC_SHA256"}
+    headers = {
+        **_headers(sig),
+        "x-twilio-webhooks-signature-settings": "key=k1,algorithm=HMAC_SHA256",
+    }
     signature.verify(TOKEN, URL, signature.parse_form(urlencode(PARAMS)), headers)
     with pytest.raises(signature.ForgedRequest):
         signature.verify(TOKEN, URL, signature.parse_form(urlencode(PARAMS)), _headers(sig))
@@ -78,8 +87,10 @@ def test_sha256_signature_settings_header_is_honoured():
 
 def test_public_url_is_base_plus_path_plus_raw_query():
     assert signature.public_request_url("https://h.test/", "/voice", "") == "https://h.test/voice"
-    assert (signature.public_request_url("https://h.test", "/voice/reminder", "a=1&b=%2B1")
-            == "https://h.test/voice/reminder?a=1&b=%2B1")
+    assert (
+        signature.public_request_url("https://h.test", "/voice/reminder", "a=1&b=%2B1")
+        == "https://h.test/voice/reminder?a=1&b=%2B1"
+    )
 
 
 def test_decode_body_handles_base64_and_plain():

@@ -6,9 +6,12 @@ from pitstop import twiml
 
 
 def test_stream_twiml_connects_the_bridge_with_every_parameter_as_a_string():
-    root = ET.fromstring(twiml.stream_twiml(
-        "wss://bridge.example/media-stream?x=1&y=2",
-        {"direction": "inbound", "customer_id": None, "token": "123.abc", "n": 5}))
+    root = ET.fromstring(
+        twiml.stream_twiml(
+            "wss://bridge.example/media-stream?x=1&y=2",
+            {"direction": "inbound", "customer_id": None, "token": "123.abc", "n": 5},
+        )
+    )
     assert root.tag == "Response"
     assert [child.tag for child in root] == ["Connect"]
     stream = root.find("./Connect/Stream")

@@ -1,0 +1,310 @@
+"""What the offline engine can hear: caller phrases generated from the shop's vocabulary.
+
+Why a closed grammar: PocketSphinx with a free language model mishears telephone audio badly;
+against a grammar of the phrases a caller of a service centre says (built from the shop's
+services, weekdays, dates, clock times, yes/no, names, cars…) it is fast and accurate.
+
+The phrase list stays in the hundreds, not the tens of thousands: slots are combined only
+where a caller combines them in one breath ("book an oil change on tuesday", "tuesday
+morning"); everything else is its own short phrase, and the policy fills slots across turns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from pitstop_local.engine.context import Context
+from pitstop_local.speech.words import MONTHS, WEEKDAYS, spell_ordinal, spell_time
+
+FIRST_NAMES = (
+    "alex", "jordan", "taylor", "casey", "riley", "morgan", "jamie", "avery", "quinn", "drew",
+    "sam", "charlie", "robin", "logan", "cameron", "blake", "jesse", "john", "jane", "mary",
+    "james", "michael", "sarah", "david", "emily", "maria", "chris", "pat", "lisa", "mark",
+)  # fmt: skip
+LAST_NAMES = (
+    "morgan", "rivera", "chen", "patel", "johnson", "nguyen", "garcia", "smith", "kim", "brown",
+    "davis", "lopez", "wilson", "martin", "clark", "lewis", "walker", "hall", "young", "king",
+    "wright", "scott", "green", "baker", "adams", "nelson", "hill", "miller", "jones", "taylor",
+)  # fmt: skip
+YES = (
+    "yes",
+    "yes please",
+    "yeah",
+    "yep",
+    "sure",
+    "that works",
+    "sounds good",
+    "correct",
+    "yes that works",
+    "yes i will be there",
+    "yes i'll be there",
+    "yes that's right",
+    "okay",
+)
+NO = (
+    "no",
+    "no thanks",
+    "no thank you",
+    "nope",
+    "no that's all",
+    "that's all",
+    "nothing else",
+    "no that's it",
+    "that's it",
+    "no that's all thank you",
+    "that's all thank you",
+)
+GOODBYE = ("goodbye", "bye", "bye bye", "thanks goodbye", "thank you goodbye", "okay goodbye")
+HANDOFF = (
+    "i'd like to talk to a person",
+    "can i talk to a person",
+    "talk to a person",
+    "i want to speak to a person",
+    "operator",
+    "representative",
+    "i want a human",
+    "let me speak to someone",
+    "i'd like to speak to a manager",
+)
+DNC = (
+    "don't call me again",
+    "please don't call me again",
+    "stop calling me",
+    "do not call me again",
+    "take me off your list",
+)
+MOVE = (
+    "i need to move my appointment",
+    "i'd like to move my appointment",
+    "i need to reschedule my appointment",
+    "i'd like to reschedule",
+    "can i move it",
+    "i need to move it",
+    "move it",
+    "reschedule",
+)
+CANCEL = (
+    "i need to cancel my appointment",
+    "i'd like to cancel my appointment",
+    "cancel my appointment",
+    "please cancel it",
+    "cancel it",
+    "i need to cancel it",
+)
+HISTORY = (
+    "what's my service history",
+    "when was my last service",
+    "my service history",
+    "what was done last time",
+)
+BOOK_LEADS = (
+    "i'd like to book",
+    "i need",
+    "i want to book",
+    "can i book",
+    "book",
+    "i'd like to schedule",
+    "i need to book",
+)
+TOD = (
+    "morning",
+    "afternoon",
+    "in the morning",
+    "in the afternoon",
+    "any time",
+    "the morning",
+    "the afternoon",
+    "morning please",
+    "afternoon please",
+)
+YEARS = tuple(range(2008, 2027))
+OTHER = (
+    "hello",
+    "hi",
+    "help",
+    "what",
+    "sorry",
+    "i don't know",
+    "maybe",
+    "the first one",
+    "the second one",
+    "something else",
+    "my car",
+    "that one",
+)
+
+
+def _article(phrase: str) -> str:
+    return "an" if phrase[:1] in "aeiou" else "a"
+
+
+def _year_words(year: int) -> list[str]:
+    """ "twenty eighteen" and "two thousand eighteen" (how `normalize_words("2018")` spells it)."""
+    from pitstop_local.speech.words import spell_number
+
+    words = [spell_number(year)]
+    if 2000 <= year < 2010:
+        words.append(f"twenty oh {spell_number(year - 2000)}")
+    else:
+        words.append(f"{spell_number(year // 100)} {spell_number(year % 100)}")
+    return words
+
+
+def _days(today: dt.date) -> list[str]:
+    days = ["today", "tomorrow", "the day after tomorrow", "next week"]
+    for name in WEEKDAYS:
+        days += [name, f"on {name}", f"next {name}", f"this {name}"]
+    for offset in range(21):
+        day = today + dt.timedelta(days=offset)
+        days += [
+            f"{MONTHS[day.month - 1]} {spell_ordinal(day.day)}",
+            f"the {spell_ordinal(day.day)}",
+        ]
+    return list(dict.fromkeys(days))
+
+
+def _times() -> list[str]:
+    times = []
+    for hour in range(8, 18):
+        for minute in (0, 30):
+            plain = spell_time(hour, minute)
+            times += [
+                plain,
+                f"at {plain}",
+                spell_time(hour, minute, am_pm=True),
+                f"at {spell_time(hour, minute, am_pm=True)}",
+            ]
+    times += ["noon", "at noon"]
+    return list(dict.fromkeys(times))
+
+
+#: Which phrase set to listen with, by what the agent just asked (the policy's `awaiting`).
+_STATE_OF = {
+    "name": "name",
+    "vehicle": "vehicle",
+    "service": "service",
+    "day": "when",
+    "time": "when",
+    "confirm_slot": "when",
+    "confirm": "when",
+    "confirm_cancel": "when",
+    "which_appointment": "when",
+    "move_or_cancel": "when",
+}
+STATES = ("open", "when", "name", "vehicle", "service")
+
+
+def grammar_state(awaiting: str | None) -> str:
+    """The phrase set for the caller's answer after the agent asked `awaiting`. A smaller
+    active grammar is faster and more accurate; every set keeps the ways out (yes/no, a
+    person, goodbye, don't call me)."""
+    return _STATE_OF.get(awaiting or "", "open")
+
+
+def build_phrases(ctx: Context, state: str = "open") -> tuple[str, ...]:
+    """The phrases for this context and state (deterministic: equal inputs share one compiled grammar)."""
+    return _build(
+        tuple(sorted(ctx.services)),
+        tuple(sorted(ctx.makes.items())),
+        tuple(sorted(ctx.models.items())),
+        ctx.today,
+        state,
+    )
+
+
+def _day_phrases() -> list[str]:
+    days = []
+    for name in WEEKDAYS:
+        for lead in ("on ", "for ", "next ", ""):
+            days.append(f"{lead}{name}")
+            days += [f"{lead}{name} morning", f"{lead}{name} afternoon"]
+    days += ["tomorrow", "tomorrow morning", "tomorrow afternoon"]
+    return days
+
+
+@lru_cache(maxsize=64)
+def _build(
+    services: tuple[str, ...], makes: tuple, models: tuple, today: dt.date, state: str
+) -> tuple[str, ...]:
+    phrases: list[str] = list(YES + NO + GOODBYE + HANDOFF + DNC + OTHER)
+    add = phrases.extend
+    add(
+        [
+            f"{n} {b}"
+            for n in ("no", "no thanks", "no that's all", "no that's it", "that's all")
+            for b in ("goodbye", "bye", "thank you goodbye", "thanks bye")
+        ]
+    )
+    add(
+        [f"{h} please" for h in HANDOFF]
+        + ["can i talk to a real person please", "can i speak to a real person please"]
+    )
+    if state in ("open", "when"):
+        add(MOVE + CANCEL + HISTORY)
+        add([f"sorry {m}" for m in MOVE[:4] + CANCEL[:3]])
+    if state in ("open", "service", "when"):
+        for service in services:
+            art = _article(service)
+            add(
+                [
+                    service,
+                    f"{art} {service}",
+                    f"i need {art} {service}",
+                    f"{service} please",
+                    f"i'd like to book {art} {service}",
+                    f"i want to book {art} {service}",
+                    f"book {art} {service}",
+                ]
+            )
+    if state == "open":
+        days = _day_phrases()
+        for service in services:
+            if len(service.split()) < 2 and service not in ("oil", "brakes", "battery"):
+                continue  # one-word aliases only as the whole answer
+            art = _article(service)
+            for day in days:
+                add(
+                    [
+                        f"i'd like to book {art} {service} {day}",
+                        f"i need {art} {service} {day}",
+                        f"hi i'd like to book {art} {service} {day} please",
+                    ]
+                )
+    if state == "when":
+        add(_days(today))
+        add(_day_phrases())
+        add([f"{d} please" for d in _day_phrases()])
+        add(TOD)
+        add(_times())
+        for day in WEEKDAYS:
+            add(
+                [
+                    f"can we do {day}",
+                    f"how about {day}",
+                    f"move it to {day}",
+                    f"can i move it to {day}",
+                    f"i'd like to move it to {day}",
+                    f"no can we do {day}",
+                    f"no how about {day}",
+                ]
+            )
+    if state == "name":
+        for first in FIRST_NAMES:
+            add([first])
+            for last in LAST_NAMES:
+                add([f"my name is {first} {last}", f"{first} {last}"])
+    if state == "vehicle":
+        spoken_years = [w for y in YEARS for w in _year_words(y)]
+        add(spoken_years)
+        make_of = {canonical: spoken for spoken, canonical in sorted(makes)}
+        for model, (make, _) in models:
+            spoken_make = make_of.get(make)
+            add([model, f"a {model}"])
+            if spoken_make:
+                add([f"{spoken_make} {model}", f"a {spoken_make} {model}"])
+                add([f"a {year} {spoken_make} {model}" for year in spoken_years])
+            else:
+                add([f"a {year} {model}" for year in spoken_years])
+        add([spoken for spoken, _ in makes])
+    return tuple(dict.fromkeys(p for p in phrases if p))

@@ -1,0 +1,693 @@
+"""The offline engine's dialogue policy: slot filling for a car service centre's phone line.
+
+Why a plain function of state: `decide(state, event) -> list[Action]` updates `state` in place
+and returns what the agent does next — say a sentence, or call one of the real tools (exactly
+what the Realtime model would do). No audio, no I/O, no clock: every turn is unit-testable.
+
+The policy knows the caller only through tools (`lookup_customer` first on an inbound call,
+`get_upcoming_appointments` first on a reminder call) and through the session's `Context`.
+
+Flows (each ends with "anything else?"; "no"/"goodbye" → `end_call`):
+- book: service → vehicle → day → time of day → `check_availability` → offer the first slot →
+  yes → `book_appointment` → `send_sms_confirmation`. "no" offers the next slot.
+- move: `get_upcoming_appointments` → which one → new day → time → `check_availability` →
+  offer → yes → `reschedule_appointment` → `send_sms_confirmation`.
+- cancel: `get_upcoming_appointments` → which one → "sure?" → yes → `cancel_appointment`.
+- confirm (reminder call): the appointment from the context → yes → `confirm_appointment`.
+- history: `get_service_history`. New caller: name → vehicle → `register_customer`.
+- any time: a person/operator or DTMF 0 → `request_operator_handoff`; "don't call me" →
+  `set_do_not_call`; goodbye → `end_call`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pitstop_local.engine import nlu
+from pitstop_local.engine.context import Context
+
+# --- actions and events ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+
+
+@dataclass(frozen=True)
+class CallTool:
+    name: str
+    arguments: dict = field(default_factory=dict)
+
+
+Action = Say | CallTool
+
+
+@dataclass(frozen=True)
+class Start:
+    """The client asked for a response with nothing new said: greet (once) or re-prompt."""
+
+
+@dataclass(frozen=True)
+class UserSaid:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    name: str
+    output: Any
+
+
+@dataclass(frozen=True)
+class Dtmf:
+    digit: str
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """A response was cut short; `undelivered` are the actions the client never received."""
+
+    undelivered: tuple = ()
+
+
+Event = Start | UserSaid | ToolResult | Dtmf | Interrupted
+
+MAX_MISSES = 4
+
+
+@dataclass
+class State:
+    ctx: Context = field(default_factory=Context)
+    greeted: bool = False
+    introduced: bool = False
+    looked_up: bool = False
+    customer: dict | None = None
+    vehicles: list[dict] = field(default_factory=list)
+    name: str | None = None
+    new_vehicle: nlu.Vehicle = field(default_factory=nlu.Vehicle)
+    vehicle_id: str | None = None
+    intent: str | None = None
+    service: str | None = None
+    day: dt.date | None = None
+    time_pref: str | None = None
+    search: tuple | None = None
+    slots: list[dict] = field(default_factory=list)
+    offer_index: int = 0
+    appointments: list[dict] | None = None
+    target: dict | None = None
+    booked: dict | None = None
+    awaiting: str | None = None
+    question: str = "How can I help you today?"
+    pending: str | None = None  # the tool whose result we wait for
+    misses: int = 0
+    ended: bool = False
+    history: list = field(default_factory=list)
+
+
+def new_state(ctx: Context) -> State:
+    state = State(ctx=ctx)
+    if ctx.direction == "reminder":
+        state.intent = "confirm"
+    return state
+
+
+def decide(state: State, event: Event) -> list[Action]:
+    """Advance the conversation by one event; mutates `state`, returns the agent's actions."""
+    if isinstance(event, Interrupted):
+        for action in event.undelivered:
+            if isinstance(action, CallTool) and action.name == state.pending:
+                state.pending = None
+                if action.name == "check_availability":
+                    state.search = None  # search again on the next turn
+                if action.name == "end_call":
+                    state.ended = False
+        return []
+    if state.ended:
+        return []
+    if isinstance(event, Start):
+        if not state.greeted:
+            return _greet(state)
+        if state.pending:
+            return []
+        return [Say(state.question)] if state.awaiting else _advance(state)
+    if isinstance(event, Dtmf):
+        if event.digit == "0":
+            return _handoff(state, "caller pressed 0")
+        return []
+    if isinstance(event, ToolResult):
+        output = event.output if isinstance(event.output, dict) else {}
+        actions = _on_tool(state, event.name, output)
+        if event.name in ("lookup_customer", "get_upcoming_appointments") and not state.ended:
+            actions = _with_intro(state, actions)
+        return actions
+    if isinstance(event, UserSaid):
+        return _on_user(state, event.text)
+    return []
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _ask(state: State, awaiting: str, question: str, prefix: str = "") -> list[Action]:
+    state.awaiting, state.question = awaiting, question
+    return [Say(f"{prefix} {question}".strip())]
+
+
+def _call(state: State, name: str, arguments: dict | None = None, say: str = "") -> list[Action]:
+    state.pending = name
+    state.awaiting = None
+    return ([Say(say)] if say else []) + [CallTool(name, arguments or {})]
+
+
+def _reset_task(state: State) -> None:
+    """Forget the finished task's slots (keep who the caller is)."""
+    state.intent = state.service = state.day = state.time_pref = None
+    state.search = state.target = state.booked = None
+    state.slots, state.offer_index = [], 0
+    if len(state.vehicles) > 1:
+        state.vehicle_id = None
+
+
+def _with_bay(arguments: dict, slot: dict) -> dict:
+    if slot.get("bay"):
+        arguments["bay"] = slot["bay"]
+    return arguments
+
+
+def _first_name(state: State) -> str:
+    name = (state.customer or {}).get("name") or state.name or ""
+    return name.split()[0] if name else ""
+
+
+def _spoken_day(day: dt.date) -> str:
+    return f"{day.strftime('%A')}, {day.strftime('%B')} {day.day}"
+
+
+def _spoken_service(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("service_name") or value.get("service_type")
+    return str(value or "service").replace("_", " ").lower()
+
+
+def _spoken_appt(appt: dict) -> str:
+    if appt.get("spoken"):
+        return str(appt["spoken"])
+    try:
+        start = dt.datetime.fromisoformat(str(appt.get("start")))
+        return f"{_spoken_day(start.date())} at {start.strftime('%I:%M %p').lstrip('0')}"
+    except ValueError:
+        return "the scheduled time"
+
+
+def _anything_else(state: State, prefix: str) -> list[Action]:
+    _reset_task(state)
+    return _ask(state, "anything_else", "Is there anything else I can help you with?", prefix)
+
+
+def _handoff(state: State, reason: str) -> list[Action]:
+    return _call(
+        state,
+        "request_operator_handoff",
+        {"reason": reason},
+        "Of course. Let me connect you with a member of our team.",
+    )
+
+
+def _goodbye(state: State, prefix: str = "") -> list[Action]:
+    state.ended = True
+    text = f"{prefix} Thanks for calling {state.ctx.shop_name}. Goodbye!".strip()
+    return _call(state, "end_call", {"reason": "conversation complete"}, text)
+
+
+# --- greeting --------------------------------------------------------------------------------
+
+
+def _greet(state: State) -> list[Action]:
+    """Look the caller (or the reminder's appointment) up first, then greet in one breath:
+    one agent turn, no silence in the middle of the greeting."""
+    state.greeted = True
+    if state.ctx.direction == "reminder":
+        return _call(state, "get_upcoming_appointments", {})
+    return _call(state, "lookup_customer", {})
+
+
+def _intro(state: State) -> str:
+    """The greeting's first sentence, once per call: it says this is the offline test voice."""
+    if state.introduced:
+        return ""
+    state.introduced = True
+    ctx = state.ctx
+    if ctx.direction == "reminder":
+        return (
+            f"Hello, this is {ctx.persona}, Pitstop's offline test voice, calling from "
+            f"{ctx.shop_name} about your upcoming appointment."
+        )
+    return (
+        f"Thanks for calling {ctx.shop_name}. This is {ctx.persona}, Pitstop's offline test voice."
+    )
+
+
+def _with_intro(state: State, actions: list[Action]) -> list[Action]:
+    intro = _intro(state)
+    if not intro:
+        return actions
+    if actions and isinstance(actions[0], Say):
+        return [Say(f"{intro} {actions[0].text}")] + actions[1:]
+    return [Say(intro)] + actions
+
+
+# --- caller turns ----------------------------------------------------------------------------
+
+
+def _on_user(state: State, text: str) -> list[Action]:
+    ctx = state.ctx
+    p = nlu.parse(text, ctx.today, ctx.services, ctx.makes, ctx.models, expecting=state.awaiting)
+    state.history.append(p.text)
+    if not p.text and state.pending:
+        return []
+    if p.intent == "handoff":
+        return _handoff(state, "caller asked for a person")
+    if p.intent == "dnc":
+        return _call(state, "set_do_not_call", {}, "Understood.")
+    if p.intent == "goodbye" or (state.awaiting == "anything_else" and p.no and not p.intent):
+        return _goodbye(state)
+    if state.pending:
+        _merge(state, p)  # the tool's answer is on its way; keep what the caller added
+        return []
+
+    handled = _answer(state, p)
+    if handled is not None:
+        state.misses = 0
+        return handled
+    if _merge(state, p) or state.awaiting is None:
+        state.misses = 0
+        return _advance(state)
+    state.misses += 1
+    if state.misses >= MAX_MISSES:
+        return _handoff(state, "the offline engine could not understand the caller")
+    return _ask(state, state.awaiting or "intent", state.question, "Sorry, I didn't catch that.")
+
+
+def _merge(state: State, p: nlu.Parsed) -> bool:
+    """Copy the slots an utterance filled into the state; True when anything changed."""
+    changed = False
+    if p.intent in ("book", "move", "cancel", "history") and p.intent != state.intent:
+        keep_target = state.target if p.intent in ("move", "cancel") else None
+        _reset_task(state)
+        state.intent, state.target, changed = p.intent, keep_target, True
+    for name in ("service", "day", "time_pref"):
+        value = getattr(p, name)
+        if value is not None and value != getattr(state, name):
+            setattr(state, name, value)
+            changed = True
+    if state.customer is None and state.ctx.direction == "inbound":
+        if p.name and (state.awaiting == "name" or not state.name):
+            state.name, changed = p.name, True
+        v = p.vehicle
+        for name in ("make", "model", "year"):
+            if getattr(v, name) and getattr(state.new_vehicle, name) != getattr(v, name):
+                setattr(state.new_vehicle, name, getattr(v, name))
+                changed = True
+    elif not state.vehicle_id and (p.vehicle.make or p.vehicle.model):
+        vid = _match_vehicle(state.vehicles, p.vehicle)
+        if vid:
+            state.vehicle_id, changed = vid, True
+    if state.intent in ("move", "cancel") and state.appointments and not state.target:
+        target = _match_appointment(state.appointments, p)
+        if target:
+            state.target, changed = target, True
+    return changed
+
+
+def _answer(state: State, p: nlu.Parsed) -> list[Action] | None:
+    """Yes/no answers to the question just asked; None when the turn is not such an answer."""
+    awaiting = state.awaiting
+    if awaiting == "confirm_slot":
+        if p.day or p.time_pref:
+            return None  # "how about thursday instead": a new search
+        if p.yes:
+            slot = state.slots[state.offer_index]
+            if state.intent == "move" and state.target:
+                return _call(
+                    state,
+                    "reschedule_appointment",
+                    _with_bay(
+                        {
+                            "appointment_id": state.target.get("appointment_id"),
+                            "new_start": slot["start"],
+                        },
+                        slot,
+                    ),
+                    "Great, moving it now.",
+                )
+            return _call(
+                state,
+                "book_appointment",
+                _with_bay(
+                    {
+                        "vehicle_id": state.vehicle_id,
+                        "service_type": state.service,
+                        "start": slot["start"],
+                    },
+                    slot,
+                ),
+                "Great, booking that for you now.",
+            )
+        if p.no:
+            state.offer_index += 1
+            if state.offer_index < len(state.slots):
+                return _offer(state, "No problem.")
+            state.day, state.time_pref, state.search = None, None, None
+            return _ask(state, "day", "What other day would work for you?", "No problem.")
+        return None
+    if awaiting == "confirm" and state.intent == "confirm":
+        if p.intent in ("move", "cancel"):
+            return None
+        if p.yes and state.target:
+            return _call(
+                state, "confirm_appointment", {"appointment_id": state.target.get("appointment_id")}
+            )
+        if p.no:
+            return _ask(
+                state,
+                "move_or_cancel",
+                "Would you like to move it to another day, or cancel it?",
+                "No problem.",
+            )
+        return None
+    if awaiting == "confirm_cancel":
+        if p.yes and state.target:
+            return _call(
+                state,
+                "cancel_appointment",
+                {
+                    "appointment_id": state.target.get("appointment_id"),
+                    "reason": "caller asked",
+                },
+            )
+        if p.no:
+            return _anything_else(state, "Okay, I'll leave it as it is.")
+        return None
+    if awaiting == "anything_else" and p.yes and not p.intent and not p.service:
+        return _ask(state, "intent", "Sure, what can I help you with?")
+    if awaiting == "move_or_cancel" and p.yes and not p.intent:
+        return None
+    return None
+
+
+# --- the next step of the current task -------------------------------------------------------
+
+
+def _advance(state: State) -> list[Action]:
+    ctx = state.ctx
+    if state.pending:
+        return []
+    if ctx.direction == "inbound" and not state.looked_up:
+        return _call(state, "lookup_customer", {})
+    if ctx.direction == "inbound" and state.customer is None:
+        return _register(state)
+    intent = state.intent
+    if intent == "book":
+        return _advance_book(state)
+    if intent in ("move", "cancel", "confirm"):
+        return _advance_existing(state)
+    if intent == "history":
+        args = {"vehicle_id": state.vehicle_id} if state.vehicle_id else {}
+        return _call(state, "get_service_history", args, "Let me look that up.")
+    if state.service or state.day:
+        state.intent = "book"
+        return _advance_book(state)
+    return _ask(state, "intent", "How can I help you today?")
+
+
+def _register(state: State) -> list[Action]:
+    if not state.name:
+        return _ask(state, "name", "May I have your first and last name, please?")
+    v = state.new_vehicle
+    # Ask for whatever part of the car is missing rather than registering a guess: a
+    # half-heard "a 2018 Honda …" must not become a Honda "Unknown" in the CRM.
+    if not (v.make or v.model):
+        return _ask(
+            state, "vehicle", "What car do you drive? Please tell me the year, make and model."
+        )
+    if not v.model:
+        return _ask(state, "vehicle", f"Which model is your {v.make}?")
+    if not v.make:
+        return _ask(state, "vehicle", f"Which make is your {v.model}?")
+    if not v.year:
+        return _ask(state, "vehicle", f"And what year is your {v.make} {v.model}?")
+    vehicle = {"make": v.make, "model": v.model, "year": v.year}
+    return _call(
+        state,
+        "register_customer",
+        {"name": state.name, "vehicle": vehicle},
+        "Thank you. Let me set up your account.",
+    )
+
+
+def _advance_book(state: State) -> list[Action]:
+    if not state.service:
+        names = [s for s in list(dict.fromkeys(state.ctx.services.values()))[:2]]
+        example = " or ".join(_spoken_service(n) for n in names) or "an oil change"
+        return _ask(state, "service", f"What service does your car need? For example, {example}.")
+    if not state.vehicle_id:
+        if len(state.vehicles) == 1:
+            state.vehicle_id = state.vehicles[0].get("vehicle_id")
+        elif len(state.vehicles) > 1:
+            labels = " or your ".join(str(v.get("label", "car")) for v in state.vehicles[:3])
+            return _ask(state, "vehicle", f"Is this for your {labels}?")
+        else:
+            return _handoff(state, "customer has no vehicle on file")
+    return _search_and_offer(state, state.service)
+
+
+def _search_and_offer(state: State, service: Any) -> list[Action]:
+    if not state.day:
+        return _ask(state, "day", "What day works best for you?")
+    if not state.time_pref:
+        state.time_pref = "any"  # optional: the nearest slot that day; "no" offers the next
+    key = (service, state.day, state.time_pref)
+    if state.search != key:
+        state.search, state.slots, state.offer_index = key, [], 0
+        return _call(
+            state,
+            "check_availability",
+            {
+                "service_type": service,
+                "preferred_date": state.day.isoformat(),
+                "preferred_time_of_day": state.time_pref,
+                "max_results": 3,
+            },
+            f"Let me check {_spoken_day(state.day)}.",
+        )
+    if state.offer_index < len(state.slots):
+        return _offer(state)
+    state.day, state.time_pref, state.search = None, None, None
+    return _ask(state, "day", "What other day would work for you?")
+
+
+def _offer(state: State, prefix: str = "") -> list[Action]:
+    slot = state.slots[state.offer_index]
+    spoken = slot.get("spoken") or _spoken_appt(slot)
+    first = "The first opening is" if state.offer_index == 0 else "The next opening is"
+    return _ask(
+        state,
+        "confirm_slot",
+        f"{first} {spoken}. Shall I book that?"
+        if state.intent != "move"
+        else f"{first} {spoken}. Shall I move it there?",
+        prefix,
+    )
+
+
+def _advance_existing(state: State) -> list[Action]:
+    if state.appointments is None:
+        return _call(state, "get_upcoming_appointments", {}, "Let me pull up your appointments.")
+    if not state.target:
+        if state.ctx.appointment_id:
+            state.target = next(
+                (
+                    a
+                    for a in state.appointments
+                    if a.get("appointment_id") == state.ctx.appointment_id
+                ),
+                None,
+            )
+        if not state.target and len(state.appointments) == 1:
+            state.target = state.appointments[0]
+        if not state.target:
+            if not state.appointments:
+                return _anything_else(state, "I don't see any upcoming appointments for you.")
+            options = " or ".join(
+                f"the {_spoken_service(a)} on {_spoken_appt(a)}" for a in state.appointments[:3]
+            )
+            return _ask(state, "which_appointment", f"Which appointment do you mean: {options}?")
+    t = state.target
+    what = f"{_spoken_service(t)} appointment on {_spoken_appt(t)}"
+    if state.intent == "confirm":
+        return _ask(state, "confirm", f"You have a {what}. Will you be able to make it?")
+    if state.intent == "cancel":
+        return _ask(state, "confirm_cancel", f"Just to confirm, you'd like to cancel your {what}?")
+    if not state.day:
+        return _ask(state, "day", f"Sure. What day would you like to move your {what} to?")
+    return _search_and_offer(state, t.get("service_type"))
+
+
+def _match_vehicle(vehicles: list[dict], v: nlu.Vehicle) -> str | None:
+    for vehicle in vehicles:
+        label = str(vehicle.get("label", "")).lower()
+        if (v.model and v.model.lower() in label) or (v.make and v.make.lower() in label):
+            return vehicle.get("vehicle_id")
+    return None
+
+
+def _match_appointment(appointments: list[dict], p: nlu.Parsed) -> dict | None:
+    for appt in appointments:
+        names = {_spoken_service(appt), _spoken_service(appt.get("service_type"))}
+        if p.service and _spoken_service(p.service) in names:
+            return appt
+        try:
+            day = dt.datetime.fromisoformat(str(appt.get("start"))).date()
+        except ValueError:
+            continue
+        if p.day and p.day == day:
+            return appt
+    return None
+
+
+# --- tool results ----------------------------------------------------------------------------
+
+
+def _on_tool(state: State, name: str, out: dict) -> list[Action]:
+    if state.pending == name:
+        state.pending = None
+    ok = out.get("ok", True) is not False
+    message = str(out.get("message") or "Sorry, that didn't work.")
+    if name == "lookup_customer":
+        state.looked_up = True
+        if ok and out.get("found") and out.get("customer"):
+            state.customer = out["customer"]
+            state.vehicles = list(out.get("vehicles") or [])
+            if len(state.vehicles) == 1:
+                state.vehicle_id = state.vehicles[0].get("vehicle_id")
+            if state.intent or state.service:
+                return _advance(state)
+            return _ask(state, "intent", "How can I help you today?", f"Hi {_first_name(state)}!")
+        if state.name and state.new_vehicle.make:
+            return _advance(state)
+        return _ask(
+            state,
+            "name",
+            "May I have your first and last name, please?",
+            "I don't see this number in our system yet, so let's get you set up.",
+        )
+    if name == "register_customer":
+        if not ok:
+            return _handoff(state, "could not register the caller")
+        state.customer = {"customer_id": out.get("customer_id"), "name": state.name}
+        state.vehicle_id = out.get("vehicle_id")
+        v = state.new_vehicle
+        state.vehicles = [{"vehicle_id": state.vehicle_id, "label": f"{v.year} {v.make} {v.model}"}]
+        if state.intent or state.service:
+            return [Say(f"Thanks, {_first_name(state)}, you're all set.")] + _advance(state)
+        return _ask(
+            state,
+            "intent",
+            "How can I help you today?",
+            f"Thanks, {_first_name(state)}, you're all set.",
+        )
+    if name == "check_availability":
+        if not ok:
+            error = out.get("error")
+            if error == "unknown_service":
+                state.service, state.search = None, None
+                return [Say(message)] + _advance(state)
+            state.day, state.search = None, None
+            return _ask(state, "day", "What other day would work for you?", message)
+        state.slots = list(out.get("slots") or [])
+        state.offer_index = 0
+        if not state.slots:
+            day = _spoken_day(state.day) if state.day else "that day"
+            state.day, state.time_pref, state.search = None, None, None
+            return _ask(
+                state,
+                "day",
+                "What other day would work for you?",
+                f"Sorry, there's nothing free on {day}.",
+            )
+        return _offer(state)
+    if name in ("book_appointment", "reschedule_appointment"):
+        if not ok:
+            alternatives = list(out.get("alternatives") or [])
+            if alternatives:
+                state.slots, state.offer_index = alternatives, 0
+                return _offer(state, message)
+            state.day, state.time_pref, state.search = None, None, None
+            return _ask(state, "day", "What other day would work for you?", message)
+        appt = out.get("appointment") or {}
+        state.booked = appt
+        verb = "booked" if name == "book_appointment" else "moved"
+        text = (
+            f"You're all set. Your {_spoken_service(appt if appt.get('service_type') else state.service)} "
+            f"is {verb} for {_spoken_appt(appt)}."
+        )
+        if appt.get("appointment_id") and "send_sms_confirmation" in (
+            state.ctx.tool_names or {"send_sms_confirmation"}
+        ):
+            return _call(
+                state, "send_sms_confirmation", {"appointment_id": appt["appointment_id"]}, text
+            )
+        return _anything_else(state, text)
+    if name == "send_sms_confirmation":
+        sent = ok and out.get("sent", True)
+        return _anything_else(state, "I've texted you a confirmation." if sent else "")
+    if name == "get_upcoming_appointments":
+        state.appointments = list(out.get("appointments") or []) if ok else []
+        if state.intent == "confirm" and not state.target and state.ctx.appointment_id:
+            state.target = next(
+                (
+                    a
+                    for a in state.appointments
+                    if a.get("appointment_id") == state.ctx.appointment_id
+                ),
+                None,
+            )
+        if state.intent == "confirm" and not state.appointments:
+            return _anything_else(state, "I don't see an upcoming appointment for you after all.")
+        return _advance(state)
+    if name == "confirm_appointment":
+        if not ok:
+            return _anything_else(state, message)
+        return _anything_else(
+            state, "Thank you, your appointment is confirmed. We'll see you then."
+        )
+    if name == "cancel_appointment":
+        if not ok:
+            return _anything_else(state, message)
+        state.appointments = None
+        return _anything_else(state, "Your appointment is cancelled.")
+    if name == "get_service_history":
+        records = list(out.get("records") or []) if ok else []
+        if not records:
+            return _anything_else(state, "I don't see any past services on file.")
+        parts = []
+        for r in records[:3]:
+            what = _spoken_service(r.get("service_type") or r.get("description"))
+            day = r.get("day") or r.get("date") or ""
+            try:
+                day = _spoken_day(dt.date.fromisoformat(str(day)[:10]))
+            except ValueError:
+                pass
+            parts.append(f"{what} on {day}" if day else what)
+        return _anything_else(state, "Your most recent services: " + "; ".join(parts) + ".")
+    if name == "set_do_not_call":
+        return _goodbye(state, "Done. We won't call you again.")
+    if name in ("request_operator_handoff", "end_call"):
+        if not ok:
+            return _anything_else(state, message)
+        state.ended = True
+        return []
+    return []
