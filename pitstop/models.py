@@ -175,6 +175,70 @@ class AgentSettings(Model):
     recording_notice: str | None = None
 
 
+class CallStatus(StrEnum):
+    """Twilio's call statuses, one vocabulary for routing, the call record and reminders."""
+
+    QUEUED = "queued"
+    INITIATED = "initiated"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    ANSWERED = "answered"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def rank(self) -> int:
+        """Order a call moves through its statuses; the final ones share the highest rank."""
+        return _STATUS_RANK[self]
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL_CALL_STATUSES
+
+
+_STATUS_RANK = {
+    CallStatus.QUEUED: 0,
+    CallStatus.INITIATED: 1,
+    CallStatus.RINGING: 2,
+    CallStatus.IN_PROGRESS: 3,
+    CallStatus.ANSWERED: 3,
+    CallStatus.COMPLETED: 4,
+    CallStatus.BUSY: 4,
+    CallStatus.NO_ANSWER: 4,
+    CallStatus.FAILED: 4,
+    CallStatus.CANCELED: 4,
+}
+FINAL_CALL_STATUSES = frozenset(
+    {
+        CallStatus.COMPLETED,
+        CallStatus.BUSY,
+        CallStatus.NO_ANSWER,
+        CallStatus.FAILED,
+        CallStatus.CANCELED,
+    }
+)
+# Statuses of a call somebody picked up.
+ANSWERED_CALL_STATUSES = frozenset(
+    {CallStatus.IN_PROGRESS, CallStatus.ANSWERED, CallStatus.COMPLETED}
+)
+
+
+class CallOutcome(StrEnum):
+    """How a call ended, as the call record, the logs and the `CallOutcome` metric name it."""
+
+    COMPLETED = "completed"
+    CALLER_HUNG_UP = "caller_hung_up"
+    BOOKED = "booked"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    CONFIRMED = "confirmed"
+    HANDED_OFF = "handed_off"
+    VOICEMAIL = "voicemail"
+
+
 class CallDirection(StrEnum):
     INBOUND = "inbound"
     REMINDER = "reminder"

@@ -14,10 +14,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from pitstop.dal.reminders import RETRYABLE
-from pitstop.log import get_logger
+from pitstop.observability import logger
 from pitstop.models import Appointment, CallDirection, CallRecord, ReminderStatus
 
-logger = get_logger("reminders")
 
 # Twilio final statuses of a call nobody picked up, and the reminder outcome each one means.
 _UNREACHED = {

@@ -12,10 +12,9 @@ from functions.reminders.metrics import metrics, publish
 from functions.reminders.run import run_reminders
 from pitstop.config import get_settings
 from pitstop.dal import Crm
-from pitstop.log import get_logger
+from pitstop.observability import logger
 from pitstop.telephony import telephony_for
 
-logger = get_logger("reminders")
 
 
 def parse_event(event) -> tuple[date | None, bool]:

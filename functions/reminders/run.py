@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from twilio.base.exceptions import TwilioRestException
 
 from pitstop.dal.reminders import REACHED, RETRYABLE, ReminderRepository
-from pitstop.log import get_logger, mask_phone
+from pitstop.observability import logger, mask_phone
 from pitstop.models import (
     Appointment,
     AppointmentStatus,
@@ -36,7 +36,6 @@ from pitstop.reminders import (
 )
 from pitstop.telephony import Telephony
 
-logger = get_logger("reminders")
 
 # Skip reasons (metric dimension `reason`).
 DO_NOT_CALL = "do_not_call"

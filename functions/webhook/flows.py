@@ -14,11 +14,10 @@ from functions.webhook import routing
 from functions.webhook.routing import Answer
 from pitstop import reminders
 from pitstop.dal import Crm, NotFound, ShopCatalog
-from pitstop.log import get_logger
+from pitstop.observability import logger
 from pitstop.models import Appointment, CallDirection, CallRecord
 from pitstop.stream_token import issue_token
 
-logger = get_logger("webhook")
 
 # The last catalogue read per (table, shop): what a fallback can still say and dial when the
 # table is failing (stale-if-error; the live path always reads afresh, so settings apply at once).

@@ -18,13 +18,12 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from functions.webhook import routing, signature
 from pitstop import config, twiml
 from pitstop.config import Settings
-from pitstop.log import get_logger, mask_phone
+from pitstop.observability import logger, mask_phone
 from pitstop.secrets import stream_token_key, twilio_credentials
 
 SERVICE = "webhook"
 TWIML_CONTENT_TYPE = "text/xml"
 
-logger = get_logger(SERVICE)
 app = APIGatewayHttpResolver()
 _crms: dict[tuple, object] = {}
 
