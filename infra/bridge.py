@@ -74,7 +74,6 @@ class MediaBridge(Construct):
         table: data.CrmTable,
         secrets: PitstopSecrets,
         functions: PitstopFunctions,
-        public_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = self._vpc(config)
@@ -85,7 +84,7 @@ class MediaBridge(Construct):
             container_insights_v2=ecs.ContainerInsights.ENABLED,
         )
         self.task_definition = self._task_definition(config)
-        self.container = self._container(config, table, secrets, functions, public_url)
+        self.container = self._container(config, table, secrets, functions)
 
         table.grant(self.task_definition.task_role, data.BRIDGE_ACTIONS, "CrmBridge")
         functions.grant_invoke_tools(self.task_definition.task_role)
@@ -178,7 +177,6 @@ class MediaBridge(Construct):
         table: data.CrmTable,
         secrets: PitstopSecrets,
         functions: PitstopFunctions,
-        public_url: str,
     ) -> ecs.ContainerDefinition:
         platform = (
             ecr_assets.Platform.LINUX_ARM64
@@ -205,15 +203,12 @@ class MediaBridge(Construct):
             environment={
                 c.ENV_TABLE: table.table_name,
                 c.ENV_SHOP_ID: config.shop_id,
-                c.ENV_PUBLIC_URL: public_url,
-                c.ENV_BRIDGE_URL: config.bridge_url,
                 c.ENV_BRIDGE_PORT: str(c.BRIDGE_PORT),
                 # The function URL ends with "/"; the tools API lives under /tools.
                 c.ENV_TOOLS_URL: f"{functions.tools_url.url}tools",
                 c.ENV_TOOLS_AUTH: "iam",
                 c.ENV_TELEPHONY: "twilio",
                 c.ENV_FROM_NUMBER: config.twilio_number,
-                c.ENV_SHOP_PHONE: config.shop_phone,
                 c.ENV_POWERTOOLS_SERVICE: c.SERVICE_BRIDGE,
                 c.ENV_POWERTOOLS_NAMESPACE: c.METRICS_NAMESPACE,
                 c.ENV_POWERTOOLS_LOG_LEVEL: config.log_level,

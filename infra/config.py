@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -61,7 +62,6 @@ class PitstopConfig:
     # stack only references them; false: the stack creates them with placeholders.
     import_secrets: bool = False
     twilio_number: str = "+15005550006"
-    shop_phone: str = "+15555550100"
     reminder_schedule: str = "cron(0 10 * * ? *)"
     calls_per_second: float = 1.0
     log_level: str = "INFO"
@@ -101,38 +101,64 @@ class PitstopConfig:
         return config
 
     def validate(self) -> None:
-        for name in ("twilio_number", "shop_phone"):
-            if not _E164.match(getattr(self, name)):
-                raise ConfigError(f"{name} must be an E.164 number like +15551234567")
-        if not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", self.shop_id):
-            raise ConfigError("shop_id must be lower-case letters, digits and dashes")
-        if not self.domain_name or "/" in self.domain_name or ":" in self.domain_name:
-            raise ConfigError("domain_name must be a bare host name, e.g. bridge.myshop.com")
-        if (
+        """Fail the synth on the first broken rule, with a message that says how to fix it."""
+        for broken, message in self._rules():
+            if broken:
+                raise ConfigError(message)
+
+    def _rules(self) -> Iterator[tuple[bool, str]]:
+        """(is broken, how to fix it) per rule, lazily, in the order the operator reads them."""
+        yield (
+            not _E164.match(self.twilio_number),
+            "twilio_number must be an E.164 number like +15551234567",
+        )
+        yield (
+            not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", self.shop_id),
+            "shop_id must be lower-case letters, digits and dashes",
+        )
+        yield (
+            not self.domain_name or "/" in self.domain_name or ":" in self.domain_name,
+            "domain_name must be a bare host name, e.g. bridge.myshop.com",
+        )
+        yield (
             not self.certificate_arn.startswith("arn:")
-            or ":certificate/" not in self.certificate_arn
-        ):
-            raise ConfigError("certificate_arn must be an ACM certificate ARN")
-        if not re.match(r"^(cron|rate|at)\(.+\)$", self.reminder_schedule):
-            raise ConfigError("reminder_schedule must be an EventBridge Scheduler expression")
-        if "/" not in self.timezone and self.timezone != "UTC":
-            raise ConfigError("timezone must be an IANA name such as America/New_York")
-        if self.calls_per_second <= 0:
-            raise ConfigError("calls_per_second must be positive")
-        if self.log_retention_days not in _RETENTION:
-            raise ConfigError(f"log_retention_days must be one of {sorted(_RETENTION)}")
-        if not 1 <= self.bridge_desired_count <= self.bridge_max_count:
-            raise ConfigError("need 1 <= bridge_desired_count <= bridge_max_count")
-        if self.bridge_cpu_architecture not in ("X86_64", "ARM64"):
-            raise ConfigError("bridge_cpu_architecture must be X86_64 or ARM64")
-        if not 0 <= self.bridge_deregistration_delay_seconds <= 3600:
-            raise ConfigError("bridge_deregistration_delay_seconds must be within 0..3600")
-        if self.cold_start not in ("provisioned", "snapstart", "none"):
-            raise ConfigError("cold_start must be provisioned, snapstart or none")
-        if self.provisioned_concurrency < 0:
-            raise ConfigError("provisioned_concurrency must be >= 0")
-        if bool(self.hosted_zone_id) != bool(self.hosted_zone_name):
-            raise ConfigError("give both hosted_zone_id and hosted_zone_name, or neither")
+            or ":certificate/" not in self.certificate_arn,
+            "certificate_arn must be an ACM certificate ARN",
+        )
+        yield (
+            not re.match(r"^(cron|rate|at)\(.+\)$", self.reminder_schedule),
+            "reminder_schedule must be an EventBridge Scheduler expression",
+        )
+        yield (
+            "/" not in self.timezone and self.timezone != "UTC",
+            "timezone must be an IANA name such as America/New_York",
+        )
+        yield self.calls_per_second <= 0, "calls_per_second must be positive"
+        yield (
+            self.log_retention_days not in _RETENTION,
+            f"log_retention_days must be one of {sorted(_RETENTION)}",
+        )
+        yield (
+            not 1 <= self.bridge_desired_count <= self.bridge_max_count,
+            "need 1 <= bridge_desired_count <= bridge_max_count",
+        )
+        yield (
+            self.bridge_cpu_architecture not in ("X86_64", "ARM64"),
+            "bridge_cpu_architecture must be X86_64 or ARM64",
+        )
+        yield (
+            not 0 <= self.bridge_deregistration_delay_seconds <= 3600,
+            "bridge_deregistration_delay_seconds must be within 0..3600",
+        )
+        yield (
+            self.cold_start not in ("provisioned", "snapstart", "none"),
+            "cold_start must be provisioned, snapstart or none",
+        )
+        yield self.provisioned_concurrency < 0, "provisioned_concurrency must be >= 0"
+        yield (
+            bool(self.hosted_zone_id) != bool(self.hosted_zone_name),
+            "give both hosted_zone_id and hosted_zone_name, or neither",
+        )
 
     @property
     def log_retention(self) -> logs.RetentionDays:

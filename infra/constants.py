@@ -40,12 +40,10 @@ ENV_TOOLS_URL: Final = "PITSTOP_TOOLS_URL"
 ENV_TOOLS_AUTH: Final = "PITSTOP_TOOLS_AUTH"
 ENV_TELEPHONY: Final = "PITSTOP_TELEPHONY"
 ENV_FROM_NUMBER: Final = "PITSTOP_FROM_NUMBER"
-ENV_SHOP_PHONE: Final = "PITSTOP_SHOP_PHONE"
-ENV_TIMEZONE: Final = "PITSTOP_TIMEZONE"
 ENV_CALLS_PER_SECOND: Final = "PITSTOP_CALLS_PER_SECOND"
 ENV_BRIDGE_PORT: Final = "PITSTOP_BRIDGE_PORT"
-ENV_TWILIO_SECRET_ARN: Final = "TWILIO_SECRET_ARN"
-ENV_STREAM_TOKEN_SECRET_ARN: Final = "STREAM_TOKEN_SECRET_ARN"
+ENV_TWILIO_SECRET_ARN: Final = "PITSTOP_TWILIO_SECRET_ARN"
+ENV_STREAM_TOKEN_SECRET_ARN: Final = "PITSTOP_STREAM_TOKEN_KEY_ARN"
 ENV_POWERTOOLS_SERVICE: Final = "POWERTOOLS_SERVICE_NAME"
 ENV_POWERTOOLS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
@@ -55,7 +53,7 @@ ENV_POWERTOOLS_PARAMETERS_MAX_AGE: Final = "POWERTOOLS_PARAMETERS_MAX_AGE"
 SECRET_ENV_OPENAI_KEY: Final = "OPENAI_API_KEY"
 SECRET_ENV_TWILIO_SID: Final = "TWILIO_ACCOUNT_SID"
 SECRET_ENV_TWILIO_TOKEN: Final = "TWILIO_AUTH_TOKEN"
-SECRET_ENV_STREAM_TOKEN: Final = "PITSTOP_STREAM_TOKEN_SECRET"
+SECRET_ENV_STREAM_TOKEN: Final = "PITSTOP_STREAM_TOKEN_KEY"
 SECRET_ENV_NAMES: Final = (
     SECRET_ENV_OPENAI_KEY,
     SECRET_ENV_TWILIO_SID,
@@ -71,15 +69,9 @@ SECRET_NAME_STREAM_TOKEN: Final = "pitstop/stream-token-key"
 # --- Lambda functions -----------------------------------------------------------------------
 LAMBDA_PYTHON_VERSION: Final = "3.12"
 LAMBDA_PIP_PLATFORM: Final = "manylinux2014_aarch64"
-# Runtime dependencies bundled per function. boto3/botocore come with the Lambda runtime.
-# Each function gets only what it imports; these ranges follow pyproject.toml. `tzdata` backs
-# `zoneinfo` (shop time zones) wherever the OS image ships no zone database.
-_LAMBDA_COMMON = ("aws-lambda-powertools>=3.0", "pydantic>=2.7", "twilio>=9.0", "tzdata")
-FUNCTION_REQUIREMENTS: Final[dict[str, tuple[str, ...]]] = {
-    "webhook": _LAMBDA_COMMON,
-    "tools": _LAMBDA_COMMON,
-    "reminders": _LAMBDA_COMMON,
-}
+# The Lambdas' runtime dependencies, hashed, exported from uv.lock by `make requirements`
+# (never edited by hand); boto3/botocore/s3transfer are left out: the Lambda runtime has them.
+LAMBDA_REQUIREMENTS: Final = "functions/requirements.txt"
 HANDLER: Final = "functions.{name}.handler.lambda_handler"
 
 # --- Media bridge ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -39,7 +39,7 @@ BRIDGE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dyn
 
 
 class CrmTable(Construct):
-    """On-demand, PITR, encrypted, deletion-protected and retained: it holds the shop's customers."""
+    """On-demand, PITR, encrypted, deletion-protected, retained: it holds the shop's customers."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -71,12 +71,11 @@ class CrmTable(Construct):
     def table_name(self) -> str:
         return self.table.table_name
 
-    def grant(self, grantee: iam.IGrantable, actions: Sequence[str], sid: str) -> None:
+    def grant(self, role: iam.IRole, actions: Sequence[str], sid: str) -> None:
         """Allow exactly `actions` on the table and its indexes (the GSI is a Query target)."""
         if any(a == "*" or a.endswith(":*") for a in actions):
             raise ValueError("table grants name their actions; wildcards are not allowed")
-        principal = grantee.grant_principal
-        principal.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid=sid,
                 actions=list(actions),
@@ -84,11 +83,10 @@ class CrmTable(Construct):
             )
         )
         # `<table>/index/*` is the documented way to allow Query on the table's indexes.
-        logical_id = Stack.of(self).get_logical_id(self.table.node.default_child)
         nag.acknowledge(
-            principal,
+            role,
             {
-                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]": (
+                f"AwsSolutions-IAM5[Resource::{nag.arn_token(self.table)}/index/*]": (
                     "Query on the CRM table's secondary index: the resource is this one table's "
                     "index ARN prefix and the actions are the listed item-level calls."
                 )

@@ -93,10 +93,11 @@ class PitstopFunction(Construct):
                 c.ENV_POWERTOOLS_SERVICE: service,
                 c.ENV_POWERTOOLS_NAMESPACE: c.METRICS_NAMESPACE,
                 c.ENV_POWERTOOLS_LOG_LEVEL: config.log_level,
-                # Secret values are cached this long by Powertools parameters (seconds).
-                c.ENV_POWERTOOLS_PARAMETERS_MAX_AGE: "300",
             },
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            # Powertools' Tracer (`capture_lambda_handler`) sends its segments to X-Ray; CDK adds
+            # xray:PutTraceSegments and xray:PutTelemetryRecords to the role for it.
+            tracing=lambda_.Tracing.ACTIVE,
         )
         nag.acknowledge(
             self.function,
@@ -104,6 +105,16 @@ class PitstopFunction(Construct):
                 "AwsSolutions-L1": (
                     "Pinned to python3.12 on purpose: the contract fixes the runtime the code, "
                     "the bundled wheels and the bytecode are built for; upgrade deliberately."
+                )
+            },
+        )
+        nag.acknowledge(
+            self.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords "
+                    "have no resource-level permissions, so CDK grants them on *; every other "
+                    "statement of this role names its log group, table and secrets."
                 )
             },
         )
@@ -134,7 +145,6 @@ class PitstopFunctions(Construct):
             c.ENV_SHOP_ID: config.shop_id,
             c.ENV_TELEPHONY: "twilio",
             c.ENV_FROM_NUMBER: config.twilio_number,
-            c.ENV_SHOP_PHONE: config.shop_phone,
             c.ENV_TWILIO_SECRET_ARN: secrets.twilio.secret_arn,
         }
         snap = cold_start == "snapstart"
@@ -177,7 +187,6 @@ class PitstopFunctions(Construct):
             config=config,
             environment={
                 **common,
-                c.ENV_TIMEZONE: config.timezone,
                 c.ENV_CALLS_PER_SECOND: _number(config.calls_per_second),
             },
             # Dialling is paced to the Twilio calls-per-second limit: a long list takes minutes.
@@ -210,12 +219,13 @@ class PitstopFunctions(Construct):
         return (self.webhook, self.tools, self.reminders)
 
     def set_public_url(self, url: str) -> None:
-        """Point the functions at the webhook's public base URL (known once the API exists).
+        """Point the functions that build webhook URLs at the API's base URL (known once it exists).
 
-        Set after the API is built: the API depends on the webhook alias, and the functions'
-        environment only references the API's id, so there is no cycle.
+        The webhook checks Twilio's signature over its own public URL; the reminders give Twilio
+        the URLs of the reminder call. Set after the API is built: the API depends on the webhook
+        alias, and the functions' environment only references the API's id, so there is no cycle.
         """
-        for fn in self.all:
+        for fn in (self.webhook, self.reminders):
             fn.add_environment(c.ENV_PUBLIC_URL, url)
 
     def grant_invoke_tools(self, grantee: iam.IGrantable) -> None:

@@ -9,7 +9,7 @@ covers the construct and everything under it, and IAM5 findings are acknowledged
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, App, Validations
+from aws_cdk import Acknowledgment, App, CfnElement, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -25,3 +25,11 @@ def acknowledge(scope: IConstruct, reasons: dict[str, str]) -> None:
         if len(reason.strip()) < 20:
             raise ValueError(f"{rule}: a suppression needs a real reason, got {reason!r}")
         Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
+
+
+def arn_token(construct: IConstruct) -> str:
+    """How cdk-nag writes `construct`'s ARN in an IAM5 finding: `<LogicalId.Arn>`."""
+    resource = construct.node.default_child
+    if not isinstance(resource, CfnElement):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource to name")
+    return f"<{Stack.of(resource).get_logical_id(resource)}.Arn>"

@@ -92,7 +92,9 @@ class Observability(Construct):
                     period=FIVE_MINUTES,
                 ),
                 threshold=1,
-                description=f"{fn.node.id}: a request met a cold start (provisioned concurrency exhausted)",
+                description=(
+                    f"{fn.node.id}: a request met a cold start (provisioned concurrency exhausted)"
+                ),
             )
         self._alarm(
             "Api5xx",

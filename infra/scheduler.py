@@ -75,11 +75,10 @@ class ReminderSchedule(Construct):
             # After two hours a reminder run is too late to be useful; dead-letter it instead.
             max_event_age=Duration.hours(2),
         )
-        logical_id = Stack.of(self).get_logical_id(function.node.default_child)
         nag.acknowledge(
             self.role,
             {
-                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]": (
+                f"AwsSolutions-IAM5[Resource::{nag.arn_token(function)}:*]": (
                     "CDK's Lambda invoke grant covers the reminders function's own versions and "
                     "aliases (<arn>:*); it names that one function and only lambda:InvokeFunction."
                 )

@@ -10,8 +10,9 @@ The two third-party secrets can be provided either way:
 - `import_secrets=true`: the operator creates them before `cdk deploy` and the stack only
   references them by name (it never owns, changes or deletes them).
 
-Lambdas get the ARN (`TWILIO_SECRET_ARN`, `STREAM_TOKEN_SECRET_ARN`) and read the value at run
-time through Powertools (cached); the bridge gets the values as ECS secrets at task start.
+Lambdas get the ARN (`PITSTOP_TWILIO_SECRET_ARN`, `PITSTOP_STREAM_TOKEN_KEY_ARN`) and read the
+value at run time through Powertools (cached); the bridge gets the values as ECS secrets at task
+start (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `PITSTOP_STREAM_TOKEN_KEY`, `OPENAI_API_KEY`).
 """
 
 from __future__ import annotations

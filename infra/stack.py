@@ -42,7 +42,6 @@ class PitstopStack(Stack):
             table=self.table,
             secrets=self.secrets,
             functions=self.functions,
-            public_url=self.api.endpoint,
         )
         self.schedule = ReminderSchedule(
             self, "Reminders", config=config, function=self.functions.reminders.function

@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 
 # subcommand → module that defines `register(subparsers)`; the registered parser sets `func`.
 COMMANDS = {
-    "seed": "pitstop.seed",
+    "seed": "pitstop.seed.cli",
     "reminders": "functions.reminders.cli",
 }
 ENTRY_POINT_GROUP = "pitstop.commands"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -23,9 +24,10 @@ def new_id(prefix: str) -> str:
 
 
 class Model(BaseModel):
-    """Base for domain models: strict about unknown fields, so a typo in a key fails loudly."""
+    """Base for domain models. Unknown fields are ignored: a stored item carries its key
+    attributes (`pk`, `sk`, `entity`, …) beside the model's own fields."""
 
-    model_config = ConfigDict(extra="ignore", use_enum_values=False)
+    model_config = ConfigDict(extra="ignore")
 
 
 class OpeningHours(Model):
@@ -164,7 +166,6 @@ class AgentSettings(Model):
     persona_name: str = "Robin"
     voice: str = "marin"
     model: str = "gpt-realtime"
-    temperature: float = Field(default=0.8, ge=0.6, le=1.2)
     language: str = "en"
     extra_instructions: str = ""
     escalation_words: list[str] = ["lawyer", "manager", "complaint", "supervisor", "ridiculous"]
@@ -237,6 +238,10 @@ class CallOutcome(StrEnum):
     CONFIRMED = "confirmed"
     HANDED_OFF = "handed_off"
     VOICEMAIL = "voicemail"
+    # A reminder call that reached nobody (as its `ReminderStatus`): the run dials it again.
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
 
 
 class CallDirection(StrEnum):
@@ -247,17 +252,19 @@ class CallDirection(StrEnum):
 class CallRecord(Model):
     call_sid: str
     direction: CallDirection
-    caller: str = Field(description="the customer's side of the call, E.164")
+    customer_number: str = Field(
+        description="the customer's side of the call, E.164, whatever the direction"
+    )
     customer_id: str | None = None
     appointment_id: str | None = None
-    status: str = "initiated"
+    status: CallStatus = CallStatus.INITIATED
     started_at: datetime | None = None
     ended_at: datetime | None = None
     duration_seconds: int | None = None
     answered_by: str | None = None
-    outcome: str | None = None
+    outcome: CallOutcome | None = None
     handoff_reason: str | None = None
-    usage: dict = {}
+    usage: dict[str, Any] = {}
     estimated_cost_usd: float | None = None
 
 
@@ -269,7 +276,7 @@ class TranscriptTurn(Model):
 
 class ToolCallRecord(Model):
     name: str
-    arguments: dict
+    arguments: dict[str, Any]
     result_summary: str
     ok: bool
     latency_ms: float

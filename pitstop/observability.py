@@ -10,15 +10,45 @@ that a logging module is the obvious place to find it).
 from __future__ import annotations
 
 import os
+import warnings
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
 from pitstop.phone import mask_phone
 
 DEFAULT_NAMESPACE = "Pitstop"
+# Where nothing sets POWERTOOLS_SERVICE_NAME (a developer's shell), lines and metrics still say
+# whose they are instead of Powertools' `service_undefined`.
+DEFAULT_SERVICE = "pitstop"
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
 
-logger = Logger()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", DEFAULT_NAMESPACE))
+logger = Logger(service=SERVICE)
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", DEFAULT_NAMESPACE), service=SERVICE
+)
+# Outside Lambda (tests, the local stack, the bridge on Fargate) Powertools disables the tracer.
 tracer = Tracer()
 
-__all__ = ["DEFAULT_NAMESPACE", "logger", "mask_phone", "metrics", "tracer"]
+# A health check or a refused request publishes no metric; that is expected, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def count_by(name: str, dimension: str, value: str, count: float = 1) -> None:
+    """A count with one extra dimension (e.g. `reason`), published at once as its own EMF line.
+
+    `metrics` gives every metric of a flush the same dimensions; a per-value dimension needs a
+    metric of its own. It keeps the namespace and the `service` dimension of `metrics`.
+    """
+    service = {"service": metrics.service} if metrics.service else {}
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=count,
+        namespace=metrics.namespace,
+        default_dimensions=service,
+    ) as metric:
+        metric.add_dimension(name=dimension, value=value)
+
+
+__all__ = ["DEFAULT_NAMESPACE", "SERVICE", "count_by", "logger", "mask_phone", "metrics", "tracer"]

@@ -28,7 +28,7 @@ def normalize_e164(raw: str, default_country_code: str = "1") -> str:
 
 
 def mask_phone(number: str | None) -> str:
-    """Hide all but the country prefix and the last four digits, so logs never hold a full number."""
+    """Hide all but the country prefix and the last four digits: logs never hold a full number."""
     if not number:
         return ""
     if len(number) <= 6:

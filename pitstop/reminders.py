@@ -8,61 +8,75 @@ Keeping the outcome rules here means the retry decision is made in exactly one p
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from pitstop.dal.reminders import RETRYABLE
-from pitstop.observability import logger
-from pitstop.models import Appointment, CallDirection, CallRecord, ReminderStatus
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pitstop.dal.reminders import RETRYABLE
+from pitstop.models import (
+    ANSWERED_CALL_STATUSES,
+    Appointment,
+    CallDirection,
+    CallOutcome,
+    CallRecord,
+    CallStatus,
+    ReminderStatus,
+)
+from pitstop.observability import logger
+
+if TYPE_CHECKING:
+    from pitstop.dal import Crm
 
 # Twilio final statuses of a call nobody picked up, and the reminder outcome each one means.
 _UNREACHED = {
-    "no-answer": ReminderStatus.NO_ANSWER,
-    "busy": ReminderStatus.BUSY,
-    "failed": ReminderStatus.FAILED,
-    "canceled": ReminderStatus.FAILED,
+    CallStatus.NO_ANSWER: ReminderStatus.NO_ANSWER,
+    CallStatus.BUSY: ReminderStatus.BUSY,
+    CallStatus.FAILED: ReminderStatus.FAILED,
+    CallStatus.CANCELED: ReminderStatus.FAILED,
 }
-_ANSWERED = ("in-progress", "answered", "completed")
 
 
-@dataclass(frozen=True)
-class ReminderPolicy:
-    """How reminders are placed. Twilio's default account limit is 1 call per second."""
+class ReminderPolicy(BaseSettings):
+    """How reminders are placed. Twilio's default account limit is 1 call per second.
 
-    calls_per_second: float = 1.0
-    max_attempts: int = 3
-    retry_gap: timedelta = timedelta(hours=2)
-    lease: timedelta = timedelta(minutes=15)
-    # Stop dialling when less than this is left of the Lambda's time: the rest waits for the next run.
-    safety_margin_ms: int = 15_000
+    Read from `PITSTOP_CALLS_PER_SECOND`, `PITSTOP_REMINDER_MAX_ATTEMPTS`,
+    `PITSTOP_REMINDER_RETRY_MINUTES`, `PITSTOP_REMINDER_LEASE_MINUTES` and
+    `PITSTOP_REMINDER_SAFETY_MARGIN_MS` (unset → the defaults); the gap and the lease are given
+    in minutes there and as `timedelta`s in code.
+    """
 
+    model_config = SettingsConfigDict(
+        populate_by_name=True, env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    calls_per_second: float = Field(1.0, gt=0, validation_alias="PITSTOP_CALLS_PER_SECOND")
+    max_attempts: int = Field(3, validation_alias="PITSTOP_REMINDER_MAX_ATTEMPTS")
+    retry_gap: timedelta = Field(
+        timedelta(hours=2), validation_alias="PITSTOP_REMINDER_RETRY_MINUTES"
+    )
+    lease: timedelta = Field(
+        timedelta(minutes=15), validation_alias="PITSTOP_REMINDER_LEASE_MINUTES"
+    )
+    # Stop dialling with less than this left of the Lambda's time: the rest waits for the next run.
+    safety_margin_ms: int = Field(15_000, validation_alias="PITSTOP_REMINDER_SAFETY_MARGIN_MS")
+
+    @field_validator("retry_gap", "lease", mode="before")
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> ReminderPolicy:
-        """`PITSTOP_CALLS_PER_SECOND`, `PITSTOP_REMINDER_MAX_ATTEMPTS`,
-        `PITSTOP_REMINDER_RETRY_MINUTES`, `PITSTOP_REMINDER_LEASE_MINUTES` (unset → defaults)."""
-        env = os.environ if env is None else env
-        default = cls()
-        cps = float(env.get("PITSTOP_CALLS_PER_SECOND") or default.calls_per_second)
-        if cps <= 0:
-            raise ValueError("PITSTOP_CALLS_PER_SECOND must be positive")
-        return cls(
-            calls_per_second=cps,
-            max_attempts=int(env.get("PITSTOP_REMINDER_MAX_ATTEMPTS") or default.max_attempts),
-            retry_gap=timedelta(
-                minutes=float(
-                    env.get("PITSTOP_REMINDER_RETRY_MINUTES")
-                    or default.retry_gap.total_seconds() / 60
-                )
-            ),
-            lease=timedelta(
-                minutes=float(
-                    env.get("PITSTOP_REMINDER_LEASE_MINUTES") or default.lease.total_seconds() / 60
-                )
-            ),
-        )
+    def _minutes(cls, value: object) -> object:
+        """A bare number (as the environment gives it) is minutes; a `timedelta` passes as is."""
+        if isinstance(value, str | int | float):
+            return timedelta(minutes=float(value))
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_policy() -> ReminderPolicy:
+    """The process-wide policy: the reminders Lambda dials and the webhook retries by it."""
+    return ReminderPolicy()
 
 
 def reminder_url(public_url: str, appointment: Appointment) -> str:
@@ -79,9 +93,9 @@ def status_callback_url(public_url: str) -> str:
 
 
 def on_call_status(
-    crm,
+    crm: Crm,
     call: CallRecord,
-    status: str,
+    status: CallStatus,
     answered_by: str | None,
     now: datetime,
     policy: ReminderPolicy | None = None,
@@ -95,19 +109,17 @@ def on_call_status(
     """
     if call.direction != CallDirection.REMINDER or not call.appointment_id or not call.customer_id:
         return
-    policy = policy or ReminderPolicy.from_env()
-    repository = crm.reminders
-    status = (status or "").lower()
+    policy = policy or get_policy()
     outcome: ReminderStatus | None = None
     retry_at = None
     if status in _UNREACHED:
         outcome = _UNREACHED[status]
         retry_at = now + policy.retry_gap
-    elif status in _ANSWERED:
+    elif status in ANSWERED_CALL_STATUSES:
         outcome = ReminderStatus.VOICEMAIL if is_machine(answered_by) else ReminderStatus.ANSWERED
     if outcome is None:
         return
-    applied = repository.record_outcome(
+    applied = crm.reminders.record_outcome(
         call.customer_id,
         call.appointment_id,
         outcome,
@@ -120,7 +132,7 @@ def on_call_status(
         extra={
             "appointment_id": call.appointment_id,
             "call_sid": call.call_sid,
-            "twilio_status": status,
+            "twilio_status": str(status),
             "answered_by": answered_by,
             "outcome": outcome.value,
             "applied": applied,
@@ -128,11 +140,11 @@ def on_call_status(
         },
     )
     if applied and (outcome in RETRYABLE or outcome == ReminderStatus.VOICEMAIL):
-        crm.calls.set_fields(call.call_sid, {"outcome": outcome.value})
+        crm.calls.set_fields(call.call_sid, {"outcome": CallOutcome(outcome.value).value})
 
 
 def record_voicemail(
-    crm,
+    crm: Crm,
     customer_id: str,
     appointment_id: str,
     call_sid: str | None = None,
@@ -148,7 +160,7 @@ def record_voicemail(
         customer_id, appointment_id, ReminderStatus.VOICEMAIL, now, call_sid=call_sid
     )
     if applied and call_sid:
-        crm.calls.set_fields(call_sid, {"outcome": ReminderStatus.VOICEMAIL.value})
+        crm.calls.set_fields(call_sid, {"outcome": CallOutcome.VOICEMAIL.value})
     logger.info(
         "reminder voicemail",
         extra={"appointment_id": appointment_id, "call_sid": call_sid, "applied": applied},
@@ -157,5 +169,7 @@ def record_voicemail(
 
 
 def is_machine(answered_by: str | None) -> bool:
-    """Twilio AMD's `AnsweredBy`: machine_start, machine_end_beep/silence/other, fax → not a person."""
-    return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")
+    """Twilio AMD's `AnsweredBy`: machine_start, machine_end_beep/silence/other, fax: no person."""
+    if not answered_by:
+        return False
+    return answered_by.startswith("machine") or answered_by == "fax"

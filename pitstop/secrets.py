@@ -1,18 +1,24 @@
 """Secrets: from the environment locally, from Secrets Manager in AWS (cached by Powertools).
 
 Nothing secret is ever a plain CloudFormation environment value: in AWS the environment only
-names the secret's ARN, and the value is fetched (and cached for five minutes) at run time.
+names the secret's ARN (`PITSTOP_*_ARN`), and the value is fetched at run time and cached for
+`SECRET_CACHE_SECONDS`. A value in the environment wins over its ARN (the bridge gets its values
+as ECS secrets; the local stack uses the development defaults below).
+
+Read on every call with plain `os.environ` lookups, not a settings model: the webhook asks for
+two secrets per request, and a tenth of a millisecond per request is worth more than a class.
 """
 
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 DEV_TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000"
 DEV_TWILIO_AUTH_TOKEN = "pitstop-dev-auth-token"
 DEV_STREAM_TOKEN_KEY = "pitstop-dev-stream-key"
-_CACHE_SECONDS = 300
+# How long a fetched secret is reused: a rotated value applies within this time.
+SECRET_CACHE_SECONDS = 300
 
 
 class TwilioCredentials(NamedTuple):
@@ -20,18 +26,25 @@ class TwilioCredentials(NamedTuple):
     auth_token: str
 
 
-def _from_secrets_manager(arn: str, transform: str | None = None):
+def _secret_text(arn: str) -> str:
     # Imported lazily: the parameters module pulls in boto3 clients we only need in AWS.
     from aws_lambda_powertools.utilities import parameters
 
-    return parameters.get_secret(arn, transform=transform, max_age=_CACHE_SECONDS)
+    return str(parameters.get_secret(arn, max_age=SECRET_CACHE_SECONDS))
+
+
+def _secret_json(arn: str) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters.get_secret(arn, transform="json", max_age=SECRET_CACHE_SECONDS)
 
 
 def twilio_credentials() -> TwilioCredentials:
-    """Twilio account SID and auth token (env `TWILIO_*`, else the JSON secret `TWILIO_SECRET_ARN`)."""
-    arn = os.environ.get("TWILIO_SECRET_ARN")
+    """Twilio account SID and auth token (`TWILIO_*`, else the JSON secret
+    `PITSTOP_TWILIO_SECRET_ARN`)."""
+    arn = os.environ.get("PITSTOP_TWILIO_SECRET_ARN")
     if arn and not os.environ.get("TWILIO_AUTH_TOKEN"):
-        secret = _from_secrets_manager(arn, transform="json")
+        secret = _secret_json(arn)
         return TwilioCredentials(secret["account_sid"], secret["auth_token"])
     return TwilioCredentials(
         os.environ.get("TWILIO_ACCOUNT_SID", DEV_TWILIO_ACCOUNT_SID),
@@ -40,16 +53,17 @@ def twilio_credentials() -> TwilioCredentials:
 
 
 def stream_token_key() -> str:
-    """The HMAC key that signs media-stream tokens (shared by the webhook and the bridge)."""
-    arn = os.environ.get("STREAM_TOKEN_SECRET_ARN")
-    if arn and not os.environ.get("PITSTOP_STREAM_TOKEN_SECRET"):
-        return _from_secrets_manager(arn)
-    return os.environ.get("PITSTOP_STREAM_TOKEN_SECRET", DEV_STREAM_TOKEN_KEY)
+    """The HMAC key that signs media-stream tokens (shared by the webhook and the bridge):
+    `PITSTOP_STREAM_TOKEN_KEY`, else the secret `PITSTOP_STREAM_TOKEN_KEY_ARN`."""
+    arn = os.environ.get("PITSTOP_STREAM_TOKEN_KEY_ARN")
+    if arn and not os.environ.get("PITSTOP_STREAM_TOKEN_KEY"):
+        return _secret_text(arn)
+    return os.environ.get("PITSTOP_STREAM_TOKEN_KEY", DEV_STREAM_TOKEN_KEY)
 
 
 def openai_api_key() -> str | None:
-    """The OpenAI key, or None when there is none (the local stack then uses the offline engine)."""
-    arn = os.environ.get("OPENAI_SECRET_ARN")
-    if arn and not os.environ.get("OPENAI_API_KEY"):
-        return _from_secrets_manager(arn)
+    """The OpenAI key, or None when there is none (the local stack then uses the offline engine).
+
+    Only the bridge talks to OpenAI, and ECS hands it the value as a secret: no ARN to resolve.
+    """
     return os.environ.get("OPENAI_API_KEY") or None

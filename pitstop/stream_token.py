@@ -40,7 +40,7 @@ def issue_token(
 def verify_token(
     token: str | None, call_sid: str, direction: str, key: str, now: float | None = None
 ) -> None:
-    """Raise `InvalidStreamToken` unless `token` was issued for this call SID and direction and is live."""
+    """Raise `InvalidStreamToken` unless `token` is live and was issued for this call, direction."""
     if not token or "." not in token:
         raise InvalidStreamToken("missing or malformed token")
     expires_text, signature = token.split(".", 1)

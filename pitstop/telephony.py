@@ -13,10 +13,13 @@ import uuid
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pitstop.config import Settings
 from pitstop.secrets import twilio_credentials
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
 
 
 class Telephony(Protocol):
@@ -42,12 +45,12 @@ class TwilioTelephony:
     invocations (a tool call that sends no SMS, say) never do.
     """
 
-    def __init__(self, from_number: str, client=None):
+    def __init__(self, from_number: str, client: Client | None = None):
         self._given_client = client
         self._from = from_number
 
     @cached_property
-    def _client(self):
+    def _client(self) -> Client:
         if self._given_client is not None:
             return self._given_client
         from twilio.rest import Client
@@ -112,7 +115,7 @@ class OutboxTelephony:
             machine_detection=machine_detection,
         )
 
-    def _write(self, kind: str, sid_prefix: str, **fields) -> str:
+    def _write(self, kind: str, sid_prefix: str, **fields: object) -> str:
         sid = sid_prefix + uuid.uuid4().hex
         entry = {"kind": kind, "sid": sid, "at": datetime.now(UTC).isoformat(), **fields}
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +124,7 @@ class OutboxTelephony:
         return sid
 
 
-def read_outbox(path: Path) -> list[dict]:
+def read_outbox(path: Path) -> list[dict[str, Any]]:
     """Every entry of a local outbox, oldest first (empty when nothing was sent)."""
     path = Path(path)
     if not path.exists():

@@ -26,9 +26,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="place a demo call through the whole local stack (offline) and show the booking",
-        description="Start the local stack, let a simulated caller (Alex Morgan, 2019 Toyota Camry) "
-        "book an oil change by phone, and show the transcript, the appointment in DynamoDB, the "
-        "SMS in the outbox and the call recording. Exits 0 only if the booking happened.",
+        description="Start the local stack, let a simulated caller (Alex Morgan, 2019 Toyota "
+        "Camry) book an oil change by phone, and show the transcript, the appointment in "
+        "DynamoDB, the SMS in the outbox and the call recording. Exits 0 only if the booking "
+        "happened.",
     )
     parser.add_argument(
         "--speed",
@@ -151,9 +152,8 @@ async def demo(args: argparse.Namespace) -> int:
         change = checks.change_since(stack.crm, before, result.call_sid, stack.outbox_path)
         wav, transcript = recording.save(result, args.workdir / f"demo-call-{result.call_sid}.wav")
         problems = checks.check(scenario.expect, result, change, shop.phone)
-        print(
-            f"\nCall ended ({result.ended_by}) after {result.duration_ms / 1000:.1f} s of line time."
-        )
+        seconds = result.duration_ms / 1000
+        print(f"\nCall ended ({result.ended_by}) after {seconds:.1f} s of line time.")
 
         booked = [a for a in change.booked if a.service_type == "oil_change"]
         print(

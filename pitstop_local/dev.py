@@ -28,6 +28,8 @@ from typing import Self
 from zoneinfo import ZoneInfo
 
 STATE_FILE = Path(".pitstop/dev.json")
+# How long the bridge may take, after the caller hangs up, to write the call's record.
+CALL_CLEANUP_SECONDS = 15.0
 
 # Variables LocalStack exports for the handlers (restored on stop, so tests do not leak them).
 _EXPORTED = (
@@ -221,7 +223,7 @@ class LocalStack:
         from pitstop.config import Settings
         from pitstop.dal import Crm
 
-        settings = Settings.from_env()
+        settings = Settings()
         return settings, Crm(settings)
 
     def _seed_table(self) -> None:
@@ -249,10 +251,16 @@ class LocalStack:
             on_turn=on_turn,
         )
 
-    async def call_finished(self, call_sid: str, timeout: float = 15.0) -> None:
+    async def call_finished(self, call_sid: str) -> None:
         """Wait until the bridge is done with `call_sid`: its record, outcome and transcript are
         written. (The caller's side may hang up before the bridge has finished its cleanup.)"""
-        await self._bridge.wait_call_finished(call_sid, timeout)
+        try:
+            async with asyncio.timeout(CALL_CLEANUP_SECONDS):
+                await self._bridge.wait_call_finished(call_sid)
+        except TimeoutError:
+            raise TimeoutError(
+                f"the bridge did not finish {call_sid} within {CALL_CLEANUP_SECONDS:.0f} s"
+            ) from None
 
     def describe(self) -> list[str]:
         from pitstop.secrets import twilio_credentials
@@ -264,7 +272,8 @@ class LocalStack:
         }[self.engine_kind]
         return [
             f"DynamoDB (moto)   {self.dynamodb_endpoint}  table {self.table!r}",
-            f"webhook + tools   {self.http_url}  (POST /voice, /voice/reminder, /voice/status; /tools)",
+            f"webhook + tools   {self.http_url}  "
+            "(POST /voice, /voice/reminder, /voice/status; /tools)",
             f"media bridge      {self.bridge_url}",
             f"realtime          {engine}",
             f"outbox            {self.outbox_path}",
@@ -284,10 +293,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "dev",
         help="run the whole stack locally (moto DynamoDB, webhook, tools, bridge, engine)",
-        description="Run Pitstop on this machine: moto DynamoDB seeded with the demo shop, the webhook "
-        "and tools Lambdas over HTTP, the media bridge, and the offline Realtime engine (unless "
-        "OPENAI_API_KEY or --realtime-url is set). Prints a line starting with 'ready' once "
-        "everything listens. Ctrl-C stops it.",
+        description="Run Pitstop on this machine: moto DynamoDB seeded with the demo shop, the "
+        "webhook and tools Lambdas over HTTP, the media bridge, and the offline Realtime engine "
+        "(unless OPENAI_API_KEY or --realtime-url is set). Prints a line starting with 'ready' "
+        "once everything listens. Ctrl-C stops it.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--http-port", type=int, default=8000)

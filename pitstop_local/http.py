@@ -1,8 +1,10 @@
 """The local HTTP adapter: serves the Lambda handlers over real HTTP, as API Gateway would.
 
-Each request becomes an HTTP API / function-URL payload v2 event and is handed to the very
-`lambda_handler` that runs in AWS: `/tools` and `/tools/...` to the tools function, everything
-else to the webhook. No route is implemented here, so what works locally is what is deployed.
+Each request becomes the payload v2 event that API Gateway's HTTP API (the webhook) or a
+function URL (the tools) would send, and is handed to the very `lambda_handler` that runs in
+AWS: `/tools` and `/tools/...` to the tools function, everything else to the webhook. No route
+is implemented here, so what works locally is what is deployed. The event shape is checked
+against Powertools' own models in tests/unit/local/test_http_adapter.py.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -52,17 +55,24 @@ class LocalLambdaContext:
 
 
 def build_event(
-    method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str = "127.0.0.1"
+    method: str,
+    target: str,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    body: bytes,
+    source_ip: str = "127.0.0.1",
 ) -> dict:
-    """An API Gateway HTTP API payload v2 event for one HTTP request (`target` = path?query)."""
+    """The payload v2 event for one HTTP request (`target` = path?query).
+
+    API Gateway's HTTP API (the webhook) and a function URL (the tools) send the same payload v2
+    shape: header names lower-cased, repeated headers and query values comma-joined, cookies
+    lifted out of the headers into `cookies`, text bodies as text and the rest base64-encoded.
+    `headers` may repeat a name (pairs), as they arrive on the wire.
+    """
     parts = urlsplit(target)
     path, raw_query = parts.path or "/", parts.query
-    lowered = {k.lower(): v for k, v in headers.items()}
-    content_type = lowered.get("content-type", "")
-    is_text = not body or content_type.startswith(_TEXT_TYPES)
-    query: dict[str, str] = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True):
-        query[name] = f"{query[name]},{value}" if name in query else value  # as API Gateway joins
+    lowered, cookies = _v2_headers(headers.items() if isinstance(headers, Mapping) else headers)
+    is_text = not body or lowered.get("content-type", "").startswith(_TEXT_TYPES)
+    domain = urlsplit(f"//{lowered.get('host', '')}").hostname or "localhost"  # never a port
     now = time.time()
     event = {
         "version": "2.0",
@@ -73,8 +83,8 @@ def build_event(
         "requestContext": {
             "accountId": "000000000000",
             "apiId": "local",
-            "domainName": lowered.get("host", "localhost"),
-            "domainPrefix": "local",
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
             "http": {
                 "method": method,
                 "path": path,
@@ -90,11 +100,34 @@ def build_event(
         },
         "isBase64Encoded": not is_text,
     }
-    if query:
+    if cookies:
+        event["cookies"] = cookies
+    if query := _comma_joined(parse_qsl(raw_query, keep_blank_values=True)):
         event["queryStringParameters"] = query
     if body:
         event["body"] = body.decode("utf-8") if is_text else base64.b64encode(body).decode("ascii")
     return event
+
+
+def _comma_joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Repeated names become one comma-joined value, as payload v2 carries them."""
+    joined: dict[str, str] = {}
+    for name, value in pairs:
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
+
+
+def _v2_headers(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Lower-cased, comma-joined headers, and the request's cookies lifted out of `cookie`."""
+    lowered = [(name.lower(), value) for name, value in pairs]
+    cookies = [
+        cookie.strip()
+        for name, value in lowered
+        if name == "cookie"
+        for cookie in value.split(";")
+        if cookie.strip()
+    ]
+    return _comma_joined(pair for pair in lowered if pair[0] != "cookie"), cookies
 
 
 def invoke(event: dict) -> dict:
@@ -115,7 +148,7 @@ class _LambdaRequestHandler(BaseHTTPRequestHandler):
         event = build_event(
             self.command,
             self.path,
-            dict(self.headers.items()),
+            self.headers.items(),
             body,
             source_ip=self.client_address[0],
         )
@@ -150,22 +183,28 @@ class _LambdaRequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
-    def log_message(self, format: str, *args) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         # The handlers log structured JSON themselves; access lines would only add noise.
         pass
+
+
+class _ThreadingServer(ThreadingHTTPServer):
+    # The default listen backlog of 5 drops connections the moment a few dozen arrive at once
+    # (a load test, or many simulated calls starting together); API Gateway queues them.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 class LambdaHttpServer:
     """A threading HTTP server in front of the Lambda handlers; `url` is its base URL."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000):
-        self._server = ThreadingHTTPServer((host, port), _LambdaRequestHandler)
-        self._server.daemon_threads = True
+        self._server = _ThreadingServer((host, port), _LambdaRequestHandler)
         self._thread: threading.Thread | None = None
 
     @property
     def host(self) -> str:
-        return self._server.server_address[0]
+        return str(self._server.server_address[0])
 
     @property
     def port(self) -> int:
@@ -175,7 +214,7 @@ class LambdaHttpServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> LambdaHttpServer:
+    def start(self) -> Self:
         """Serve in a background thread (idempotent); returns self."""
         if self._thread is None:
             self._thread = threading.Thread(
@@ -195,7 +234,7 @@ class LambdaHttpServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 

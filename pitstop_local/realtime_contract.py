@@ -31,12 +31,12 @@ def _server_adapter() -> TypeAdapter:
 
 
 def validate_client_event(event: dict[str, Any]):
-    """Parse a client → server event (what the bridge sends); raise `ProtocolViolation` if invalid."""
+    """Parse a client-to-server event (what the bridge sends); `ProtocolViolation` if invalid."""
     return _validate(_client_adapter(), event)
 
 
 def validate_server_event(event: dict[str, Any]):
-    """Parse a server → client event (what the engine sends); raise `ProtocolViolation` if invalid."""
+    """Parse a server-to-client event (what the engine sends); `ProtocolViolation` if invalid."""
     return _validate(_server_adapter(), event)
 
 

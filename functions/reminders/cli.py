@@ -12,13 +12,16 @@ import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-LOCAL_ENDPOINT = "http://127.0.0.1:5005"
+from pitstop.config import LOCAL_DYNAMODB_ENDPOINT, Settings
+
+Command = Callable[[argparse.Namespace], int]
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "reminders",
         help="run or inspect reminder calls",
@@ -49,10 +52,10 @@ def register(subparsers) -> None:
     status.set_defaults(func=_guarded(_status))
 
 
-def _guarded(command):
+def _guarded(command: Command) -> Command:
     """Turn "the stack is not there" into one line of advice instead of a traceback."""
 
-    def run(args) -> int:
+    def run(args: argparse.Namespace) -> int:
         from botocore.exceptions import EndpointConnectionError
 
         from pitstop.dal import NotFound
@@ -75,14 +78,14 @@ def _guarded(command):
     return run
 
 
-def _quiet_logs(verbose: bool):
-    """JSON log lines go to stderr (stdout carries the summary / `--json`), warnings only by default.
+def _quiet_logs(verbose: bool) -> Callable[[], None]:
+    """JSON log lines go to stderr (stdout carries the summary or `--json`); warnings only, or -v.
 
     Returns a function that puts the logger back as it was (the CLI may run inside a process).
     """
     import logging
 
-    from functions.reminders.run import logger  # the Powertools logger; importing creates it
+    from pitstop.observability import logger
 
     python_logger = logging.getLogger(logger.name)
     level = python_logger.level
@@ -115,7 +118,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--endpoint",
-        default=os.environ.get("PITSTOP_DYNAMODB_ENDPOINT") or LOCAL_ENDPOINT,
+        default=os.environ.get("PITSTOP_DYNAMODB_ENDPOINT") or LOCAL_DYNAMODB_ENDPOINT,
         help="DynamoDB endpoint (default: $PITSTOP_DYNAMODB_ENDPOINT, else %(default)s); "
         "'aws' for the real service",
     )
@@ -127,21 +130,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _settings(args):
-    from pitstop.config import Settings
-
+def _settings(args: argparse.Namespace) -> Settings:
     # AWS credentials are irrelevant to moto but boto3 insists on some.
     local = args.endpoint != "aws"
     if local:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    update = {"dynamodb_endpoint": args.endpoint if local else None}
+    update: dict[str, object] = {"dynamodb_endpoint": args.endpoint if local else None}
     if args.outbox:
         update["outbox_path"] = args.outbox
-    return Settings.from_env().model_copy(update=update)
+    return Settings().model_copy(update=update)
 
 
-def _run(args) -> int:
+def _run(args: argparse.Namespace) -> int:
     from functions.reminders.run import run_reminders
     from pitstop.dal import Crm
     from pitstop.telephony import telephony_for
@@ -170,23 +171,23 @@ def _run(args) -> int:
     for call in result["calls"]:
         sid = f"  {call['call_sid']}" if "call_sid" in call else ""
         print(
-            f"  {verb:10} {call['appointment_id']}  {call['start']}  {call['to']}"
+            f"  {verb:10} {call['appointment_id']}  {call['start']}  {call['customer_number']}"
             f"  attempt {call['attempt']}{sid}"
         )
     for skip in result["skips"]:
         print(f"  {'skipped':10} {skip['appointment_id']}  {skip['reason']}")
     skipped = ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) or "none"
+    placed = len(result["calls"]) if summary.dry_run else result["dialled"]
     print(
-        f"found {result['found']} · due {result['due']} · {verb} "
-        f"{len(result['calls']) if summary.dry_run else result['dialled']} · failed {result['failed']}"
-        f" · deferred {result['deferred']} · skipped: {skipped}"
+        f"found {result['found']} · due {result['due']} · {verb} {placed}"
+        f" · failed {result['failed']} · deferred {result['deferred']} · skipped: {skipped}"
     )
     if not summary.dry_run and settings.telephony == "outbox" and summary.dialled:
         print(f"calls written to the outbox {settings.outbox_path}")
     return 0
 
 
-def _status(args) -> int:
+def _status(args: argparse.Namespace) -> int:
     from functions.reminders.run import reminder_day
     from pitstop.dal import Crm
 

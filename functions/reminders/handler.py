@@ -1,4 +1,4 @@
-"""Reminders Lambda: EventBridge Scheduler runs it (e.g. hourly in the day); each run dials what is due.
+"""Reminders Lambda: EventBridge Scheduler runs it (e.g. hourly by day); each run dials what is due.
 
 Payload (all optional): `{"date": "YYYY-MM-DD", "dry_run": true}`. Re-delivery and Lambda retries
 are safe: every dial is preceded by a conditional claim, so nothing is dialled twice.
@@ -7,17 +7,20 @@ are safe: every dial is preceded by a conditional claim, so nothing is dialled t
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from functions.reminders.metrics import metrics, publish
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.reminders.metrics import publish
 from functions.reminders.run import run_reminders
 from pitstop.config import get_settings
 from pitstop.dal import Crm
-from pitstop.observability import logger
+from pitstop.observability import logger, metrics, tracer
 from pitstop.telephony import telephony_for
 
 
-
-def parse_event(event) -> tuple[date | None, bool]:
+def parse_event(event: object) -> tuple[date | None, bool]:
     """(day, dry_run) from the scheduler's input (or an EventBridge event's `detail`)."""
     payload = event if isinstance(event, dict) else {}
     if isinstance(payload.get("detail"), dict):
@@ -26,9 +29,10 @@ def parse_event(event) -> tuple[date | None, bool]:
     return day, bool(payload.get("dry_run", False))
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
-def lambda_handler(event, context):
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     day, dry_run = parse_event(event)
     settings = get_settings()
     summary = run_reminders(

@@ -14,28 +14,28 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from twilio.base.exceptions import TwilioRestException
 
 from pitstop.dal.reminders import REACHED, RETRYABLE, ReminderRepository
-from pitstop.observability import logger, mask_phone
 from pitstop.models import (
     Appointment,
     AppointmentStatus,
     CallDirection,
     CallRecord,
+    CallStatus,
     Customer,
     ReminderStatus,
     Shop,
 )
-from pitstop.reminders import (
-    ReminderPolicy,
-    reminder_url,
-    status_callback_url,
-)
+from pitstop.observability import logger, mask_phone
+from pitstop.reminders import ReminderPolicy, get_policy, reminder_url, status_callback_url
 from pitstop.telephony import Telephony
 
+if TYPE_CHECKING:
+    from pitstop.dal import Crm
 
 # Skip reasons (metric dimension `reason`).
 DO_NOT_CALL = "do_not_call"
@@ -129,28 +129,9 @@ def skip_reason(
     appointment: Appointment, customer: Customer | None, now: datetime, policy: ReminderPolicy
 ) -> str | None:
     """Why this appointment is not dialled now, or None when it is due (subject to the claim)."""
-    if appointment.status == AppointmentStatus.CANCELLED:
-        return CANCELLED
-    if appointment.status == AppointmentStatus.CONFIRMED:
-        return ALREADY_CONFIRMED
-    if appointment.status != AppointmentStatus.SCHEDULED:
-        return NOT_SCHEDULED
-    state = appointment.reminder_status
-    if state in REACHED:
-        return ALREADY_REMINDED
-    if state == ReminderStatus.DIALLED or (
-        state == ReminderStatus.CLAIMED
-        and appointment.reminder_claimed_until
-        and appointment.reminder_claimed_until > now
-    ):
-        return IN_PROGRESS
-    if state in RETRYABLE:
-        if appointment.reminder_attempts >= policy.max_attempts:
-            return ATTEMPTS_EXHAUSTED
-        if appointment.reminder_next_attempt is None:
-            return DIAL_FAILED  # a failure we must not retry (the dial may have gone out)
-        if appointment.reminder_next_attempt > now:
-            return RETRY_NOT_DUE
+    reason = _status_reason(appointment.status) or _reminder_reason(appointment, now, policy)
+    if reason:
+        return reason
     if customer is None:
         return NO_PHONE
     if customer.do_not_call:
@@ -160,8 +141,36 @@ def skip_reason(
     return None
 
 
+def _status_reason(status: AppointmentStatus) -> str | None:
+    """Only a scheduled (not yet confirmed) appointment gets a reminder."""
+    if status == AppointmentStatus.CANCELLED:
+        return CANCELLED
+    if status == AppointmentStatus.CONFIRMED:
+        return ALREADY_CONFIRMED
+    return None if status == AppointmentStatus.SCHEDULED else NOT_SCHEDULED
+
+
+def _reminder_reason(appointment: Appointment, now: datetime, policy: ReminderPolicy) -> str | None:
+    """What the reminder's own state says: reached, in flight, or a retry not (yet) allowed."""
+    state = appointment.reminder_status
+    if state in REACHED:
+        return ALREADY_REMINDED
+    claimed_until = appointment.reminder_claimed_until
+    if state == ReminderStatus.DIALLED or (
+        state == ReminderStatus.CLAIMED and claimed_until and claimed_until > now
+    ):
+        return IN_PROGRESS
+    if state not in RETRYABLE:
+        return None
+    if appointment.reminder_attempts >= policy.max_attempts:
+        return ATTEMPTS_EXHAUSTED
+    if appointment.reminder_next_attempt is None:
+        return DIAL_FAILED  # a failure we must not retry (the dial may have gone out)
+    return RETRY_NOT_DUE if appointment.reminder_next_attempt > now else None
+
+
 def run_reminders(
-    crm,
+    crm: Crm,
     telephony: Telephony,
     *,
     day: date | None = None,
@@ -179,7 +188,7 @@ def run_reminders(
     `enforce_calling_hours=False` is for the local stack only (outbox telephony: nobody is
     phoned), so a developer can play reminders at any hour; deployed runs always enforce them.
     """
-    policy = policy or ReminderPolicy.from_env()
+    policy = policy or get_policy()
     repository = repository or crm.reminders
     shop = crm.shops.catalog().shop
     started = now()
@@ -197,7 +206,7 @@ def run_reminders(
             reason = OUTSIDE_CALLING_HOURS
         if reason:
             summary.skip(appointment, reason)
-        else:
+        elif customer is not None:  # always, as skip_reason says NO_PHONE otherwise
             due.append((appointment, customer))
     summary.due = len(due)
     logger.info(
@@ -214,7 +223,7 @@ def run_reminders(
         summary.calls = [_call_entry(a, c) for a, c in due]
         return summary
 
-    public_url = crm.settings.public_url
+    dialler = _Dialler(crm, telephony, repository, policy, summary, now)
     pacer = Pacer(policy.calls_per_second, clock, sleep)
     for index, (appointment, customer) in enumerate(due):
         if (
@@ -236,42 +245,50 @@ def run_reminders(
             summary.skip(appointment, CLAIMED_ELSEWHERE)
             continue
         pacer.wait()
-        _dial(
-            crm,
-            telephony,
-            repository,
-            policy,
-            summary,
-            appointment,
-            customer,
-            token,
-            public_url,
-            now,
-        )
+        dialler.dial(appointment, customer, token)
     return summary
 
 
-def _dial(
-    crm, telephony, repository, policy, summary, appointment, customer, token, public_url, now
-):
-    """Place one claimed reminder call and record it; a failed dial is counted, not raised."""
-    log_keys = {"appointment_id": appointment.appointment_id, "to": mask_phone(customer.phone)}
-    try:
-        call_sid = telephony.create_call(
-            customer.phone,
-            url=reminder_url(public_url, appointment),
-            status_callback=status_callback_url(public_url),
-            machine_detection=True,
-        )
-    except Exception as error:  # noqa: BLE001 - one bad number must not stop the run
-        at = now()
+@dataclass
+class _Dialler:
+    """Places one run's claimed reminder calls; a failed dial is counted, never raised."""
+
+    crm: Crm
+    telephony: Telephony
+    repository: ReminderRepository
+    policy: ReminderPolicy
+    summary: RunSummary
+    now: Callable[[], datetime]
+
+    def dial(self, appointment: Appointment, customer: Customer, token: str) -> None:
+        log_keys = {
+            "appointment_id": appointment.appointment_id,
+            "customer_number": mask_phone(customer.phone),
+        }
+        public_url = self.crm.settings.public_url
+        try:
+            call_sid = self.telephony.create_call(
+                customer.phone,
+                url=reminder_url(public_url, appointment),
+                status_callback=status_callback_url(public_url),
+                machine_detection=True,
+            )
+        except Exception as error:  # noqa: BLE001 - one bad number must not stop the run
+            self._failed(appointment, token, error, log_keys)
+            return
+        self._record(appointment, customer, token, call_sid, log_keys)
+
+    def _failed(
+        self, appointment: Appointment, token: str, error: Exception, log_keys: dict[str, Any]
+    ) -> None:
+        at = self.now()
         # Twilio refused the request (4xx): nothing was placed, so retry later. Anything else
         # (5xx, timeout, connection reset) may have placed the call: never redial it.
         refused = isinstance(error, TwilioRestException) and 400 <= (error.status or 0) < 500
-        attempts_left = appointment.reminder_attempts + 1 < policy.max_attempts
-        retry_at = at + policy.retry_gap if refused and attempts_left else None
-        repository.mark_failed(appointment, token, at, retry_at)
-        summary.failed += 1
+        attempts_left = appointment.reminder_attempts + 1 < self.policy.max_attempts
+        retry_at = at + self.policy.retry_gap if refused and attempts_left else None
+        self.repository.mark_failed(appointment, token, at, retry_at)
+        self.summary.failed += 1
         logger.warning(
             "reminder dial failed",
             extra={
@@ -280,45 +297,53 @@ def _dial(
                 "retry_at": retry_at.isoformat() if retry_at else None,
             },
         )
-        return
-    at = now()
-    summary.dialled += 1
-    # The call is out: from here nothing may raise, or the run would stop with others undialled.
-    # Marking it dialled comes first — it is what keeps the next run from dialling it again.
-    try:
-        if not repository.mark_dialled(appointment, token, call_sid, at):
-            logger.warning(
-                "reminder claim lapsed before the dial was recorded",
-                extra={**log_keys, "call_sid": call_sid},
+
+    def _record(
+        self,
+        appointment: Appointment,
+        customer: Customer,
+        token: str,
+        call_sid: str,
+        log_keys: dict[str, Any],
+    ) -> None:
+        at = self.now()
+        self.summary.dialled += 1
+        # The call is out: from here nothing may raise, or the run would stop with others
+        # undialled. Marking it dialled comes first: it keeps the next run from dialling again.
+        try:
+            if not self.repository.mark_dialled(appointment, token, call_sid, at):
+                logger.warning(
+                    "reminder claim lapsed before the dial was recorded",
+                    extra={**log_keys, "call_sid": call_sid},
+                )
+            self.crm.calls.start(
+                CallRecord(
+                    call_sid=call_sid,
+                    direction=CallDirection.REMINDER,
+                    customer_number=customer.phone,
+                    customer_id=appointment.customer_id,
+                    appointment_id=appointment.appointment_id,
+                    status=CallStatus.QUEUED,
+                    started_at=at,
+                ),
+                at,
             )
-        crm.calls.start(
-            CallRecord(
-                call_sid=call_sid,
-                direction=CallDirection.REMINDER,
-                caller=customer.phone,
-                customer_id=appointment.customer_id,
-                appointment_id=appointment.appointment_id,
-                status="queued",
-                started_at=at,
-            ),
-            at,
+        except Exception:
+            logger.exception(
+                "reminder dialled but not recorded", extra={**log_keys, "call_sid": call_sid}
+            )
+        self.summary.calls.append({**_call_entry(appointment, customer), "call_sid": call_sid})
+        logger.info(
+            "reminder dialled",
+            extra={**log_keys, "call_sid": call_sid, "attempt": appointment.reminder_attempts + 1},
         )
-    except Exception:
-        logger.exception(
-            "reminder dialled but not recorded", extra={**log_keys, "call_sid": call_sid}
-        )
-    summary.calls.append({**_call_entry(appointment, customer), "call_sid": call_sid})
-    logger.info(
-        "reminder dialled",
-        extra={**log_keys, "call_sid": call_sid, "attempt": appointment.reminder_attempts + 1},
-    )
 
 
-def _call_entry(appointment: Appointment, customer: Customer) -> dict:
+def _call_entry(appointment: Appointment, customer: Customer) -> dict[str, Any]:
     return {
         "appointment_id": appointment.appointment_id,
         "customer_id": appointment.customer_id,
-        "to": mask_phone(customer.phone),
+        "customer_number": mask_phone(customer.phone),
         "start": appointment.start.isoformat(),
         "service_type": appointment.service_type,
         "attempt": appointment.reminder_attempts + 1,

@@ -14,10 +14,9 @@ from functions.webhook import routing
 from functions.webhook.routing import Answer
 from pitstop import reminders
 from pitstop.dal import Crm, NotFound, ShopCatalog
+from pitstop.models import Appointment, CallDirection, CallOutcome, CallRecord, CallStatus
 from pitstop.observability import logger
-from pitstop.models import Appointment, CallDirection, CallRecord
 from pitstop.stream_token import issue_token
-
 
 # The last catalogue read per (table, shop): what a fallback can still say and dial when the
 # table is failing (stale-if-error; the live path always reads afresh, so settings apply at once).
@@ -50,7 +49,7 @@ def answer_inbound(crm: Crm, form: dict[str, str], now: datetime, stream_key: st
         notice=catalog.settings.recording_notice,
         parameters=routing.stream_parameters(
             direction=CallDirection.INBOUND.value,
-            caller=caller,
+            customer_number=caller,
             customer_id=customer_id,
             shop_id=crm.settings.shop_id,
             appointment_id=None,
@@ -62,11 +61,11 @@ def answer_inbound(crm: Crm, form: dict[str, str], now: datetime, stream_key: st
         CallRecord(
             call_sid=call_sid,
             direction=CallDirection.INBOUND,
-            caller=caller,
+            customer_number=caller,
             customer_id=customer_id,
-            status=form.get("CallStatus") or "ringing",
+            status=_call_status(form) or CallStatus.RINGING,
             started_at=now,
-            outcome="handed_off" if handed_off else None,
+            outcome=CallOutcome.HANDED_OFF if handed_off else None,
             handoff_reason=answer.reason if handed_off else None,
         ),
         now,
@@ -84,11 +83,8 @@ def answer_reminder(
     machine = reminders.is_machine(answered_by)
     catalog = read_catalog(crm)
     appointment = _appointment(crm, customer_id, appointment_id)
-    found = (
-        appointment is not None
-        and appointment.active
-        and appointment.shop_id == catalog.shop.shop_id
-    )
+    if appointment and not (appointment.active and appointment.shop_id == catalog.shop.shop_id):
+        appointment = None  # cancelled, done, or another shop's: nothing to remind of
     # On an outbound call the customer is the called party.
     caller = routing.caller_number(form.get("To"))
     token = issue_token(call_sid, CallDirection.REMINDER.value, stream_key, now=now.timestamp())
@@ -96,15 +92,15 @@ def answer_reminder(
         shop_name=catalog.shop.name,
         shop_phone=catalog.shop.phone,
         machine=machine,
-        appointment_found=found,
-        spoken_appointment=_spoken_appointment(catalog, appointment) if found else "",
+        appointment_found=appointment is not None,
+        spoken_appointment=_spoken_appointment(catalog, appointment) if appointment else "",
         agent_enabled=catalog.settings.agent_enabled,
         bridge_available=catalog.settings.bridge_available,
         bridge_url=crm.settings.bridge_url,
         notice=catalog.settings.recording_notice,
         parameters=routing.stream_parameters(
             direction=CallDirection.REMINDER.value,
-            caller=caller,
+            customer_number=caller,
             customer_id=customer_id,
             shop_id=crm.settings.shop_id,
             appointment_id=appointment_id,
@@ -117,16 +113,16 @@ def answer_reminder(
         CallRecord(
             call_sid=call_sid,
             direction=CallDirection.REMINDER,
-            caller=caller,
+            customer_number=caller,
             customer_id=customer_id or None,
             appointment_id=appointment_id or None,
-            status="in-progress",
+            status=CallStatus.IN_PROGRESS,
             started_at=now,
         ),
         now,
     )
     crm.calls.update_status(
-        call_sid, "in-progress", {"answered_by": answered_by} if answered_by else {}
+        call_sid, CallStatus.IN_PROGRESS, {"answered_by": answered_by} if answered_by else {}
     )
     if answer.kind == "voicemail":
         reminders.record_voicemail(crm, customer_id, appointment_id, call_sid=call_sid, now=now)
@@ -137,9 +133,16 @@ def record_status(crm: Crm, form: dict[str, str], now: datetime) -> bool:
     """Apply a status callback to its call record (forward only); True if it changed the record.
 
     A callback for a call we have no record of is ignored rather than written: a bare item
-    would block the record the reminders Lambda or `/voice` creates a moment later.
+    would block the record the reminders Lambda or `/voice` creates a moment later. So is a
+    status Twilio does not document: the record could not be read back with it.
     """
-    call_sid, status = form["CallSid"], (form.get("CallStatus") or "").lower()
+    call_sid, status = form["CallSid"], _call_status(form)
+    if status is None:
+        logger.warning(
+            "status callback with an unknown status",
+            extra={"twilio_status": form.get("CallStatus")},
+        )
+        return False
     call = crm.calls.get(call_sid)
     if call is None:
         logger.warning("status callback for an unknown call", extra={"twilio_status": status})
@@ -185,6 +188,14 @@ def _spoken_appointment(catalog: ShopCatalog, appointment: Appointment) -> str:
     service = catalog.service(appointment.service_type)
     what = f"{service.name.lower()} appointment" if service else "appointment"
     return f"{what} on {routing.spoken_when(start)}"
+
+
+def _call_status(form: dict[str, str]) -> CallStatus | None:
+    """Twilio's `CallStatus` as our vocabulary, or None when it is missing or not Twilio's."""
+    try:
+        return CallStatus((form.get("CallStatus") or "").lower())
+    except ValueError:
+        return None
 
 
 def _twilio_time(text: str | None) -> datetime | None:

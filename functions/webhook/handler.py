@@ -9,23 +9,28 @@ verified request, so cold starts for health checks and forged requests never loa
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.webhook import routing, signature
 from pitstop import config, twiml
 from pitstop.config import Settings
-from pitstop.observability import logger, mask_phone
+from pitstop.observability import logger, mask_phone, metrics, tracer
 from pitstop.secrets import stream_token_key, twilio_credentials
+
+if TYPE_CHECKING:
+    from pitstop.dal import Crm
 
 SERVICE = "webhook"
 TWIML_CONTENT_TYPE = "text/xml"
 
 app = APIGatewayHttpResolver()
-_crms: dict[tuple, object] = {}
+_crms: dict[tuple[str, str | None, str, str], Crm] = {}
 
 
 # --- plumbing ----------------------------------------------------------------------------------
@@ -40,7 +45,7 @@ def _settings() -> Settings:
     return config.get_settings()
 
 
-def _crm(settings: Settings):
+def _crm(settings: Settings) -> Crm:
     """One `Crm` per table/shop for the life of the process (boto3 resources are pooled)."""
     key = (settings.table_name, settings.dynamodb_endpoint, settings.aws_region, settings.shop_id)
     crm = _crms.get(key)
@@ -56,16 +61,7 @@ def _now() -> datetime:
 
 
 def _count(metric: str) -> None:
-    """One EMF metric line, flushed at once (thread-safe, never an 'empty metrics' warning)."""
-    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Pitstop"
-    with single_metric(
-        name=metric,
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=namespace,
-        default_dimensions={"service": SERVICE},
-    ):
-        pass
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
 def _xml(body: str, status: int = 200) -> Response:
@@ -104,7 +100,7 @@ def _fallback(settings: Settings, reason: str, fresh: bool) -> routing.Answer:
 
 # --- routes ------------------------------------------------------------------------------------
 @app.get("/health")
-def health() -> dict:
+def health() -> dict[str, Any]:
     return {"ok": True, "service": SERVICE}
 
 
@@ -117,11 +113,13 @@ def voice() -> Response:
     try:
         answer = _flows().answer_inbound(_crm(settings), form, _now(), stream_token_key())
     except Exception:  # the caller hears the fallback, never Twilio's error message
-        logger.exception("answering the call failed; falling back", extra={"caller": caller})
+        logger.exception(
+            "answering the call failed; falling back", extra={"customer_number": caller}
+        )
         answer = _fallback(settings, "error", fresh=False)
     logger.info(
         "inbound call answered",
-        extra={"caller": caller, "answer": answer.kind, "reason": answer.reason},
+        extra={"customer_number": caller, "answer": answer.kind, "reason": answer.reason},
     )
     return _xml(answer.twiml)
 
@@ -139,7 +137,7 @@ def voice_reminder() -> Response:
     logger.info(
         "reminder call answered",
         extra={
-            "callee": mask_phone(routing.caller_number(form.get("To"))),
+            "customer_number": mask_phone(routing.caller_number(form.get("To"))),
             "answer": answer.kind,
             "reason": answer.reason,
             "appointment_id": query.get("appointment_id"),
@@ -184,12 +182,11 @@ def voice_fallback() -> Response:
     return _xml(answer.twiml)
 
 
-def lambda_handler(event: dict, context) -> dict:
-    """Lambda entry point (API Gateway HTTP API / function URL, payload v2)."""
-    request_id = getattr(context, "aws_request_id", None)
-    if request_id:
-        logger.thread_safe_append_keys(request_id=request_id)
-    try:
-        return app.resolve(event, context)
-    finally:
-        logger.thread_safe_clear_keys()
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point (API Gateway HTTP API, payload v2)."""
+    return app.resolve(event, context)

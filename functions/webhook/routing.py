@@ -9,25 +9,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from pitstop import twiml
+from pitstop.models import FINAL_CALL_STATUSES, CallStatus
 from pitstop.phone import InvalidPhoneNumber, normalize_e164
-
-# Statuses after which Twilio sends nothing more about the call.
-FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 # What Twilio puts in `From` when the caller withholds their number (anonymous, restricted,
 # unavailable, blocked): valid-looking E.164 that must never be taken for a customer's phone.
 WITHHELD_NUMBERS = frozenset({"+266696687", "+7378742833", "+8656696", "+2562533"})
 
-STREAM_PARAMETERS = ("direction", "caller", "customer_id", "shop_id", "appointment_id", "token")
+STREAM_PARAMETERS = (
+    "direction",
+    "customer_number",
+    "customer_id",
+    "shop_id",
+    "appointment_id",
+    "token",
+)
 
 
 @dataclass(frozen=True)
 class Answer:
-    """The TwiML to answer with, and what kind of answer it is (for logs, metrics and the record)."""
+    """The TwiML to answer with, and what kind of answer it is (for logs, metrics, the record)."""
 
-    kind: str  # stream | fallback | voicemail | message | goodbye
+    kind: Literal["stream", "fallback", "voicemail", "message", "goodbye"]
     twiml: str
     reason: str | None = None
 
@@ -50,14 +56,10 @@ def unavailable_reason(agent_enabled: bool, bridge_available: bool) -> str | Non
     return None
 
 
-def is_final(status: str) -> bool:
-    return status in FINAL_STATUSES
-
-
 def stream_parameters(
     *,
     direction: str,
-    caller: str,
+    customer_number: str,
     customer_id: str | None,
     shop_id: str,
     appointment_id: str | None,
@@ -66,7 +68,7 @@ def stream_parameters(
     """The `<Parameter>`s the bridge starts a conversation from (all strings, none missing)."""
     return {
         "direction": direction,
-        "caller": caller,
+        "customer_number": customer_number,
         "customer_id": customer_id or "",
         "shop_id": shop_id,
         "appointment_id": appointment_id or "",
@@ -126,7 +128,7 @@ def reminder_answer(
 
 
 def fallback_answer(shop_name: str | None, shop_phone: str | None, reason: str) -> Answer:
-    """Apology + transfer; without a known shop number (nothing cached, table down) just an apology."""
+    """Apology + transfer; without a known shop number (nothing cached, table down) an apology."""
     if shop_name and shop_phone:
         return Answer("fallback", twiml.fallback_twiml(shop_name, shop_phone), reason)
     return Answer(
@@ -179,14 +181,14 @@ def goodbye_text(shop_name: str, shop_phone: str) -> str:
 
 
 def status_fields(
-    status: str, duration: str | None, answered_by: str | None, at: datetime
-) -> dict[str, object]:
+    status: CallStatus, duration: str | None, answered_by: str | None, at: datetime
+) -> dict[str, str | int]:
     """The call-record fields a status callback carries (only the ones it actually has)."""
-    fields: dict[str, object] = {}
+    fields: dict[str, str | int] = {}
     if duration and duration.isdigit():
         fields["duration_seconds"] = int(duration)
     if answered_by:
         fields["answered_by"] = answered_by
-    if is_final(status):
+    if status in FINAL_CALL_STATUSES:  # Twilio sends nothing more about the call
         fields["ended_at"] = at.isoformat()
     return fields

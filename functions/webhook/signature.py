@@ -53,7 +53,7 @@ def decode_body(body: str | None, is_base64: bool) -> str:
 
 
 def parse_form(body: str) -> FormParams:
-    """`application/x-www-form-urlencoded` body → parameters, keeping blank values (Twilio signs them)."""
+    """A form-encoded body → parameters, keeping blank values (Twilio signs them too)."""
     return FormParams(parse_qsl(body, keep_blank_values=True))
 
 

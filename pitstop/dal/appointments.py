@@ -7,7 +7,9 @@ and race-free booking).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
@@ -17,11 +19,17 @@ from pitstop.dal.table import from_item, query_all, to_item
 from pitstop.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from pitstop.scheduling import granules
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from pitstop.dal.table import AttributeValue
+
 _CONFLICT_RETRIES = 3
 
 
 class AppointmentRepository:
-    def __init__(self, table, slot_minutes: int = 30):
+    def __init__(self, table: Table, slot_minutes: int = 30):
         self._table = table
         self._client = table.meta.client
         self._slot_minutes = slot_minutes
@@ -50,12 +58,14 @@ class AppointmentRepository:
             KeyConditionExpression=Key(keys.PK).eq(keys.slots(shop_id, day)),
             ProjectionExpression="sk",
         )
-        return {tuple(i[keys.SK].split("#", 1)) for i in items}
+        return {_bay_and_hhmm(i[keys.SK]) for i in items}
 
     # --- writes ------------------------------------------------------------------------
     def book(self, appointment: Appointment) -> None:
-        """Hold the bay time and store the appointment atomically; `SlotTaken` if any granule is held."""
-        writes = [self._hold(appointment, hhmm) for hhmm in self._granules(appointment)]
+        """Hold the bay time and store the appointment at once; `SlotTaken` if a granule is held."""
+        writes: list[TransactWriteItemTypeDef] = [
+            self._hold(appointment, hhmm) for hhmm in self._granules(appointment)
+        ]
         writes.append(
             {
                 "Put": {
@@ -69,7 +79,9 @@ class AppointmentRepository:
 
     def cancel(self, appointment: Appointment, reason: str = "") -> Appointment:
         """Free the bay time and mark the appointment cancelled, or change nothing."""
-        writes = [self._release(appointment, hhmm) for hhmm in self._granules(appointment)]
+        writes: list[TransactWriteItemTypeDef] = [
+            self._release(appointment, hhmm) for hhmm in self._granules(appointment)
+        ]
         writes.append(
             self._update(
                 appointment,
@@ -122,7 +134,7 @@ class AppointmentRepository:
     def _granules(self, appointment: Appointment) -> list[str]:
         return granules(appointment.start, appointment.end, self._slot_minutes)
 
-    def _item(self, appointment: Appointment) -> dict:
+    def _item(self, appointment: Appointment) -> dict[str, Any]:
         # `start`/`end` as isoformat(): the optimistic-concurrency condition compares that text.
         return to_item(
             appointment,
@@ -134,36 +146,28 @@ class AppointmentRepository:
             end=appointment.end.isoformat(),
         )
 
-    def _key(self, customer_id: str, appointment_id: str) -> dict:
-        return {keys.PK: keys.customer(customer_id), keys.SK: keys.appointment_sk(appointment_id)}
+    def _key(self, customer_id: str, appointment_id: str) -> dict[str, str]:
+        return keys.item_key(keys.customer(customer_id), keys.appointment_sk(appointment_id))
 
     def _hold(
         self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None
-    ) -> dict:
-        item = {
-            keys.PK: keys.slots(appointment.shop_id, day or appointment.day),
-            keys.SK: keys.slot_sk(bay or appointment.bay, hhmm),
-            "appointment_id": appointment.appointment_id,
-        }
+    ) -> TransactWriteItemTypeDef:
+        key = self._slot_key(appointment, hhmm, day, bay)
         return {
             "Put": {
                 "TableName": self._table.name,
-                "Item": item,
+                "Item": {**key, "appointment_id": appointment.appointment_id},
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
 
     def _release(
         self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None
-    ) -> dict:
-        key = {
-            keys.PK: keys.slots(appointment.shop_id, day or appointment.day),
-            keys.SK: keys.slot_sk(bay or appointment.bay, hhmm),
-        }
+    ) -> TransactWriteItemTypeDef:
         return {
             "Delete": {
                 "TableName": self._table.name,
-                "Key": key,
+                "Key": self._slot_key(appointment, hhmm, day, bay),
                 "ConditionExpression": "attribute_not_exists(pk) OR appointment_id = :id",
                 "ExpressionAttributeValues": {":id": appointment.appointment_id},
             }
@@ -173,9 +177,9 @@ class AppointmentRepository:
         self,
         appointment: Appointment,
         expression: str,
-        values: dict,
-        extra_names: dict | None = None,
-    ) -> dict:
+        values: Mapping[str, AttributeValue],
+        extra_names: Mapping[str, str] | None = None,
+    ) -> TransactWriteItemTypeDef:
         """An update guarded by optimistic concurrency: still active, still at the time we read."""
         return {
             "Update": {
@@ -197,7 +201,17 @@ class AppointmentRepository:
             }
         }
 
-    def _transact(self, writes: list[dict]) -> None:
+    @staticmethod
+    def _slot_key(
+        appointment: Appointment, hhmm: str, day: date | None, bay: str | None
+    ) -> dict[str, str]:
+        """One granule of bay time: the appointment's own unless `day`/`bay` say otherwise."""
+        return keys.item_key(
+            keys.slots(appointment.shop_id, day or appointment.day),
+            keys.slot_sk(bay or appointment.bay, hhmm),
+        )
+
+    def _transact(self, writes: list[TransactWriteItemTypeDef]) -> None:
         """Run a transaction; map a failed condition to `SlotTaken`/`StaleAppointment`.
 
         A pure `TransactionConflict` (another transaction touching the same items right now) is
@@ -214,3 +228,8 @@ class AppointmentRepository:
                     raise (StaleAppointment if "Update" in failed else SlotTaken)() from error
                 if attempt == _CONFLICT_RETRIES - 1 or "TransactionConflict" not in codes:
                     raise
+
+
+def _bay_and_hhmm(slot_sk: object) -> tuple[str, str]:
+    bay, hhmm = str(slot_sk).split("#", 1)
+    return bay, hhmm

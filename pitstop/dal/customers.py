@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
 from pitstop.dal import keys
 from pitstop.dal.errors import NotFound, PhoneAlreadyRegistered
-from pitstop.dal.table import from_item, query_all, to_item
+from pitstop.dal.table import from_item, from_items, query_all, to_item
 from pitstop.models import Appointment, Customer, ServiceRecord, Vehicle
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 @dataclass
@@ -26,65 +32,52 @@ class CustomerFile:
 
 
 class CustomerRepository:
-    def __init__(self, table):
+    def __init__(self, table: Table):
         self._table = table
+        self._client = table.meta.client
 
     def id_for_phone(self, e164: str) -> str | None:
-        item = self._table.get_item(Key={keys.PK: keys.phone(e164), keys.SK: "CUSTOMER"})
-        return item["Item"]["customer_id"] if "Item" in item else None
+        item = self._table.get_item(Key=keys.item_key(keys.phone(e164), keys.PHONE_OWNER))
+        return str(item["Item"]["customer_id"]) if "Item" in item else None
 
     def file(self, customer_id: str) -> CustomerFile:
         """The customer's whole file; `NotFound` if there is no such customer."""
         items = query_all(
             self._table, KeyConditionExpression=Key(keys.PK).eq(keys.customer(customer_id))
         )
-        kinds: dict[str, list[dict]] = {}
-        for item in items:
-            kinds.setdefault(item[keys.SK].split("#", 1)[0], []).append(item)
-        if "PROFILE" not in kinds:
+        profile = next((i for i in items if i[keys.SK] == keys.PROFILE), None)
+        if profile is None:
             raise NotFound(f"no customer {customer_id}")
         return CustomerFile(
-            customer=from_item(Customer, kinds["PROFILE"][0]),
-            vehicles=[from_item(Vehicle, i) for i in kinds.get("VEHICLE", [])],
-            history=[from_item(ServiceRecord, i) for i in kinds.get("SERVICE", [])],
-            appointments=[from_item(Appointment, i) for i in kinds.get("APPT", [])],
+            customer=from_item(Customer, profile),
+            vehicles=from_items(Vehicle, items, keys.VEHICLE),
+            history=from_items(ServiceRecord, items, keys.SERVICE_RECORD),
+            appointments=from_items(Appointment, items, keys.APPOINTMENT),
         )
 
     def get(self, customer_id: str) -> Customer:
-        item = self._table.get_item(Key={keys.PK: keys.customer(customer_id), keys.SK: "PROFILE"})
+        item = self._table.get_item(Key=self._profile_key(customer_id))
         if "Item" not in item:
             raise NotFound(f"no customer {customer_id}")
         return from_item(Customer, item["Item"])
 
-    def create(self, customer: Customer, vehicles: list[Vehicle] = ()) -> None:
+    def create(self, customer: Customer, vehicles: Sequence[Vehicle] = ()) -> None:
         """Register a customer and their vehicles at once; the phone number must be new."""
-        client = self._table.meta.client
-        writes = [
+        owner = keys.item_key(keys.phone(customer.phone), keys.PHONE_OWNER)
+        writes: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": self._table.name,
                     "ConditionExpression": "attribute_not_exists(pk)",
-                    "Item": {
-                        keys.PK: keys.phone(customer.phone),
-                        keys.SK: "CUSTOMER",
-                        "customer_id": customer.customer_id,
-                    },
+                    "Item": {**owner, "customer_id": customer.customer_id},
                 }
             },
-            {
-                "Put": {
-                    "TableName": self._table.name,
-                    "Item": to_item(customer, pk=keys.customer(customer.customer_id), sk="PROFILE"),
-                }
-            },
-            *(
-                {"Put": {"TableName": self._table.name, "Item": self._vehicle_item(v)}}
-                for v in vehicles
-            ),
+            self._put(to_item(customer, pk=keys.customer(customer.customer_id), sk=keys.PROFILE)),
+            *[self._put(self._vehicle_item(v)) for v in vehicles],
         ]
         try:
-            client.transact_write_items(TransactItems=writes)
-        except client.exceptions.TransactionCanceledException as error:
+            self._client.transact_write_items(TransactItems=writes)
+        except self._client.exceptions.TransactionCanceledException as error:
             reasons = error.response.get("CancellationReasons", [])
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise PhoneAlreadyRegistered(customer.customer_id) from error
@@ -103,15 +96,26 @@ class CustomerRepository:
         )
 
     def set_do_not_call(self, customer_id: str, value: bool = True) -> None:
-        self._table.update_item(
-            Key={keys.PK: keys.customer(customer_id), keys.SK: "PROFILE"},
-            UpdateExpression="SET do_not_call = :v",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":v": value},
-        )
+        """Set or clear the flag on an existing customer; `NotFound` if there is none."""
+        try:
+            self._table.update_item(
+                Key=self._profile_key(customer_id),
+                UpdateExpression="SET do_not_call = :v",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":v": value},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise NotFound(f"no customer {customer_id}") from error
+
+    def _put(self, item: dict[str, Any]) -> TransactWriteItemTypeDef:
+        return {"Put": {"TableName": self._table.name, "Item": item}}
 
     @staticmethod
-    def _vehicle_item(vehicle: Vehicle) -> dict:
+    def _profile_key(customer_id: str) -> dict[str, str]:
+        return keys.item_key(keys.customer(customer_id), keys.PROFILE)
+
+    @staticmethod
+    def _vehicle_item(vehicle: Vehicle) -> dict[str, Any]:
         return to_item(
             vehicle, pk=keys.customer(vehicle.customer_id), sk=keys.vehicle_sk(vehicle.vehicle_id)
         )

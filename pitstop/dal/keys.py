@@ -13,36 +13,66 @@ Access patterns (each one request unless stated):
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Final
 
 PK, SK, GSI1_PK, GSI1_SK, GSI1, TTL = "pk", "sk", "gsi1pk", "gsi1sk", "gsi1", "ttl"
 
+# Fixed sort keys: one item of its kind in its partition.
+PROFILE: Final = "PROFILE"  # a shop's profile (`SHOP#`) or a customer's (`CUSTOMER#`)
+SETTINGS: Final = "SETTINGS"  # the shop's agent settings
+PHONE_OWNER: Final = "CUSTOMER"  # under `PHONE#<e164>`: which customer has that number
+CALL_RECORD: Final = "RECORD"  # under `CALL#<sid>`: the call record itself
+
+# Key prefixes: the kind of an item, then its identity.
+SHOP: Final = "SHOP#"
+PHONE: Final = "PHONE#"
+CUSTOMER: Final = "CUSTOMER#"
+SERVICE_TYPE: Final = "SERVICE#"  # in the shop's partition: SERVICE#<code>
+BAY: Final = "BAY#"
+VEHICLE: Final = "VEHICLE#"
+SERVICE_RECORD: Final = "SERVICE#"  # in a customer's partition: SERVICE#<date>#<record_id>
+APPOINTMENT: Final = "APPT#"
+DAY: Final = "DAY#"
+SLOTS: Final = "SLOTS#"
+CALL: Final = "CALL#"
+TURN: Final = "TURN#"
+TOOL_CALL: Final = "TOOL#"
+
 
 def shop(shop_id: str) -> str:
-    return f"SHOP#{shop_id}"
+    return f"{SHOP}{shop_id}"
+
+
+def service_type_sk(code: str) -> str:
+    return f"{SERVICE_TYPE}{code}"
+
+
+def bay_sk(bay: str) -> str:
+    return f"{BAY}{bay}"
 
 
 def phone(e164: str) -> str:
-    return f"PHONE#{e164}"
+    return f"{PHONE}{e164}"
 
 
 def customer(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}"
+    return f"{CUSTOMER}{customer_id}"
 
 
 def vehicle_sk(vehicle_id: str) -> str:
-    return f"VEHICLE#{vehicle_id}"
+    return f"{VEHICLE}{vehicle_id}"
 
 
 def service_record_sk(day: date, record_id: str) -> str:
-    return f"SERVICE#{day.isoformat()}#{record_id}"
+    return f"{SERVICE_RECORD}{day.isoformat()}#{record_id}"
 
 
 def appointment_sk(appointment_id: str) -> str:
-    return f"APPT#{appointment_id}"
+    return f"{APPOINTMENT}{appointment_id}"
 
 
 def day_index(shop_id: str, day: date) -> str:
-    return f"DAY#{shop_id}#{day.isoformat()}"
+    return f"{DAY}{shop_id}#{day.isoformat()}"
 
 
 def day_index_sort(start: datetime, appointment_id: str) -> str:
@@ -50,7 +80,7 @@ def day_index_sort(start: datetime, appointment_id: str) -> str:
 
 
 def slots(shop_id: str, day: date) -> str:
-    return f"SLOTS#{shop_id}#{day.isoformat()}"
+    return f"{SLOTS}{shop_id}#{day.isoformat()}"
 
 
 def slot_sk(bay: str, hhmm: str) -> str:
@@ -58,12 +88,17 @@ def slot_sk(bay: str, hhmm: str) -> str:
 
 
 def call(call_sid: str) -> str:
-    return f"CALL#{call_sid}"
+    return f"{CALL}{call_sid}"
 
 
 def turn_sk(seq: int) -> str:
-    return f"TURN#{seq:05d}"
+    return f"{TURN}{seq:05d}"
 
 
 def tool_sk(seq: int) -> str:
-    return f"TOOL#{seq:05d}"
+    return f"{TOOL_CALL}{seq:05d}"
+
+
+def item_key(pk: str, sk: str) -> dict[str, str]:
+    """The primary key of one item, as GetItem, UpdateItem and transactions take it."""
+    return {PK: pk, SK: sk}

@@ -13,14 +13,24 @@ failed are claimable again once `reminder_next_attempt` has passed and attempts 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pitstop.dal import keys
 from pitstop.dal.appointments import AppointmentRepository
 from pitstop.dal.errors import NotFound
-from pitstop.dal.table import from_item
+from pitstop.dal.table import Item, from_item
 from pitstop.models import Appointment, AppointmentStatus, Customer, ReminderStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_dynamodb.type_defs import (
+        KeysAndAttributesOutputTypeDef,
+        KeysAndAttributesTypeDef,
+    )
+
+    from pitstop.dal.table import AttributeValue
 
 R = ReminderStatus
 # Outcomes after which the customer has been reached: never dialled again for this appointment.
@@ -51,7 +61,7 @@ def stamp(moment: datetime) -> str:
 class ReminderRepository:
     """Reminder state of one shop's appointments (reads through the by-day index, never a Scan)."""
 
-    def __init__(self, table, shop_id: str):
+    def __init__(self, table: Table, shop_id: str):
         self._table = table
         self._client = table.meta.client
         self.shop_id = shop_id
@@ -72,10 +82,11 @@ class ReminderRepository:
         wanted = sorted(set(customer_ids))
         found: dict[str, Customer | None] = dict.fromkeys(wanted)
         for offset in range(0, len(wanted), 100):
+            request: Mapping[str, KeysAndAttributesTypeDef | KeysAndAttributesOutputTypeDef] | None
             request = {
                 self._table.name: {
                     "Keys": [
-                        {keys.PK: keys.customer(cid), keys.SK: "PROFILE"}
+                        keys.item_key(keys.customer(cid), keys.PROFILE)
                         for cid in wanted[offset : offset + 100]
                     ]
                 }
@@ -84,7 +95,7 @@ class ReminderRepository:
                 # The resource's client takes and returns plain Python values, as Table does.
                 page = self._client.batch_get_item(RequestItems=request)
                 for item in page["Responses"].get(self._table.name, []):
-                    found[item["customer_id"]] = _customer_or_none(item)
+                    found[str(item["customer_id"])] = _customer_or_none(item)
                 request = page.get("UnprocessedKeys") or None
         return found
 
@@ -100,7 +111,7 @@ class ReminderRepository:
         concurrent runs, exactly one wins.
         """
         token = uuid.uuid4().hex
-        values = {
+        values: dict[str, AttributeValue] = {
             ":scheduled": AppointmentStatus.SCHEDULED.value,
             ":read_start": appointment.start.isoformat(),
             ":pending": R.PENDING.value,
@@ -147,7 +158,13 @@ class ReminderRepository:
             "reminder_attempts = if_not_exists(reminder_attempts, :zero) + :one"
         )
         remove = " REMOVE reminder_claimed_until, reminder_next_attempt"
-        values = {":sid": call_sid, ":now": stamp(now), ":zero": 0, ":one": 1, ":token": token}
+        values: dict[str, AttributeValue] = {
+            ":sid": call_sid,
+            ":now": stamp(now),
+            ":zero": 0,
+            ":one": 1,
+            ":token": token,
+        }
         key = self._key(appointment.customer_id, appointment.appointment_id)
         try:
             self._table.update_item(
@@ -187,7 +204,7 @@ class ReminderRepository:
             "reminder_status = :failed, reminder_last_dialled_at = :now, "
             "reminder_attempts = if_not_exists(reminder_attempts, :zero) + :one"
         )
-        values = {
+        values: dict[str, AttributeValue] = {
             ":failed": R.FAILED.value,
             ":now": stamp(now),
             ":zero": 0,
@@ -230,7 +247,7 @@ class ReminderRepository:
         outcome = ReminderStatus(outcome)
         allowed = _ALLOWED_FROM[outcome]
         names = {f":from{i}": s.value for i, s in enumerate(allowed)}
-        values: dict = {":outcome": outcome.value, ":now": stamp(now), **names}
+        values: dict[str, AttributeValue] = {":outcome": outcome.value, ":now": stamp(now), **names}
         condition = f"reminder_status IN ({', '.join(names)})"
         if call_sid:
             values[":sid"] = call_sid
@@ -259,11 +276,11 @@ class ReminderRepository:
 
     # --- building blocks -----------------------------------------------------------------
     @staticmethod
-    def _key(customer_id: str, appointment_id: str) -> dict:
-        return {keys.PK: keys.customer(customer_id), keys.SK: keys.appointment_sk(appointment_id)}
+    def _key(customer_id: str, appointment_id: str) -> dict[str, str]:
+        return keys.item_key(keys.customer(customer_id), keys.appointment_sk(appointment_id))
 
 
-def _customer_or_none(item: dict) -> Customer | None:
+def _customer_or_none(item: Item) -> Customer | None:
     if not item.get("phone"):
         return None
     try:

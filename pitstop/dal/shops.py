@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from boto3.dynamodb.conditions import Key
+from pydantic import BaseModel
 
 from pitstop.dal import keys
 from pitstop.dal.errors import NotFound
-from pitstop.dal.table import from_item, query_all, to_item
+from pitstop.dal.table import from_item, from_items, query_all, to_item
 from pitstop.models import AgentSettings, Bay, ServiceType, Shop
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 @dataclass(frozen=True)
@@ -30,46 +37,40 @@ class ShopCatalog:
 
 
 class ShopRepository:
-    def __init__(self, table, shop_id: str):
+    def __init__(self, table: Table, shop_id: str):
         self._table = table
         self.shop_id = shop_id
 
     def catalog(self) -> ShopCatalog:
         items = query_all(
-            self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": keys.shop(self.shop_id)},
+            self._table, KeyConditionExpression=Key(keys.PK).eq(keys.shop(self.shop_id))
         )
         by_sk = {item[keys.SK]: item for item in items}
-        if "PROFILE" not in by_sk:
+        if keys.PROFILE not in by_sk:
             raise NotFound(f"shop {self.shop_id} is not set up (run `pitstop seed`)")
-        services = [
-            from_item(ServiceType, i) for sk, i in by_sk.items() if sk.startswith("SERVICE#")
-        ]
-        bays = [from_item(Bay, i) for sk, i in by_sk.items() if sk.startswith("BAY#")]
-        settings = by_sk.get("SETTINGS")
+        settings = by_sk.get(keys.SETTINGS)
         return ShopCatalog(
-            shop=from_item(Shop, by_sk["PROFILE"]),
-            services={s.code: s for s in services},
-            bays={b.bay: b for b in bays},
+            shop=from_item(Shop, by_sk[keys.PROFILE]),
+            services={s.code: s for s in from_items(ServiceType, items, keys.SERVICE_TYPE)},
+            bays={b.bay: b for b in from_items(Bay, items, keys.BAY)},
             settings=from_item(AgentSettings, settings) if settings else AgentSettings(),
         )
 
     def settings(self) -> AgentSettings:
-        item = self._table.get_item(Key={keys.PK: keys.shop(self.shop_id), keys.SK: "SETTINGS"})
+        item = self._table.get_item(Key=keys.item_key(keys.shop(self.shop_id), keys.SETTINGS))
         return from_item(AgentSettings, item["Item"]) if "Item" in item else AgentSettings()
 
     def put_shop(self, shop: Shop) -> None:
-        self._put(shop, "PROFILE")
+        self._put(shop, keys.PROFILE)
 
     def put_service(self, service: ServiceType) -> None:
-        self._put(service, f"SERVICE#{service.code}")
+        self._put(service, keys.service_type_sk(service.code))
 
     def put_bay(self, bay: Bay) -> None:
-        self._put(bay, f"BAY#{bay.bay}")
+        self._put(bay, keys.bay_sk(bay.bay))
 
     def put_settings(self, settings: AgentSettings) -> None:
-        self._put(settings, "SETTINGS")
+        self._put(settings, keys.SETTINGS)
 
-    def _put(self, model, sk: str) -> None:
+    def _put(self, model: BaseModel, sk: str) -> None:
         self._table.put_item(Item=to_item(model, pk=keys.shop(self.shop_id), sk=sk))

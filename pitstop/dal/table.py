@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -14,7 +15,21 @@ from pydantic import BaseModel
 from pitstop.config import Settings
 from pitstop.dal import keys
 
+if TYPE_CHECKING:  # the stubs are a dev dependency; the runtime needs only boto3
+    from typing import Unpack
+
+    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
+    from mypy_boto3_dynamodb.type_defs import (
+        QueryInputTableQueryTypeDef,
+        TableAttributeValueTypeDef,
+    )
+
+    # One attribute's value as the resource layer takes it (str, int, Decimal, bool, list, …).
+    AttributeValue: TypeAlias = TableAttributeValueTypeDef
+
 M = TypeVar("M", bound=BaseModel)
+# An item as boto3's resource layer reads and writes it: attribute name → Python value.
+Item = Mapping[str, Any]
 
 # The table's shape, for creating it locally and in tests; the CDK stack declares the same.
 TABLE_SCHEMA: dict[str, Any] = {
@@ -41,7 +56,7 @@ TABLE_SCHEMA: dict[str, Any] = {
 
 
 @lru_cache(maxsize=8)
-def _resource(endpoint: str | None, region: str):
+def _resource(endpoint: str | None, region: str) -> DynamoDBServiceResource:
     # Short timeouts and standard retries: a phone caller is waiting on every request.
     config = Config(
         connect_timeout=2,
@@ -52,7 +67,7 @@ def _resource(endpoint: str | None, region: str):
     return boto3.resource("dynamodb", endpoint_url=endpoint, region_name=region, config=config)
 
 
-def table_for(settings: Settings):
+def table_for(settings: Settings) -> Table:
     """The boto3 Table for these settings (connections are pooled per endpoint)."""
     return _resource(settings.dynamodb_endpoint, settings.aws_region).Table(settings.table_name)
 
@@ -73,27 +88,32 @@ def to_item(model: BaseModel, **key_attributes: str | int) -> dict[str, Any]:
     return {**body, "entity": type(model).__name__, **key_attributes}
 
 
-def from_item(model: type[M], item: dict[str, Any]) -> M:
+def from_item(model: type[M], item: Item) -> M:
     """A DynamoDB item back as a model (Decimals become ints or floats as the model says)."""
     return model.model_validate(_plain(item))
+
+
+def from_items(model: type[M], items: Iterable[Item], sk_prefix: str) -> list[M]:
+    """The items of one kind in a partition read whole (their sort keys share `sk_prefix`)."""
+    return [from_item(model, i) for i in items if str(i[keys.SK]).startswith(sk_prefix)]
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
 
 
-def query_all(table, **kwargs) -> list[dict[str, Any]]:
+def query_all(table: Table, **query: Unpack[QueryInputTableQueryTypeDef]) -> list[Item]:
     """Every item of a Query, following pagination (a partition can outgrow one 1 MB page)."""
-    items: list[dict[str, Any]] = []
+    items: list[Item] = []
     while True:
-        page = table.query(**kwargs)
+        page = table.query(**query)
         items.extend(page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -35,6 +35,24 @@ CUSTOMER_ID = Field(
 )
 
 
+class WrongStatus(Refusal):
+    """The appointment is no longer active (cancelled, completed, no-show)."""
+
+    status: str
+
+
+class TakenWithAlternatives(Refusal):
+    """The time was taken meanwhile; the nearest free slots to offer instead."""
+
+    alternatives: list[SlotView]
+
+
+class AlreadyBooked(Refusal):
+    """The vehicle is booked in at an overlapping time already."""
+
+    appointment_id: str
+
+
 def owned_appointment(env: ToolEnv, customer_id: str, appointment_id: str) -> Appointment:
     """The appointment if it is this customer's (ownership is part of the key): one GetItem."""
     try:
@@ -52,7 +70,7 @@ def owned_appointment(env: ToolEnv, customer_id: str, appointment_id: str) -> Ap
 def _require_active_future(env: ToolEnv, appointment: Appointment, verb: str) -> None:
     if not appointment.active:
         raise Refused(
-            Refusal(
+            WrongStatus(
                 error="not_allowed",
                 status=str(appointment.status),
                 message=f"That appointment is {appointment.status}, so I can't {verb} it.",
@@ -114,9 +132,9 @@ def slot_taken(env: ToolEnv, service: ServiceType, bays: list[str], start: datet
     views = [SlotView.of(s.start, s.end, s.bay) for s in alternatives]
     offer = f" The nearest free time is {views[0].spoken}." if views else ""
     return Refused(
-        Refusal(
+        TakenWithAlternatives(
             error="slot_taken",
-            alternatives=[v.model_dump() for v in views],
+            alternatives=views,
             message=f"Sorry, that time has just been taken.{offer}",
         )
     )
@@ -173,7 +191,7 @@ def book_appointment(args: BookAppointmentArgs, env: ToolEnv) -> AppointmentResu
             and start < other.end
         ):
             raise Refused(
-                Refusal(
+                AlreadyBooked(
                     error="already_booked",
                     appointment_id=other.appointment_id,
                     message=f"Your {vehicle.label} is already booked in at that time.",

@@ -8,7 +8,7 @@ as the nearest days have yielded enough slots: a typical answer costs one Query 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from pitstop.models import ServiceType, Shop
+from pitstop.models import Bay, ServiceType, Shop
 from pitstop.scheduling import granules
 from pitstop.tools.context import Refused, ToolEnv
 from pitstop.tools.schema import Arguments, Refusal, Result
@@ -30,6 +30,18 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 TakenFor = Callable[[date], set[tuple[str, str]]]
 
 
+class UnknownService(Refusal):
+    """No such service here; the codes of those the shop offers."""
+
+    services: list[str]
+
+
+class PastDate(Refusal):
+    """The wished-for day has passed; today's date, so the agent can resolve a new one."""
+
+    today: str
+
+
 @dataclass(frozen=True)
 class Slot:
     start: datetime
@@ -37,7 +49,7 @@ class Slot:
     bay: str
 
 
-def capable_bays(service: ServiceType, known_bays: dict | None = None) -> list[str]:
+def capable_bays(service: ServiceType, known_bays: Mapping[str, Bay] | None = None) -> list[str]:
     """Bays equipped for the service (restricted to the shop's bays when it lists them)."""
     bays = [b for b in service.bays if not known_bays or b in known_bays]
     return sorted(bays)
@@ -140,8 +152,9 @@ def check_start(env: ToolEnv, service: ServiceType, start: datetime) -> datetime
         raise Refused(
             Refusal(
                 error="outside_opening_hours",
-                message=f"That day we're open {_spoken_time(hours.opens)} to {_spoken_time(hours.closes)}, "
-                f"and a {service.name.lower()} takes {service.duration_minutes} minutes.",
+                message=f"That day we're open {_spoken_time(hours.opens)} to "
+                f"{_spoken_time(hours.closes)}, and a {service.name.lower()} "
+                f"takes {service.duration_minutes} minutes.",
             )
         )
     if start.second or start.microsecond or (start.minute % shop.slot_minutes):
@@ -158,7 +171,7 @@ def service_or_refuse(env: ToolEnv, service_type: str) -> ServiceType:
     if service is None:
         names = ", ".join(s.name for s in env.catalog.services.values())
         raise Refused(
-            Refusal(
+            UnknownService(
                 error="unknown_service",
                 message=f"We don't offer that here. Our services are: {names}.",
                 services=sorted(env.catalog.services),
@@ -173,7 +186,8 @@ def taken_reader(env: ToolEnv) -> TakenFor:
 
 
 def _spoken_time(at: time) -> str:
-    return f"{at.hour % 12 or 12}{'' if not at.minute else f':{at.minute:02d}'} {'AM' if at.hour < 12 else 'PM'}"
+    minutes = f":{at.minute:02d}" if at.minute else ""
+    return f"{at.hour % 12 or 12}{minutes} {'AM' if at.hour < 12 else 'PM'}"
 
 
 def _spoken_day(day: date) -> str:
@@ -194,7 +208,8 @@ class CheckAvailabilityArgs(Arguments):
         str,
         Field(
             pattern=r"^(morning|afternoon|any|([01]\d|2[0-3]):[0-5]\d)$",
-            description="'morning', 'afternoon', 'any', or a clock time HH:MM (24-hour) if the caller named one.",
+            description="'morning', 'afternoon', 'any', "
+            "or a clock time HH:MM (24-hour) if the caller named one.",
         ),
     ] = "any"
     max_results: int = Field(
@@ -223,7 +238,7 @@ def check_availability(args: CheckAvailabilityArgs, env: ToolEnv) -> CheckAvaila
     today = env.now.date()
     if args.preferred_date < today:
         raise Refused(
-            Refusal(
+            PastDate(
                 error="in_the_past",
                 message=f"That date has passed; today is "
                 f"{_spoken_day(today)}. Which day would suit you?",
@@ -260,7 +275,10 @@ def check_availability(args: CheckAvailabilityArgs, env: ToolEnv) -> CheckAvaila
     if slots:
         message = f"{closed}{len(slots)} option(s) found; the nearest is {_spoken(slots[0])}."
     else:
-        message = f"{closed}Nothing free in the week from that day; ask for a later date or offer a callback."
+        message = (
+            f"{closed}Nothing free in the week from that day; "
+            "ask for a later date or offer a callback."
+        )
     return CheckAvailabilityResult(
         service_type=service.code,
         duration_minutes=service.duration_minutes,

@@ -1,7 +1,7 @@
 """Who is on the call, and the per-invocation services a tool works with.
 
 The customer on the call is `context.customer_id` (set by the webhook or after registration),
-else whoever owns `context.caller_phone`. Tools never take the customer from the model's
+else whoever owns `context.customer_number`. Tools never take the customer from the model's
 arguments alone: that is what keeps one caller out of another customer's data.
 """
 
@@ -26,12 +26,12 @@ class ToolContext(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     call_sid: str = ""
-    caller_phone: str | None = None
+    customer_number: str | None = None
     customer_id: str | None = None
     direction: Literal["inbound", "reminder"] = "inbound"
     appointment_id: str | None = None
 
-    @field_validator("caller_phone")
+    @field_validator("customer_number")
     @classmethod
     def _e164(cls, value: str | None) -> str | None:
         if not value:
@@ -99,8 +99,8 @@ class ToolEnv:
     def customer_id(self) -> str | None:
         if self.context.customer_id:
             return self.context.customer_id
-        if self.context.caller_phone:
-            return self.crm.customers.id_for_phone(self.context.caller_phone)
+        if self.context.customer_number:
+            return self.crm.customers.id_for_phone(self.context.customer_number)
         return None
 
     def require_customer(self, claimed: str | None = None) -> str:

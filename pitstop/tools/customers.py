@@ -10,7 +10,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from pitstop.dal import PhoneAlreadyRegistered
+from pitstop.dal import NotFound, PhoneAlreadyRegistered
 from pitstop.models import Customer, Vehicle, new_id
 from pitstop.phone import InvalidPhoneNumber, normalize_e164
 from pitstop.tools.context import NOT_IDENTIFIED, Refused, ToolEnv
@@ -31,8 +31,16 @@ def _own_number(env: ToolEnv, phone: str | None) -> None:
         wanted = normalize_e164(phone)
     except InvalidPhoneNumber as error:
         raise Refused(_ONLY_OWN_NUMBER) from error
-    if wanted != env.context.caller_phone:
+    if wanted != env.context.customer_number:
         raise Refused(_ONLY_OWN_NUMBER)
+
+
+class AlreadyRegistered(Refusal):
+    """The number is registered already; the customer it belongs to, when known."""
+
+    error: str = "already_registered"
+    message: str = "You're already in our system with this number."
+    customer_id: str | None
 
 
 class CustomerView(BaseModel):
@@ -69,7 +77,7 @@ LOOKUP_CUSTOMER = (
 def lookup_customer(args: LookupCustomerArgs, env: ToolEnv) -> LookupCustomerResult:
     _own_number(env, args.phone)
     if not env.customer_id:
-        if not env.context.caller_phone:
+        if not env.context.customer_number:
             raise Refused(NOT_IDENTIFIED)
         return LookupCustomerResult(found=False)
     try:
@@ -132,7 +140,7 @@ REGISTER_CUSTOMER = (
 
 def register_customer(args: RegisterCustomerArgs, env: ToolEnv) -> RegisterCustomerResult:
     _own_number(env, args.phone)
-    phone = env.context.caller_phone
+    phone = env.context.customer_number
     if not phone:
         raise Refused(
             Refusal(
@@ -142,13 +150,7 @@ def register_customer(args: RegisterCustomerArgs, env: ToolEnv) -> RegisterCusto
             )
         )
     if env.customer_id:
-        raise Refused(
-            Refusal(
-                error="already_registered",
-                customer_id=env.customer_id,
-                message="You're already in our system with this number.",
-            )
-        )
+        raise Refused(AlreadyRegistered(customer_id=env.customer_id))
     customer = Customer(
         customer_id=new_id("cus"),
         name=args.name,
@@ -185,13 +187,7 @@ def register_customer(args: RegisterCustomerArgs, env: ToolEnv) -> RegisterCusto
         env.crm.customers.create(customer, vehicles)
     except PhoneAlreadyRegistered as error:
         existing = env.crm.customers.id_for_phone(phone)
-        raise Refused(
-            Refusal(
-                error="already_registered",
-                customer_id=existing,
-                message="You're already in our system with this number.",
-            )
-        ) from error
+        raise Refused(AlreadyRegistered(customer_id=existing)) from error
     return RegisterCustomerResult(
         customer_id=customer.customer_id, vehicle_id=vehicles[0].vehicle_id if vehicles else None
     )
@@ -272,9 +268,8 @@ DO_NOT_CALL = (
 
 def set_do_not_call(args: DoNotCallArgs, env: ToolEnv) -> DoNotCallResult:
     customer_id = env.require_customer()
-    client = env.crm.table.meta.client
     try:
         env.crm.customers.set_do_not_call(customer_id, True)
-    except client.exceptions.ConditionalCheckFailedException as error:
+    except NotFound as error:
         raise Refused(NOT_IDENTIFIED) from error
     return DoNotCallResult(message="You won't get reminder calls from us any more.")

@@ -61,7 +61,8 @@ def send_sms_confirmation(args: SendSmsArgs, env: ToolEnv) -> SendSmsResult:
         + (f" for the {vehicle.label}" if vehicle else "")
         + f" is booked for {spoken(appointment.start)}."
         + (f" {shop.address}." if shop.address else "")
-        + f" Ref {appointment.appointment_id}. To change it, call {shop.phone}. Reply STOP to opt out."
+        + f" Ref {appointment.appointment_id}. To change it, call {shop.phone}."
+        + " Reply STOP to opt out."
     )
     env.telephony.send_sms(customer.phone, body)
     return SendSmsResult(sent=True, message="I've texted you the details.")

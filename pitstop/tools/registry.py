@@ -6,18 +6,20 @@ Everything that lists or runs tools (the tools Lambda, the offline engine, tests
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-
-from pydantic import BaseModel
+from typing import Any, Generic, TypeVar
 
 from pitstop.dal import Crm
 from pitstop.telephony import Telephony
 from pitstop.tools import appointments, availability, calls, customers, messaging, vin
 from pitstop.tools.context import Refused, ToolContext, ToolEnv
-from pitstop.tools.schema import Arguments, function_definition
+from pitstop.tools.schema import Arguments, Result, function_definition
+
+A = TypeVar("A", bound=Arguments)
 
 
 class UnknownTool(LookupError):
@@ -25,17 +27,27 @@ class UnknownTool(LookupError):
 
 
 @dataclass(frozen=True)
-class Tool:
+class Tool(Generic[A]):
+    """One tool: its argument model and the function that takes exactly that model.
+
+    `Tool("x", ..., FooArgs, handler)` type-checks only if `handler` accepts `FooArgs`.
+    """
+
     name: str
     description: str
-    arguments: type[Arguments]
-    run: Callable[[Arguments, ToolEnv], BaseModel]
+    arguments: type[A]
+    handler: Callable[[A, ToolEnv], Result]
 
-    def definition(self) -> dict:
+    def definition(self) -> dict[str, Any]:
         return function_definition(self.name, self.description, self.arguments)
 
+    def run(self, arguments: Mapping[str, object], env: ToolEnv) -> Result:
+        """Validate the model's arguments (pydantic's `ValidationError`) and run the handler."""
+        return self.handler(self.arguments.model_validate(arguments), env)
 
-TOOLS: dict[str, Tool] = {
+
+# `Any`: each entry has its own argument model; `Tool` checked each pairing on construction.
+TOOLS: dict[str, Tool[Any]] = {
     t.name: t
     for t in (
         Tool(
@@ -117,25 +129,23 @@ TOOLS: dict[str, Tool] = {
 
 
 @cache
-def _definitions() -> tuple[dict, ...]:
+def _definitions() -> tuple[dict[str, Any], ...]:
     return tuple(tool.definition() for tool in TOOLS.values())
 
 
-def definitions() -> list[dict]:
+def definitions() -> list[dict[str, Any]]:
     """Every tool as a Realtime `session.tools` entry (fresh copies: callers may mutate them)."""
-    import copy
-
     return copy.deepcopy(list(_definitions()))
 
 
 def run_tool(
     name: str,
-    arguments: dict,
+    arguments: Mapping[str, object] | None,
     context: ToolContext,
     crm: Crm,
     telephony: Telephony,
     now: datetime | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Validate `arguments` and run the tool for the call in `context`; returns the JSON result.
 
     Raises `UnknownTool`, or pydantic's `ValidationError` for bad arguments. Domain refusals are
@@ -144,10 +154,9 @@ def run_tool(
     tool = TOOLS.get(name)
     if tool is None:
         raise UnknownTool(name)
-    args = tool.arguments.model_validate(arguments or {})
     env = ToolEnv(context, crm, telephony, now)
     try:
-        result = tool.run(args, env)
+        result = tool.run(arguments or {}, env)
     except Refused as refused:
         return refused.refusal.model_dump(mode="json")
     return result.model_dump(mode="json")

@@ -26,9 +26,10 @@ class Result(BaseModel):
 
 
 class Refusal(BaseModel):
-    """A domain refusal: `error` is for code, `message` is a sentence the agent can say as is."""
+    """A domain refusal: `error` is for code, `message` is a sentence the agent can say as is.
 
-    model_config = ConfigDict(extra="allow")
+    A refusal that carries more (alternatives, an id) is a subclass declaring those fields.
+    """
 
     ok: Literal[False] = False
     error: str
@@ -36,7 +37,7 @@ class Refusal(BaseModel):
 
 
 def function_definition(name: str, description: str, arguments: type[BaseModel]) -> dict[str, Any]:
-    """`{"type": "function", "name", "description", "parameters"}` as Realtime `session.tools` take it."""
+    """`{"type": "function", "name", "description", "parameters"}`, a `session.tools` entry."""
     schema = arguments.model_json_schema()
     parameters = _simplify(schema, schema.get("$defs", {}))
     parameters.setdefault("properties", {})
@@ -60,7 +61,7 @@ def _simplify(node: Any, defs: dict[str, Any]) -> Any:
         if len(rest) == 1:
             extra = {k: v for k, v in node.items() if k != "anyOf"}
             return _simplify({**rest[0], **extra}, defs)
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key in ("title", "$defs") or (key == "default" and value is None):
             continue

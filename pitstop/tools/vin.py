@@ -10,15 +10,16 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from pitstop.tools.context import ToolEnv
 from pitstop.tools.schema import Arguments, Result
 
 _VALUES = {
     **{str(d): d for d in range(10)},
-    **dict(zip("ABCDEFGH", range(1, 9))),
-    **dict(zip("JKLMN", range(1, 6))),
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
     "P": 7,
     "R": 9,
-    **dict(zip("STUVWXYZ", range(2, 10))),
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # Model-year codes repeat every 30 years; I, O, Q, U, Z and 0 are never used.
@@ -160,7 +161,7 @@ class InvalidVin(ValueError):
 
 def check_digit(vin: str) -> str:
     """The ISO 3779 / 49 CFR 565 check digit for a 17-character VIN (position 9 ignored)."""
-    total = sum(_VALUES[c] * w for c, w in zip(vin.upper(), _WEIGHTS))
+    total = sum(_VALUES[c] * w for c, w in zip(vin.upper(), _WEIGHTS, strict=True))
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 
@@ -239,7 +240,7 @@ DECODE_VIN = (
 )
 
 
-def decode_vin(args: DecodeVinArgs, env) -> DecodeVinResult:
+def decode_vin(args: DecodeVinArgs, env: ToolEnv) -> DecodeVinResult:
     try:
         decoded = decode(args.vin)
     except InvalidVin as error:

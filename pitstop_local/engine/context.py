@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -158,11 +159,27 @@ def _services(text: str, tools: list[dict]) -> dict[str, str]:
         if spoken and len(spoken) <= 40:
             found.setdefault(spoken, value)
 
+    for value in _enum_service_types(tools):
+        add(value, value)
+    for item in _listed_services(text):
+        _add_item(item, add)
+    if not found:
+        for name in DEFAULT_SERVICES:
+            add(name, name)
+    return found
+
+
+def _enum_service_types(tools: list[dict]) -> Iterator[str]:
+    """The `service_type` enum values the tools declare (the codes the tools accept)."""
     for tool in tools:
         props = (tool.get("parameters") or {}).get("properties") or {}
-        enum = (props.get("service_type") or {}).get("enum") or []
-        for value in enum:
-            add(str(value), str(value))
+        for value in (props.get("service_type") or {}).get("enum") or []:
+            yield str(value)
+
+
+def _listed_services(text: str) -> Iterator[str]:
+    """Service entries in the instructions: an inline "Services ...: a; b." line, or the bullets
+    under a short line that names services."""
     in_section = False
     for line in text.splitlines():
         stripped = line.strip()
@@ -170,8 +187,7 @@ def _services(text: str, tools: list[dict]) -> dict[str, str]:
             continue
         inline = re.match(r"^\W*services?\b[^:]{0,40}:\s*(.+)$", stripped, re.IGNORECASE)
         if inline:  # "Services (typical price range): Oil change ($49-$89); Tire rotation (...)."
-            for item in re.split(r";|\.\s*$", inline.group(1)):
-                _add_item(item, add)
+            yield from re.split(r";|\.\s*$", inline.group(1))
             in_section = True
             continue
         bullet = re.match(r"^[-*•]\s+(.*)$", stripped)
@@ -179,19 +195,14 @@ def _services(text: str, tools: list[dict]) -> dict[str, str]:
             in_section = (
                 bool(re.search(r"services?\b", stripped, re.IGNORECASE)) and len(stripped) < 80
             )
-            continue
-        if in_section:
-            _add_item(bullet.group(1), add)
-    if not found:
-        for name in DEFAULT_SERVICES:
-            add(name, name)
-    return found
+        elif in_section:
+            yield bullet.group(1)
 
 
 def _add_item(item: str, add) -> None:
     """One service entry: "Oil change (oil_change): 30 min, aka oil, lube" → name, code, aliases."""
     item = item.strip()
-    name = re.split(r"\s[(\[—–-]\s?|[(:\[,]", item, maxsplit=1)[0].strip()
+    name = re.split(r"\s[(\[\u2014\u2013-]\s?|[(:\[,]", item, maxsplit=1)[0].strip()
     if not name or not re.search(r"[A-Za-z]", name):
         return
     add(name, name)

@@ -203,7 +203,10 @@ def grammar_state(awaiting: str | None) -> str:
 
 
 def build_phrases(ctx: Context, state: str = "open") -> tuple[str, ...]:
-    """The phrases for this context and state (deterministic: equal inputs share one compiled grammar)."""
+    """The phrases for this context and state.
+
+    Deterministic: equal inputs share one compiled grammar.
+    """
     return _build(
         tuple(sorted(ctx.services)),
         tuple(sorted(ctx.makes.items())),
@@ -227,84 +230,106 @@ def _day_phrases() -> list[str]:
 def _build(
     services: tuple[str, ...], makes: tuple, models: tuple, today: dt.date, state: str
 ) -> tuple[str, ...]:
-    phrases: list[str] = list(YES + NO + GOODBYE + HANDOFF + DNC + OTHER)
-    add = phrases.extend
-    add(
-        [
-            f"{n} {b}"
-            for n in ("no", "no thanks", "no that's all", "no that's it", "that's all")
-            for b in ("goodbye", "bye", "thank you goodbye", "thanks bye")
-        ]
-    )
-    add(
-        [f"{h} please" for h in HANDOFF]
-        + ["can i talk to a real person please", "can i speak to a real person please"]
-    )
+    phrases = _ways_out()
     if state in ("open", "when"):
-        add(MOVE + CANCEL + HISTORY)
-        add([f"sorry {m}" for m in MOVE[:4] + CANCEL[:3]])
+        phrases += MOVE + CANCEL + HISTORY
+        phrases += [f"sorry {m}" for m in MOVE[:4] + CANCEL[:3]]
     if state in ("open", "service", "when"):
-        for service in services:
-            art = _article(service)
-            add(
-                [
-                    service,
-                    f"{art} {service}",
-                    f"i need {art} {service}",
-                    f"{service} please",
-                    f"i'd like to book {art} {service}",
-                    f"i want to book {art} {service}",
-                    f"book {art} {service}",
-                ]
-            )
+        phrases += _service_phrases(services)
     if state == "open":
-        days = _day_phrases()
-        for service in services:
-            if len(service.split()) < 2 and service not in ("oil", "brakes", "battery"):
-                continue  # one-word aliases only as the whole answer
-            art = _article(service)
-            for day in days:
-                add(
-                    [
-                        f"i'd like to book {art} {service} {day}",
-                        f"i need {art} {service} {day}",
-                        f"hi i'd like to book {art} {service} {day} please",
-                    ]
-                )
+        phrases += _service_on_day_phrases(services)
     if state == "when":
-        add(_days(today))
-        add(_day_phrases())
-        add([f"{d} please" for d in _day_phrases()])
-        add(TOD)
-        add(_times())
-        for day in WEEKDAYS:
-            add(
-                [
-                    f"can we do {day}",
-                    f"how about {day}",
-                    f"move it to {day}",
-                    f"can i move it to {day}",
-                    f"i'd like to move it to {day}",
-                    f"no can we do {day}",
-                    f"no how about {day}",
-                ]
-            )
+        phrases += _when_phrases(today)
     if state == "name":
-        for first in FIRST_NAMES:
-            add([first])
-            for last in LAST_NAMES:
-                add([f"my name is {first} {last}", f"{first} {last}"])
+        phrases += _name_phrases()
     if state == "vehicle":
-        spoken_years = [w for y in YEARS for w in _year_words(y)]
-        add(spoken_years)
-        make_of = {canonical: spoken for spoken, canonical in sorted(makes)}
-        for model, (make, _) in models:
-            spoken_make = make_of.get(make)
-            add([model, f"a {model}"])
-            if spoken_make:
-                add([f"{spoken_make} {model}", f"a {spoken_make} {model}"])
-                add([f"a {year} {spoken_make} {model}" for year in spoken_years])
-            else:
-                add([f"a {year} {model}" for year in spoken_years])
-        add([spoken for spoken, _ in makes])
+        phrases += _vehicle_phrases(makes, models)
     return tuple(dict.fromkeys(p for p in phrases if p))
+
+
+def _ways_out() -> list[str]:
+    """What every state hears: yes/no, goodbye, a person, don't call me."""
+    phrases: list[str] = list(YES + NO + GOODBYE + HANDOFF + DNC + OTHER)
+    phrases += [
+        f"{n} {b}"
+        for n in ("no", "no thanks", "no that's all", "no that's it", "that's all")
+        for b in ("goodbye", "bye", "thank you goodbye", "thanks bye")
+    ]
+    phrases += [f"{h} please" for h in HANDOFF]
+    phrases += ["can i talk to a real person please", "can i speak to a real person please"]
+    return phrases
+
+
+def _service_phrases(services: tuple[str, ...]) -> list[str]:
+    phrases = []
+    for service in services:
+        art = _article(service)
+        phrases += [
+            service,
+            f"{art} {service}",
+            f"i need {art} {service}",
+            f"{service} please",
+            f"i'd like to book {art} {service}",
+            f"i want to book {art} {service}",
+            f"book {art} {service}",
+        ]
+    return phrases
+
+
+def _service_on_day_phrases(services: tuple[str, ...]) -> list[str]:
+    """A service and a day in one breath (the opening request)."""
+    days = _day_phrases()
+    phrases = []
+    for service in services:
+        if len(service.split()) < 2 and service not in ("oil", "brakes", "battery"):
+            continue  # one-word aliases only as the whole answer
+        art = _article(service)
+        for day in days:
+            phrases += [
+                f"i'd like to book {art} {service} {day}",
+                f"i need {art} {service} {day}",
+                f"hi i'd like to book {art} {service} {day} please",
+            ]
+    return phrases
+
+
+def _when_phrases(today: dt.date) -> list[str]:
+    phrases = [*_days(today), *_day_phrases()]
+    phrases += [f"{d} please" for d in _day_phrases()]
+    phrases += [*TOD, *_times()]
+    for day in WEEKDAYS:
+        phrases += [
+            f"can we do {day}",
+            f"how about {day}",
+            f"move it to {day}",
+            f"can i move it to {day}",
+            f"i'd like to move it to {day}",
+            f"no can we do {day}",
+            f"no how about {day}",
+        ]
+    return phrases
+
+
+def _name_phrases() -> list[str]:
+    phrases = []
+    for first in FIRST_NAMES:
+        phrases.append(first)
+        for last in LAST_NAMES:
+            phrases += [f"my name is {first} {last}", f"{first} {last}"]
+    return phrases
+
+
+def _vehicle_phrases(makes: tuple, models: tuple) -> list[str]:
+    spoken_years = [w for y in YEARS for w in _year_words(y)]
+    phrases = list(spoken_years)
+    make_of = {canonical: spoken for spoken, canonical in sorted(makes)}
+    for model, (make, _) in models:
+        spoken_make = make_of.get(make)
+        phrases += [model, f"a {model}"]
+        if spoken_make:
+            phrases += [f"{spoken_make} {model}", f"a {spoken_make} {model}"]
+            phrases += [f"a {year} {spoken_make} {model}" for year in spoken_years]
+        else:
+            phrases += [f"a {year} {model}" for year in spoken_years]
+    phrases += [spoken for spoken, _ in makes]
+    return phrases

@@ -8,7 +8,7 @@ and testable; every slot the policy fills comes from here.
 Dates resolve relative to `today` (the date in the session instructions): "tuesday" is the next
 Tuesday after today, "tomorrow", "the day after tomorrow", "december third", "the third".
 Times: "morning" / "afternoon" / "any time", or a clock time ("nine thirty", "two p m",
-"at ten", "noon") → "HH:MM" (hours 7–11 are morning, 12–6 afternoon when no a m / p m).
+"at ten", "noon") → "HH:MM" (hours 7-11 are morning, 12-6 afternoon when no a m / p m).
 """
 
 from __future__ import annotations
@@ -203,32 +203,50 @@ def _ordinal_at(words: list[str], i: int) -> tuple[int, int] | None:
 
 def parse_day(words: list[str], today: dt.date) -> dt.date | None:
     text = " ".join(words)
+    if (relative := _relative_day(text, today)) is not None:
+        return relative
+    if (month_and_day := _month_and_ordinal(words)) is not None:
+        return _next_date(today, *month_and_day)
+    if (weekday := _weekday(words, text, today)) is not None:
+        return weekday
+    if _has(text, "next week"):
+        return today + dt.timedelta(days=(7 - today.weekday()) or 7)
+    for i, w in enumerate(words):
+        if w == "the" and (hit := _ordinal_at(words, i + 1)):
+            return _next_date(today, None, hit[0])
+    return None
+
+
+def _relative_day(text: str, today: dt.date) -> dt.date | None:
     if _has(text, "day after tomorrow"):
         return today + dt.timedelta(days=2)
     if _has(text, "tomorrow"):
         return today + dt.timedelta(days=1)
     if _has(text, "today") or _has(text, "this afternoon") or _has(text, "this morning"):
         return today
+    return None
+
+
+def _month_and_ordinal(words: list[str]) -> tuple[int, int] | None:
+    """(month, day number) for "december third" or "december the third"."""
     for i, w in enumerate(words):
         if w in MONTHS:
             hit = _ordinal_at(words, i + 1)
             if hit is None and i + 2 < len(words) and words[i + 1] == "the":
                 hit = _ordinal_at(words, i + 2)
             if hit:
-                return _next_date(today, MONTHS.index(w) + 1, hit[0])
+                return MONTHS.index(w) + 1, hit[0]
+    return None
+
+
+def _weekday(words: list[str], text: str, today: dt.date) -> dt.date | None:
+    """The next such weekday after today ("next tuesday next week" skips a week)."""
     for i, w in enumerate(words):
         if w in WEEKDAYS:
             ahead = (WEEKDAYS.index(w) - today.weekday()) % 7 or 7
             if i > 0 and words[i - 1] == "next" and ahead < 7 and _has(text, "next week"):
                 ahead += 7
             return today + dt.timedelta(days=ahead)
-    if _has(text, "next week"):
-        return today + dt.timedelta(days=(7 - today.weekday()) or 7)
-    for i, w in enumerate(words):
-        if w == "the":
-            hit = _ordinal_at(words, i + 1)
-            if hit:
-                return _next_date(today, None, hit[0])
     return None
 
 
@@ -259,43 +277,58 @@ _MINUTE_WORDS = {"fifteen": 15, "thirty": 30, "forty five": 45, "forty": 40, "tw
 
 
 def parse_time(words: list[str], expecting_time: bool = False) -> str | None:
-    text = " ".join(words)
     for i, w in enumerate(words):
-        if w == "noon" or (w == "midday"):
+        if w in ("noon", "midday"):
             return "12:00"
-        if w not in _HOURS:
-            continue
-        hour, minute, j = _HOURS[w], 0, i + 1
-        rest = words[j : j + 3]
-        explicit = i > 0 and words[i - 1] in ("at", "around", "about", "by")
-        if rest[:1] == ["o'clock"]:
-            explicit, j = True, j + 1
-        elif rest[:1] == ["oh"] and len(rest) > 1 and rest[1] in _ONES and _ONES[rest[1]] < 10:
-            minute, explicit, j = _ONES[rest[1]], True, j + 2
-        elif rest[:2] == ["forty", "five"]:
-            minute, explicit, j = 45, True, j + 2
-        elif rest[:1] and rest[0] in ("fifteen", "thirty", "forty", "fifty", "twenty", "ten"):
-            if rest[0] in _TENS and len(rest) > 1 and rest[1] in _ONES and _ONES[rest[1]] < 10:
-                minute, j = _TENS[rest[0]] + _ONES[rest[1]], j + 2
-            else:
-                minute, j = _MINUTE_WORDS.get(rest[0], _ONES.get(rest[0], 0)), j + 1
-            explicit = True
-        tail = words[j : j + 2]
-        pm = tail in (["p", "m"], ["pm"]) or tail[:1] == ["pm"]
-        am = tail in (["a", "m"], ["am"]) or tail[:1] == ["am"]
-        if pm or am or tail[:3] in (["in", "the"],):
-            explicit = True
-        if not (explicit or expecting_time):
-            continue
-        if pm and hour < 12:
-            hour += 12
-        elif am and hour == 12:
-            hour = 0
-        elif not am and not pm and (hour <= 6 or hour == 12):
-            hour = hour + 12 if hour != 12 else 12
-        if _has(" ".join(tail + words[j + 2 : j + 4]), "afternoon") and hour < 12:
-            hour += 12
-        return f"{hour:02d}:{minute:02d}"
+        if w in _HOURS and (clock := _clock_time(words, i, expecting_time)):
+            return clock
+    return _time_of_day(" ".join(words))
+
+
+def _clock_time(words: list[str], i: int, expecting_time: bool) -> str | None:
+    """ "HH:MM" for the hour word at words[i], unless nothing marks it as a time ("at", minutes,
+    a m / p m) and no time was asked for: "two" alone may be a count."""
+    minute, used, explicit = _minutes(words[i + 1 : i + 4])
+    explicit = explicit or (i > 0 and words[i - 1] in ("at", "around", "about", "by"))
+    j = i + 1 + used
+    tail = words[j : j + 2]
+    pm = tail in (["p", "m"], ["pm"]) or tail[:1] == ["pm"]
+    am = tail in (["a", "m"], ["am"]) or tail[:1] == ["am"]
+    if not (explicit or pm or am or tail == ["in", "the"] or expecting_time):
+        return None
+    hour = _24_hour(_HOURS[words[i]], am=am, pm=pm)
+    if _has(" ".join(tail + words[j + 2 : j + 4]), "afternoon") and hour < 12:
+        hour += 12
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _minutes(rest: list[str]) -> tuple[int, int, bool]:
+    """(minute, words used, whether they mark a clock time) for the words after an hour."""
+    if rest[:1] == ["o'clock"]:
+        return 0, 1, True
+    if rest[:1] == ["oh"] and len(rest) > 1 and rest[1] in _ONES and _ONES[rest[1]] < 10:
+        return _ONES[rest[1]], 2, True
+    if rest[:2] == ["forty", "five"]:
+        return 45, 2, True
+    if rest[:1] and rest[0] in ("fifteen", "thirty", "forty", "fifty", "twenty", "ten"):
+        if rest[0] in _TENS and len(rest) > 1 and rest[1] in _ONES and _ONES[rest[1]] < 10:
+            return _TENS[rest[0]] + _ONES[rest[1]], 2, True
+        return _MINUTE_WORDS.get(rest[0], _ONES.get(rest[0], 0)), 1, True
+    return 0, 0, False
+
+
+def _24_hour(hour: int, *, am: bool, pm: bool) -> int:
+    """Without a m / p m, 7-11 are morning and 12-6 afternoon (a shop's hours)."""
+    if pm and hour < 12:
+        return hour + 12
+    if am and hour == 12:
+        return 0
+    if not am and not pm and hour <= 6:
+        return hour + 12
+    return hour
+
+
+def _time_of_day(text: str) -> str | None:
     if _has(text, "morning") or _has(text, "early"):
         return "morning"
     if _has(text, "afternoon") or _has(text, "after lunch") or _has(text, "evening"):

@@ -21,7 +21,10 @@ Flows (each ends with "anything else?"; "no"/"goodbye" → `end_call`):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,35 +120,47 @@ def new_state(ctx: Context) -> State:
 def decide(state: State, event: Event) -> list[Action]:
     """Advance the conversation by one event; mutates `state`, returns the agent's actions."""
     if isinstance(event, Interrupted):
-        for action in event.undelivered:
-            if isinstance(action, CallTool) and action.name == state.pending:
-                state.pending = None
-                if action.name == "check_availability":
-                    state.search = None  # search again on the next turn
-                if action.name == "end_call":
-                    state.ended = False
+        _forget_undelivered(state, event.undelivered)
         return []
     if state.ended:
         return []
     if isinstance(event, Start):
-        if not state.greeted:
-            return _greet(state)
-        if state.pending:
-            return []
-        return [Say(state.question)] if state.awaiting else _advance(state)
+        return _on_start(state)
     if isinstance(event, Dtmf):
-        if event.digit == "0":
-            return _handoff(state, "caller pressed 0")
-        return []
+        return _handoff(state, "caller pressed 0") if event.digit == "0" else []
     if isinstance(event, ToolResult):
-        output = event.output if isinstance(event.output, dict) else {}
-        actions = _on_tool(state, event.name, output)
-        if event.name in ("lookup_customer", "get_upcoming_appointments") and not state.ended:
-            actions = _with_intro(state, actions)
-        return actions
+        return _on_tool_result(state, event)
     if isinstance(event, UserSaid):
         return _on_user(state, event.text)
     return []
+
+
+def _forget_undelivered(state: State, undelivered: tuple) -> None:
+    """The caller cut in before a tool call went out: it never happened."""
+    for action in undelivered:
+        if isinstance(action, CallTool) and action.name == state.pending:
+            state.pending = None
+            if action.name == "check_availability":
+                state.search = None  # search again on the next turn
+            if action.name == "end_call":
+                state.ended = False
+
+
+def _on_start(state: State) -> list[Action]:
+    """A response was asked for with nothing new heard: greet, repeat the question, or go on."""
+    if not state.greeted:
+        return _greet(state)
+    if state.pending:
+        return []
+    return [Say(state.question)] if state.awaiting else _advance(state)
+
+
+def _on_tool_result(state: State, event: ToolResult) -> list[Action]:
+    output = event.output if isinstance(event.output, dict) else {}
+    actions = _on_tool(state, event.name, output)
+    if event.name in ("lookup_customer", "get_upcoming_appointments") and not state.ended:
+        actions = _with_intro(state, actions)
+    return actions
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -255,8 +270,8 @@ def _with_intro(state: State, actions: list[Action]) -> list[Action]:
     if not intro:
         return actions
     if actions and isinstance(actions[0], Say):
-        return [Say(f"{intro} {actions[0].text}")] + actions[1:]
-    return [Say(intro)] + actions
+        return [Say(f"{intro} {actions[0].text}"), *actions[1:]]
+    return [Say(intro), *actions]
 
 
 # --- caller turns ----------------------------------------------------------------------------
@@ -326,75 +341,80 @@ def _answer(state: State, p: nlu.Parsed) -> list[Action] | None:
     """Yes/no answers to the question just asked; None when the turn is not such an answer."""
     awaiting = state.awaiting
     if awaiting == "confirm_slot":
-        if p.day or p.time_pref:
-            return None  # "how about thursday instead": a new search
-        if p.yes:
-            slot = state.slots[state.offer_index]
-            if state.intent == "move" and state.target:
-                return _call(
-                    state,
-                    "reschedule_appointment",
-                    _with_bay(
-                        {
-                            "appointment_id": state.target.get("appointment_id"),
-                            "new_start": slot["start"],
-                        },
-                        slot,
-                    ),
-                    "Great, moving it now.",
-                )
-            return _call(
-                state,
-                "book_appointment",
-                _with_bay(
-                    {
-                        "vehicle_id": state.vehicle_id,
-                        "service_type": state.service,
-                        "start": slot["start"],
-                    },
-                    slot,
-                ),
-                "Great, booking that for you now.",
-            )
-        if p.no:
-            state.offer_index += 1
-            if state.offer_index < len(state.slots):
-                return _offer(state, "No problem.")
-            state.day, state.time_pref, state.search = None, None, None
-            return _ask(state, "day", "What other day would work for you?", "No problem.")
-        return None
+        return _answer_offer(state, p)
     if awaiting == "confirm" and state.intent == "confirm":
-        if p.intent in ("move", "cancel"):
-            return None
-        if p.yes and state.target:
-            return _call(
-                state, "confirm_appointment", {"appointment_id": state.target.get("appointment_id")}
-            )
-        if p.no:
-            return _ask(
-                state,
-                "move_or_cancel",
-                "Would you like to move it to another day, or cancel it?",
-                "No problem.",
-            )
-        return None
+        return _answer_reminder(state, p)
     if awaiting == "confirm_cancel":
-        if p.yes and state.target:
-            return _call(
-                state,
-                "cancel_appointment",
-                {
-                    "appointment_id": state.target.get("appointment_id"),
-                    "reason": "caller asked",
-                },
-            )
-        if p.no:
-            return _anything_else(state, "Okay, I'll leave it as it is.")
-        return None
+        return _answer_cancel(state, p)
     if awaiting == "anything_else" and p.yes and not p.intent and not p.service:
         return _ask(state, "intent", "Sure, what can I help you with?")
-    if awaiting == "move_or_cancel" and p.yes and not p.intent:
+    return None
+
+
+def _answer_offer(state: State, p: nlu.Parsed) -> list[Action] | None:
+    """The caller's answer to an offered slot: take it, or offer the next one."""
+    if p.day or p.time_pref:
+        return None  # "how about thursday instead": a new search
+    if p.yes:
+        return _take_slot(state, state.slots[state.offer_index])
+    if p.no:
+        state.offer_index += 1
+        if state.offer_index < len(state.slots):
+            return _offer(state, "No problem.")
+        state.day, state.time_pref, state.search = None, None, None
+        return _ask(state, "day", "What other day would work for you?", "No problem.")
+    return None
+
+
+def _take_slot(state: State, slot: dict) -> list[Action]:
+    if state.intent == "move" and state.target:
+        return _call(
+            state,
+            "reschedule_appointment",
+            _with_bay(
+                {"appointment_id": state.target.get("appointment_id"), "new_start": slot["start"]},
+                slot,
+            ),
+            "Great, moving it now.",
+        )
+    return _call(
+        state,
+        "book_appointment",
+        _with_bay(
+            {"vehicle_id": state.vehicle_id, "service_type": state.service, "start": slot["start"]},
+            slot,
+        ),
+        "Great, booking that for you now.",
+    )
+
+
+def _answer_reminder(state: State, p: nlu.Parsed) -> list[Action] | None:
+    """A reminder call's "can you make it?": confirm, or ask whether to move or cancel."""
+    if p.intent in ("move", "cancel"):
         return None
+    if p.yes and state.target:
+        return _call(
+            state, "confirm_appointment", {"appointment_id": state.target.get("appointment_id")}
+        )
+    if p.no:
+        return _ask(
+            state,
+            "move_or_cancel",
+            "Would you like to move it to another day, or cancel it?",
+            "No problem.",
+        )
+    return None
+
+
+def _answer_cancel(state: State, p: nlu.Parsed) -> list[Action] | None:
+    if p.yes and state.target:
+        return _call(
+            state,
+            "cancel_appointment",
+            {"appointment_id": state.target.get("appointment_id"), "reason": "caller asked"},
+        )
+    if p.no:
+        return _anything_else(state, "Okay, I'll leave it as it is.")
     return None
 
 
@@ -564,130 +584,166 @@ def _match_appointment(appointments: list[dict], p: nlu.Parsed) -> dict | None:
 def _on_tool(state: State, name: str, out: dict) -> list[Action]:
     if state.pending == name:
         state.pending = None
-    ok = out.get("ok", True) is not False
-    message = str(out.get("message") or "Sorry, that didn't work.")
-    if name == "lookup_customer":
-        state.looked_up = True
-        if ok and out.get("found") and out.get("customer"):
-            state.customer = out["customer"]
-            state.vehicles = list(out.get("vehicles") or [])
-            if len(state.vehicles) == 1:
-                state.vehicle_id = state.vehicles[0].get("vehicle_id")
-            if state.intent or state.service:
-                return _advance(state)
-            return _ask(state, "intent", "How can I help you today?", f"Hi {_first_name(state)}!")
-        if state.name and state.new_vehicle.make:
-            return _advance(state)
-        return _ask(
-            state,
-            "name",
-            "May I have your first and last name, please?",
-            "I don't see this number in our system yet, so let's get you set up.",
-        )
-    if name == "register_customer":
-        if not ok:
-            return _handoff(state, "could not register the caller")
-        state.customer = {"customer_id": out.get("customer_id"), "name": state.name}
-        state.vehicle_id = out.get("vehicle_id")
-        v = state.new_vehicle
-        state.vehicles = [{"vehicle_id": state.vehicle_id, "label": f"{v.year} {v.make} {v.model}"}]
+    on_result = _TOOL_RESULTS.get(name)
+    return on_result(state, out) if on_result else []
+
+
+def _ok(out: dict) -> bool:
+    return out.get("ok", True) is not False
+
+
+def _message(out: dict) -> str:
+    return str(out.get("message") or "Sorry, that didn't work.")
+
+
+def _on_lookup(state: State, out: dict) -> list[Action]:
+    state.looked_up = True
+    if _ok(out) and out.get("found") and out.get("customer"):
+        state.customer = out["customer"]
+        state.vehicles = list(out.get("vehicles") or [])
+        if len(state.vehicles) == 1:
+            state.vehicle_id = state.vehicles[0].get("vehicle_id")
         if state.intent or state.service:
-            return [Say(f"Thanks, {_first_name(state)}, you're all set.")] + _advance(state)
+            return _advance(state)
+        return _ask(state, "intent", "How can I help you today?", f"Hi {_first_name(state)}!")
+    if state.name and state.new_vehicle.make:
+        return _advance(state)
+    return _ask(
+        state,
+        "name",
+        "May I have your first and last name, please?",
+        "I don't see this number in our system yet, so let's get you set up.",
+    )
+
+
+def _on_registered(state: State, out: dict) -> list[Action]:
+    if not _ok(out):
+        return _handoff(state, "could not register the caller")
+    state.customer = {"customer_id": out.get("customer_id"), "name": state.name}
+    state.vehicle_id = out.get("vehicle_id")
+    v = state.new_vehicle
+    state.vehicles = [{"vehicle_id": state.vehicle_id, "label": f"{v.year} {v.make} {v.model}"}]
+    if state.intent or state.service:
+        return [Say(f"Thanks, {_first_name(state)}, you're all set."), *_advance(state)]
+    return _ask(
+        state,
+        "intent",
+        "How can I help you today?",
+        f"Thanks, {_first_name(state)}, you're all set.",
+    )
+
+
+def _on_availability(state: State, out: dict) -> list[Action]:
+    if not _ok(out):
+        if out.get("error") == "unknown_service":
+            state.service, state.search = None, None
+            return [Say(_message(out)), *_advance(state)]
+        state.day, state.search = None, None
+        return _ask(state, "day", "What other day would work for you?", _message(out))
+    state.slots = list(out.get("slots") or [])
+    state.offer_index = 0
+    if not state.slots:
+        day = _spoken_day(state.day) if state.day else "that day"
+        state.day, state.time_pref, state.search = None, None, None
         return _ask(
             state,
-            "intent",
-            "How can I help you today?",
-            f"Thanks, {_first_name(state)}, you're all set.",
+            "day",
+            "What other day would work for you?",
+            f"Sorry, there's nothing free on {day}.",
         )
-    if name == "check_availability":
-        if not ok:
-            error = out.get("error")
-            if error == "unknown_service":
-                state.service, state.search = None, None
-                return [Say(message)] + _advance(state)
-            state.day, state.search = None, None
-            return _ask(state, "day", "What other day would work for you?", message)
-        state.slots = list(out.get("slots") or [])
-        state.offer_index = 0
-        if not state.slots:
-            day = _spoken_day(state.day) if state.day else "that day"
-            state.day, state.time_pref, state.search = None, None, None
-            return _ask(
-                state,
-                "day",
-                "What other day would work for you?",
-                f"Sorry, there's nothing free on {day}.",
-            )
-        return _offer(state)
-    if name in ("book_appointment", "reschedule_appointment"):
-        if not ok:
-            alternatives = list(out.get("alternatives") or [])
-            if alternatives:
-                state.slots, state.offer_index = alternatives, 0
-                return _offer(state, message)
-            state.day, state.time_pref, state.search = None, None, None
-            return _ask(state, "day", "What other day would work for you?", message)
-        appt = out.get("appointment") or {}
-        state.booked = appt
-        verb = "booked" if name == "book_appointment" else "moved"
-        text = (
-            f"You're all set. Your {_spoken_service(appt if appt.get('service_type') else state.service)} "
-            f"is {verb} for {_spoken_appt(appt)}."
+    return _offer(state)
+
+
+def _on_booking(state: State, out: dict, *, verb: str) -> list[Action]:
+    """`book_appointment` ("booked") or `reschedule_appointment` ("moved") came back."""
+    if not _ok(out):
+        alternatives = list(out.get("alternatives") or [])
+        if alternatives:
+            state.slots, state.offer_index = alternatives, 0
+            return _offer(state, _message(out))
+        state.day, state.time_pref, state.search = None, None, None
+        return _ask(state, "day", "What other day would work for you?", _message(out))
+    appt = out.get("appointment") or {}
+    state.booked = appt
+    service = _spoken_service(appt if appt.get("service_type") else state.service)
+    text = f"You're all set. Your {service} is {verb} for {_spoken_appt(appt)}."
+    if appt.get("appointment_id") and "send_sms_confirmation" in (
+        state.ctx.tool_names or {"send_sms_confirmation"}
+    ):
+        return _call(
+            state, "send_sms_confirmation", {"appointment_id": appt["appointment_id"]}, text
         )
-        if appt.get("appointment_id") and "send_sms_confirmation" in (
-            state.ctx.tool_names or {"send_sms_confirmation"}
-        ):
-            return _call(
-                state, "send_sms_confirmation", {"appointment_id": appt["appointment_id"]}, text
-            )
-        return _anything_else(state, text)
-    if name == "send_sms_confirmation":
-        sent = ok and out.get("sent", True)
-        return _anything_else(state, "I've texted you a confirmation." if sent else "")
-    if name == "get_upcoming_appointments":
-        state.appointments = list(out.get("appointments") or []) if ok else []
-        if state.intent == "confirm" and not state.target and state.ctx.appointment_id:
-            state.target = next(
-                (
-                    a
-                    for a in state.appointments
-                    if a.get("appointment_id") == state.ctx.appointment_id
-                ),
-                None,
-            )
-        if state.intent == "confirm" and not state.appointments:
-            return _anything_else(state, "I don't see an upcoming appointment for you after all.")
-        return _advance(state)
-    if name == "confirm_appointment":
-        if not ok:
-            return _anything_else(state, message)
-        return _anything_else(
-            state, "Thank you, your appointment is confirmed. We'll see you then."
+    return _anything_else(state, text)
+
+
+def _on_sms(state: State, out: dict) -> list[Action]:
+    sent = _ok(out) and out.get("sent", True)
+    return _anything_else(state, "I've texted you a confirmation." if sent else "")
+
+
+def _on_upcoming(state: State, out: dict) -> list[Action]:
+    state.appointments = list(out.get("appointments") or []) if _ok(out) else []
+    if state.intent == "confirm" and not state.target and state.ctx.appointment_id:
+        state.target = next(
+            (a for a in state.appointments if a.get("appointment_id") == state.ctx.appointment_id),
+            None,
         )
-    if name == "cancel_appointment":
-        if not ok:
-            return _anything_else(state, message)
-        state.appointments = None
-        return _anything_else(state, "Your appointment is cancelled.")
-    if name == "get_service_history":
-        records = list(out.get("records") or []) if ok else []
-        if not records:
-            return _anything_else(state, "I don't see any past services on file.")
-        parts = []
-        for r in records[:3]:
-            what = _spoken_service(r.get("service_type") or r.get("description"))
-            day = r.get("day") or r.get("date") or ""
-            try:
-                day = _spoken_day(dt.date.fromisoformat(str(day)[:10]))
-            except ValueError:
-                pass
-            parts.append(f"{what} on {day}" if day else what)
-        return _anything_else(state, "Your most recent services: " + "; ".join(parts) + ".")
-    if name == "set_do_not_call":
-        return _goodbye(state, "Done. We won't call you again.")
-    if name in ("request_operator_handoff", "end_call"):
-        if not ok:
-            return _anything_else(state, message)
-        state.ended = True
-        return []
+    if state.intent == "confirm" and not state.appointments:
+        return _anything_else(state, "I don't see an upcoming appointment for you after all.")
+    return _advance(state)
+
+
+def _on_confirmed(state: State, out: dict) -> list[Action]:
+    if not _ok(out):
+        return _anything_else(state, _message(out))
+    return _anything_else(state, "Thank you, your appointment is confirmed. We'll see you then.")
+
+
+def _on_cancelled(state: State, out: dict) -> list[Action]:
+    if not _ok(out):
+        return _anything_else(state, _message(out))
+    state.appointments = None
+    return _anything_else(state, "Your appointment is cancelled.")
+
+
+def _on_history(state: State, out: dict) -> list[Action]:
+    records = list(out.get("records") or []) if _ok(out) else []
+    if not records:
+        return _anything_else(state, "I don't see any past services on file.")
+    parts = []
+    for r in records[:3]:
+        what = _spoken_service(r.get("service_type") or r.get("description"))
+        day = r.get("day") or r.get("date") or ""
+        with contextlib.suppress(ValueError):
+            day = _spoken_day(dt.date.fromisoformat(str(day)[:10]))
+        parts.append(f"{what} on {day}" if day else what)
+    return _anything_else(state, "Your most recent services: " + "; ".join(parts) + ".")
+
+
+def _on_do_not_call(state: State, out: dict) -> list[Action]:
+    return _goodbye(state, "Done. We won't call you again.")
+
+
+def _on_call_leaving(state: State, out: dict) -> list[Action]:
+    """`request_operator_handoff` or `end_call`: the call is the bridge's to end now."""
+    if not _ok(out):
+        return _anything_else(state, _message(out))
+    state.ended = True
     return []
+
+
+_TOOL_RESULTS: dict[str, Callable[[State, dict], list[Action]]] = {
+    "lookup_customer": _on_lookup,
+    "register_customer": _on_registered,
+    "check_availability": _on_availability,
+    "book_appointment": functools.partial(_on_booking, verb="booked"),
+    "reschedule_appointment": functools.partial(_on_booking, verb="moved"),
+    "send_sms_confirmation": _on_sms,
+    "get_upcoming_appointments": _on_upcoming,
+    "confirm_appointment": _on_confirmed,
+    "cancel_appointment": _on_cancelled,
+    "get_service_history": _on_history,
+    "set_do_not_call": _on_do_not_call,
+    "request_operator_handoff": _on_call_leaving,
+    "end_call": _on_call_leaving,
+}

@@ -57,7 +57,7 @@ async def serve_engine(
             log.info("offline engine: session %s closed", session.session_id)
 
     server = await serve(handler, host, port, max_size=2**24, ping_interval=None, compression=None)
-    server.speech = speech  # type: ignore[attr-defined] - lets callers warm or share it
+    server.speech = speech  # type: ignore[attr-defined]  # lets callers warm or share it
     return server
 
 

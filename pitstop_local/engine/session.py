@@ -92,7 +92,8 @@ def default_session(session_id: str, model: str) -> dict[str, Any]:
         "audio": {
             "input": {"format": {"type": "audio/pcm", "rate": 24000}, "transcription": None,
                       "noise_reduction": None, "turn_detection": dict(DEFAULT_TURN_DETECTION)},
-            "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "marin", "speed": 1.0},
+            "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "marin",
+                       "speed": 1.0},
         },
     }  # fmt: skip
 

@@ -8,6 +8,7 @@ Comparing the caller's file before and after the call says exactly that, and pri
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,72 +94,142 @@ def check(
     expect: Expectations, result: CallResult, change: Change, shop_phone: str | None
 ) -> list[str]:
     """Every way the call missed its scenario's expectations (empty = all met)."""
+    call = _Call(expect, result, change, shop_phone)
     problems = list(result.failures)
-    if expect.outcome is not None:
-        got = change.record.outcome if change.record else None
-        if got != expect.outcome:
-            problems.append(f"call outcome is {got!r}, expected {expect.outcome!r}")
-    if expect.appointment is not None:
-        wanted = expect.appointment
-        found = {
-            "booked": change.booked,
-            "cancelled": change.cancelled,
-            "confirmed": change.confirmed,
-            "rescheduled": [new for _, new in change.rescheduled],
-        }[wanted.change]
-        if wanted.service_type:
-            found = [a for a in found if a.service_type == wanted.service_type]
-        if len(found) != 1:
-            problems.append(
-                f"expected exactly one appointment {wanted.change}"
-                f"{' (' + wanted.service_type + ')' if wanted.service_type else ''}, "
-                f"found {len(found)}"
-            )
-    if expect.customer_registered is not None:
-        name = change.new_customer.name if change.new_customer else None
-        if not name or name.lower() != expect.customer_registered.lower():
-            problems.append(f"expected new customer {expect.customer_registered!r}, got {name!r}")
-    if expect.sms is not None and bool(change.sms(result.caller)) != expect.sms:
-        problems.append(f"expected {'an' if expect.sms else 'no'} SMS to the caller in the outbox")
-    if expect.handoff is not None:
-        redirects = change.redirects(result.call_sid)
-        dialled = any(
-            "<Dial" in r.get("twiml", "") and (not shop_phone or shop_phone in r["twiml"])
-            for r in redirects
-        )
-        if dialled != expect.handoff or (expect.handoff and result.dialled != shop_phone):
-            problems.append(
-                f"handoff expected={expect.handoff}: redirects={len(redirects)}, "
-                f"simulator dialled {result.dialled!r}, shop is {shop_phone!r}"
-            )
-    if expect.voicemail is not None:
-        left = (
-            not result.stream_opened
-            and bool(result.said("twiml"))
-            and change.record is not None
-            and change.record.outcome == "voicemail"
-        )
-        if left != expect.voicemail:
-            problems.append(
-                f"voicemail expected={expect.voicemail}, stream_opened="
-                f"{result.stream_opened}, outcome={change.record and change.record.outcome}"
-            )
-    if expect.stream_opened is not None and result.stream_opened != expect.stream_opened:
-        problems.append(f"stream_opened is {result.stream_opened}, expected {expect.stream_opened}")
-    agent_words = " ".join(result.said("agent") + result.said("twiml"))
-    for pattern in expect.agent_said:
-        if not re.search(pattern, agent_words, re.IGNORECASE):
-            problems.append(f"the agent never said /{pattern}/")
-    if expect.barge_in_stop_ms is not None:
-        if not result.barge_ins:
-            problems.append("no barge-in happened")
-        for barge in result.barge_ins:
-            if barge.clears < 1 or barge.stop_ms is None or barge.stop_ms > expect.barge_in_stop_ms:
-                problems.append(
-                    f"barge-in: agent audio stopped {barge.stop_ms} ms after the caller "
-                    f"spoke (limit {expect.barge_in_stop_ms}), clears={barge.clears}"
-                )
+    for rule in _RULES:
+        problems += rule(call)
     return problems
+
+
+@dataclass(frozen=True)
+class _Call:
+    """The call as the rules see it. Each rule checks one expectation and finds nothing when
+    the scenario does not state it."""
+
+    expect: Expectations
+    result: CallResult
+    change: Change
+    shop_phone: str | None
+
+
+def _outcome(call: _Call) -> list[str]:
+    got = call.change.record.outcome if call.change.record else None
+    if call.expect.outcome is None or got == call.expect.outcome:
+        return []
+    return [f"call outcome is {got!r}, expected {call.expect.outcome!r}"]
+
+
+def _appointment(call: _Call) -> list[str]:
+    wanted = call.expect.appointment
+    if wanted is None:
+        return []
+    found = {
+        "booked": call.change.booked,
+        "cancelled": call.change.cancelled,
+        "confirmed": call.change.confirmed,
+        "rescheduled": [new for _, new in call.change.rescheduled],
+    }[wanted.change]
+    if wanted.service_type:
+        found = [a for a in found if a.service_type == wanted.service_type]
+    if len(found) == 1:
+        return []
+    return [
+        f"expected exactly one appointment {wanted.change}"
+        f"{' (' + wanted.service_type + ')' if wanted.service_type else ''}, "
+        f"found {len(found)}"
+    ]
+
+
+def _registered(call: _Call) -> list[str]:
+    if call.expect.customer_registered is None:
+        return []
+    name = call.change.new_customer.name if call.change.new_customer else None
+    if name and name.lower() == call.expect.customer_registered.lower():
+        return []
+    return [f"expected new customer {call.expect.customer_registered!r}, got {name!r}"]
+
+
+def _sms(call: _Call) -> list[str]:
+    if call.expect.sms is None or bool(call.change.sms(call.result.caller)) == call.expect.sms:
+        return []
+    return [f"expected {'an' if call.expect.sms else 'no'} SMS to the caller in the outbox"]
+
+
+def _handoff(call: _Call) -> list[str]:
+    if call.expect.handoff is None:
+        return []
+    redirects = call.change.redirects(call.result.call_sid)
+    dialled = any(
+        "<Dial" in r.get("twiml", "") and (not call.shop_phone or call.shop_phone in r["twiml"])
+        for r in redirects
+    )
+    if dialled == call.expect.handoff and not (
+        call.expect.handoff and call.result.dialled != call.shop_phone
+    ):
+        return []
+    return [
+        f"handoff expected={call.expect.handoff}: redirects={len(redirects)}, "
+        f"simulator dialled {call.result.dialled!r}, shop is {call.shop_phone!r}"
+    ]
+
+
+def _voicemail(call: _Call) -> list[str]:
+    if call.expect.voicemail is None:
+        return []
+    left = (
+        not call.result.stream_opened
+        and bool(call.result.said("twiml"))
+        and call.change.record is not None
+        and call.change.record.outcome == "voicemail"
+    )
+    if left == call.expect.voicemail:
+        return []
+    return [
+        f"voicemail expected={call.expect.voicemail}, stream_opened="
+        f"{call.result.stream_opened}, outcome={call.change.record and call.change.record.outcome}"
+    ]
+
+
+def _stream(call: _Call) -> list[str]:
+    if call.expect.stream_opened is None or call.result.stream_opened == call.expect.stream_opened:
+        return []
+    return [f"stream_opened is {call.result.stream_opened}, expected {call.expect.stream_opened}"]
+
+
+def _agent_said(call: _Call) -> list[str]:
+    agent_words = " ".join(call.result.said("agent") + call.result.said("twiml"))
+    return [
+        f"the agent never said /{pattern}/"
+        for pattern in call.expect.agent_said
+        if not re.search(pattern, agent_words, re.IGNORECASE)
+    ]
+
+
+def _barge_in(call: _Call) -> list[str]:
+    limit = call.expect.barge_in_stop_ms
+    if limit is None:
+        return []
+    problems = [] if call.result.barge_ins else ["no barge-in happened"]
+    problems += [
+        f"barge-in: agent audio stopped {barge.stop_ms} ms after the caller "
+        f"spoke (limit {limit}), clears={barge.clears}"
+        for barge in call.result.barge_ins
+        if barge.clears < 1 or barge.stop_ms is None or barge.stop_ms > limit
+    ]
+    return problems
+
+
+_RULES: tuple[Callable[[_Call], list[str]], ...] = (
+    _outcome,
+    _appointment,
+    _registered,
+    _sms,
+    _handoff,
+    _voicemail,
+    _stream,
+    _agent_said,
+    _barge_in,
+)
 
 
 def describe(change: Change) -> list[str]:
@@ -189,6 +260,6 @@ def describe(change: Change) -> list[str]:
 
 def _appt(a: Appointment) -> str:
     return (
-        f"{a.appointment_id} {a.service_type} {a.start.isoformat()}–{a.end.strftime('%H:%M')} "
+        f"{a.appointment_id} {a.service_type} {a.start.isoformat()}-{a.end.strftime('%H:%M')} "
         f"bay {a.bay} status={a.status.value}"
     )

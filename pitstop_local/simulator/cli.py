@@ -235,7 +235,7 @@ def _made_up_call(crm, appointment_id: str, http_url: str) -> dict | None:
     from datetime import UTC, timedelta
 
     from pitstop import reminders
-    from pitstop.models import CallDirection, CallRecord
+    from pitstop.models import CallDirection, CallRecord, CallStatus
 
     shop = crm.shops.catalog().shop
     today = datetime.now(ZoneInfo(shop.timezone)).date()
@@ -250,10 +250,10 @@ def _made_up_call(crm, appointment_id: str, http_url: str) -> dict | None:
                 CallRecord(
                     call_sid=sid,
                     direction=CallDirection.REMINDER,
-                    caller=customer.phone,
+                    customer_number=customer.phone,
                     customer_id=customer.customer_id,
                     appointment_id=appointment_id,
-                    status="queued",
+                    status=CallStatus.QUEUED,
                     started_at=now,
                 ),
                 now,

@@ -6,7 +6,7 @@ e2e tests, `pitstop call` and `pitstop demo` check against the CRM and the outbo
 Keeping both in one file means a scenario documents a feature and tests it at once.
 
 Texts may use placeholders filled in from the call's date (shop time), so a scenario keeps
-working on any day: `{workday}` / `{workday2}` (weekday name of the first / second Monday–Friday
+working on any day: `{workday}` / `{workday2}` (weekday name of the first / second Monday-Friday
 after today that the shop is open: "friday"), `{weekday+N}` ("thursday"), `{date+N}`
 ("november twenty seventh"), `{caller_name}`, `{caller_first_name}` (the customer on the line).
 """

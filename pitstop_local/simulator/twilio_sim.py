@@ -220,45 +220,67 @@ class TwilioSimulator:
             root = ET.fromstring(twiml)
             if root.tag != "Response":
                 raise SimulationError(f"TwiML root is <{root.tag}>, not <Response>")
-            follow: str | None = None
-            for verb in root:
-                if verb.tag == "Say":
-                    await self._say(verb.text or "", result, clock)
-                elif verb.tag == "Pause":
-                    await self._silence(int(verb.get("length", "1")) * 1000, clock)
-                elif verb.tag == "Dial":
-                    number = (verb.findtext("Number") or verb.text or "").strip()
-                    result.dialled = number
-                    result.ended_by = "dial"
-                    self._turn(result, Turn("twiml", f"<Dial {number}>", clock.ms))
-                    return
-                elif verb.tag == "Hangup":
-                    result.ended_by = result.ended_by or "twiml_hangup"
-                    return
-                elif verb.tag == "Redirect":
-                    follow = urljoin(url, (verb.text or "").strip())
-                    break
-                elif verb.tag == "Connect":
-                    stream = verb.find("Stream")
-                    if stream is None:
-                        continue
-                    outcome = await self._stream(stream, scenario, speech, result, clock)
-                    if outcome is None:
-                        return
-                    if outcome.startswith("<"):  # a REST redirect: its TwiML replaces the call's
-                        twiml = outcome
-                        break
-                    if outcome == "hangup":
-                        return
-                else:
-                    log.info("TwiML verb <%s> not simulated; skipped", verb.tag)
-            else:
-                result.ended_by = result.ended_by or "twiml_end"
+            next_hop = await self._run_verbs(root, url, scenario, speech, result, clock)
+            if next_hop is None:
                 return
-            if follow:
-                url = follow
-                twiml = await self._post(http, follow, form, result)
-        raise SimulationError("too many TwiML redirects")
+            kind, where = next_hop
+            if kind == "twiml":  # a REST redirect: its TwiML replaces the call's
+                twiml = where
+            else:
+                url = where
+                twiml = await self._post(http, where, form, result)
+
+    async def _run_verbs(
+        self,
+        root: ET.Element,
+        url: str,
+        scenario: sc.Scenario,
+        speech: dict[str, bytes],
+        result: CallResult,
+        clock: Clock,
+    ) -> tuple[str, str] | None:
+        """One TwiML document's verbs in order. Returns the next hop, ("url", a `<Redirect>`'s
+        URL) or ("twiml", a REST redirect's TwiML), or None when the call is over."""
+        for verb in root:
+            if verb.tag == "Say":
+                await self._say(verb.text or "", result, clock)
+            elif verb.tag == "Pause":
+                await self._silence(int(verb.get("length", "1")) * 1000, clock)
+            elif verb.tag == "Dial":
+                number = (verb.findtext("Number") or verb.text or "").strip()
+                result.dialled = number
+                result.ended_by = "dial"
+                self._turn(result, Turn("twiml", f"<Dial {number}>", clock.ms))
+                return None
+            elif verb.tag == "Hangup":
+                result.ended_by = result.ended_by or "twiml_hangup"
+                return None
+            elif verb.tag == "Redirect":
+                return "url", urljoin(url, (verb.text or "").strip())
+            elif verb.tag == "Connect":
+                outcome = await self._connect(verb, scenario, speech, result, clock)
+                if outcome is None or outcome == "hangup":
+                    return None
+                if outcome.startswith("<"):
+                    return "twiml", outcome
+            else:
+                log.info("TwiML verb <%s> not simulated; skipped", verb.tag)
+        result.ended_by = result.ended_by or "twiml_end"
+        return None
+
+    async def _connect(
+        self,
+        connect: ET.Element,
+        scenario: sc.Scenario,
+        speech: dict[str, bytes],
+        result: CallResult,
+        clock: Clock,
+    ) -> str | None:
+        """`<Connect>`: its `<Stream>`, if any ("" when there is none: on to the next verb)."""
+        stream = connect.find("Stream")
+        if stream is None:
+            return ""
+        return await self._stream(stream, scenario, speech, result, clock)
 
     async def _stream(
         self, stream: ET.Element, scenario, speech, result: CallResult, clock: Clock
@@ -314,48 +336,73 @@ class TwilioSimulator:
             if session.closed_reason:
                 result.failures.append(f"call ended before step {index + 1} ({step.type})")
                 return
-            if isinstance(step, sc.Say):
-                self._turn(result, Turn("caller", step.text, clock.ms))
-                session.speak(speech[step.text])
-                await clock.until(lambda: session.caller_queue_empty or session.closed_reason)
-            elif isinstance(step, sc.Pause):
-                await clock.wait_ms(step.ms)
-            elif isinstance(step, sc.Dtmf):
-                for digit in step.digits:
-                    await session.dtmf(digit)
-                    await clock.wait_ms(100)
-            elif isinstance(step, sc.WaitForAgent):
-                failed = len(result.failures)
-                await self._wait_for_agent(step, session, result, index)
-                if len(result.failures) > failed and not session.closed_reason:
-                    await session.stop("caller_hung_up")  # the script is off track: give up
-                    return
-            elif isinstance(step, sc.BargeIn):
-                start = session.agent_frames
-                heard = step.after_ms // FRAME_MS
-                ok = await clock.until(
-                    lambda s=start, h=heard: (
-                        session.agent_frames - s >= h or bool(session.closed_reason)
-                    ),
-                    step.timeout_ms,
-                )
-                if not ok or session.closed_reason:
-                    result.failures.append(f"step {index + 1}: agent never talked to barge in on")
-                    await session.stop("caller_hung_up")
-                    return
-                tag = f"barge_in_{index}"
-                self._turn(result, Turn("caller", step.text, clock.ms))
-                session.speak(speech[step.text], tag=tag)
-                result.barge_ins.append(BargeIn(-1, None, 0, tag))
-                await clock.until(lambda: session.caller_queue_empty or session.closed_reason)
-            elif isinstance(step, sc.Hangup):
-                await session.stop("caller_hung_up")
+            if not await self._play_step(step, index, speech, session, result):
                 return
         # Script done without hanging up: give the agent time to close the call, as a polite
         # caller would, then hang up.
         await clock.until(lambda: bool(session.closed_reason), 15_000)
         if not session.closed_reason:
             await session.stop("caller_hung_up")
+
+    async def _play_step(
+        self,
+        step: sc.Step,
+        index: int,
+        speech: dict[str, bytes],
+        session: MediaSession,
+        result: CallResult,
+    ) -> bool:
+        """One step of the caller's script; False once the caller has hung up."""
+        clock = session.clock
+        if isinstance(step, sc.Say):
+            self._turn(result, Turn("caller", step.text, clock.ms))
+            session.speak(speech[step.text])
+            await clock.until(lambda: session.caller_queue_empty or session.closed_reason)
+        elif isinstance(step, sc.Pause):
+            await clock.wait_ms(step.ms)
+        elif isinstance(step, sc.Dtmf):
+            for digit in step.digits:
+                await session.dtmf(digit)
+                await clock.wait_ms(100)
+        elif isinstance(step, sc.WaitForAgent):
+            failed = len(result.failures)
+            await self._wait_for_agent(step, session, result, index)
+            if len(result.failures) > failed and not session.closed_reason:
+                await session.stop("caller_hung_up")  # the script is off track: give up
+                return False
+        elif isinstance(step, sc.BargeIn):
+            return await self._barge_in(step, index, speech, session, result)
+        elif isinstance(step, sc.Hangup):
+            await session.stop("caller_hung_up")
+            return False
+        return True
+
+    async def _barge_in(
+        self,
+        step: sc.BargeIn,
+        index: int,
+        speech: dict[str, bytes],
+        session: MediaSession,
+        result: CallResult,
+    ) -> bool:
+        """Talk over the agent once it has spoken for `after_ms`; False if it never did."""
+        clock = session.clock
+        start = session.agent_frames
+        heard = step.after_ms // FRAME_MS
+        ok = await clock.until(
+            lambda: session.agent_frames - start >= heard or bool(session.closed_reason),
+            step.timeout_ms,
+        )
+        if not ok or session.closed_reason:
+            result.failures.append(f"step {index + 1}: agent never talked to barge in on")
+            await session.stop("caller_hung_up")
+            return False
+        tag = f"barge_in_{index}"
+        self._turn(result, Turn("caller", step.text, clock.ms))
+        session.speak(speech[step.text], tag=tag)
+        result.barge_ins.append(BargeIn(-1, None, 0, tag))
+        await clock.until(lambda: session.caller_queue_empty or session.closed_reason)
+        return True
 
     async def _wait_for_agent(
         self, step: sc.WaitForAgent, session: MediaSession, result: CallResult, index: int

@@ -49,8 +49,8 @@ class Recognizer:
     per dialogue state: a yes/no question is best heard with a yes/no grammar) to the same
     decoder, so extra grammars cost no extra model memory. ``phrases=None`` starts with no
     grammar at all, for a process-wide recogniser whose grammars are all named
-    (``add_grammar``) - there is then no ``"default"`` to decode against. ``chain_penalty``: probability
-    factor per extra phrase in one utterance (None: exactly one phrase). Extra keyword
+    (``add_grammar``) - there is then no ``"default"`` to decode against. ``chain_penalty``:
+    probability factor per extra phrase in one utterance (None: exactly one phrase). Extra keyword
     arguments are PocketSphinx decoder options (``beam``, ``maxhmmpf``…).
 
     Building loads the acoustic model and dictionary (~0.1-0.2 s, ~35-60 MB resident) and

@@ -115,82 +115,97 @@ def compile_phrases(
     or a split like ["pit", "stop"]) or None to drop it. ``chain_penalty``: probability
     factor for each extra phrase chained in one utterance; None forbids chaining."""
     dropped: set[str] = set()
-
-    def resolve(seq: list[object]) -> list[object]:
-        out: list[object] = []
-        for item in seq:
-            if isinstance(item, _Word):
-                spelled = spell(item.text)
-                if spelled is None:
-                    dropped.add(item.text)
-                else:
-                    out.extend(_Word(w) for w in spelled)
-            else:
-                assert isinstance(item, _Alt)
-                branches = [resolve(b) for b in item.branches]
-                nonempty = [b for b in branches if b]
-                if nonempty:
-                    optional = item.optional or len(nonempty) < len(branches)
-                    out.append(_Alt(nonempty, optional=optional))
-        return out
-
-    parsed = [r for r in (resolve(parse_template(p)) for p in phrases) if r]
+    parsed = [r for r in (_resolve(parse_template(p), spell, dropped) for p in phrases) if r]
     if not parsed:
         raise ValueError("grammar has no recognisable phrase")
+    nfa = _Nfa()
+    for seq in parsed:
+        nfa.emit(seq, _Nfa.START, _Nfa.ACCEPT)
+    dtrans, accepting = _determinise(nfa)
+    start, signatures = _minimise(dtrans, accepting)
+    grammar = _emit(start, signatures, chain_penalty)
+    grammar.dropped_words, grammar.n_phrases = dropped, len(parsed)
+    return grammar
 
-    # 1. Thompson-style NFA of the phrase union: START --phrase--> ACCEPT.
-    nulls: dict[int, list[int]] = {}
-    words: dict[int, list[tuple[int, str]]] = {}
-    n_states = 2
+
+def _resolve(
+    seq: list[object], spell: Callable[[str], list[str] | None], dropped: set[str]
+) -> list[object]:
+    """Spell every word with the dictionary; words it cannot spell are dropped (and noted),
+    and a choice whose branch is left empty becomes optional."""
+    out: list[object] = []
+    for item in seq:
+        if isinstance(item, _Word):
+            spelled = spell(item.text)
+            if spelled is None:
+                dropped.add(item.text)
+            else:
+                out.extend(_Word(w) for w in spelled)
+            continue
+        assert isinstance(item, _Alt)
+        branches = [_resolve(b, spell, dropped) for b in item.branches]
+        nonempty = [b for b in branches if b]
+        if nonempty:
+            optional = item.optional or len(nonempty) < len(branches)
+            out.append(_Alt(nonempty, optional=optional))
+    return out
+
+
+class _Nfa:
+    """1. Thompson-style NFA of the phrase union: START --phrase--> ACCEPT."""
+
     START, ACCEPT = 0, 1
 
-    def new_state() -> int:
-        nonlocal n_states
-        n_states += 1
-        return n_states - 1
+    def __init__(self) -> None:
+        self.nulls: dict[int, list[int]] = {}
+        self.words: dict[int, list[tuple[int, str]]] = {}
+        self.n_states = 2
+        self._closures: dict[int, frozenset[int]] = {}
 
-    def emit(seq: list[object], src: int, dst: int) -> None:
+    def new_state(self) -> int:
+        self.n_states += 1
+        return self.n_states - 1
+
+    def emit(self, seq: list[object], src: int, dst: int) -> None:
         if not seq:
-            nulls.setdefault(src, []).append(dst)
+            self.nulls.setdefault(src, []).append(dst)
             return
         cur = src
         for i, item in enumerate(seq):
-            end = dst if i == len(seq) - 1 else new_state()
+            end = dst if i == len(seq) - 1 else self.new_state()
             if isinstance(item, _Word):
-                words.setdefault(cur, []).append((end, item.text))
+                self.words.setdefault(cur, []).append((end, item.text))
             else:
                 assert isinstance(item, _Alt)
                 for branch in item.branches:
-                    emit(branch, cur, end)
+                    self.emit(branch, cur, end)
                 if item.optional:
-                    nulls.setdefault(cur, []).append(end)
+                    self.nulls.setdefault(cur, []).append(end)
             cur = end
 
-    for seq in parsed:
-        emit(seq, START, ACCEPT)
-
-    # 2+3. Epsilon elimination fused with subset construction: a DFA state is the
-    # null-closure of a set of NFA states.
-    closure_cache: dict[int, frozenset[int]] = {}
-
-    def closure(state: int) -> frozenset[int]:
-        if state not in closure_cache:
+    def closure(self, state: int) -> frozenset[int]:
+        """The states reachable from `state` by null transitions alone (itself included)."""
+        if state not in self._closures:
             reached, todo = {state}, [state]
             while todo:
-                for nxt in nulls.get(todo.pop(), ()):
+                for nxt in self.nulls.get(todo.pop(), ()):
                     if nxt not in reached:
                         reached.add(nxt)
                         todo.append(nxt)
-            closure_cache[state] = frozenset(reached)
-        return closure_cache[state]
+            self._closures[state] = frozenset(reached)
+        return self._closures[state]
 
-    def close(states: Iterable[int]) -> frozenset[int]:
+    def close(self, states: Iterable[int]) -> frozenset[int]:
         out: set[int] = set()
         for s in states:
-            out |= closure(s)
+            out |= self.closure(s)
         return frozenset(out)
 
-    first = close([START])
+
+def _determinise(nfa: _Nfa) -> tuple[dict[int, list[tuple[str, int]]], dict[int, bool]]:
+    """2+3. Epsilon elimination fused with subset construction: a DFA state is the
+    null-closure of a set of NFA states. Returns (word edges, accepting) per DFA state."""
+    first = nfa.close([_Nfa.START])
     dstates: dict[frozenset[int], int] = {first: 0}
     dtrans: dict[int, list[tuple[str, int]]] = {}
     accepting: dict[int, bool] = {}
@@ -198,21 +213,37 @@ def compile_phrases(
     while todo:
         subset = todo.pop()
         sid = dstates[subset]
-        accepting[sid] = ACCEPT in subset
+        accepting[sid] = _Nfa.ACCEPT in subset
         by_word: dict[str, set[int]] = {}
         for s in subset:
-            for dst, word in words.get(s, ()):
+            for dst, word in nfa.words.get(s, ()):
                 by_word.setdefault(word, set()).add(dst)
         edges = []
         for word, dsts in sorted(by_word.items()):
-            key = close(dsts)
+            key = nfa.close(dsts)
             if key not in dstates:
                 dstates[key] = len(dstates)
                 todo.append(key)
             edges.append((word, dstates[key]))
         dtrans[sid] = edges
+    return dtrans, accepting
 
-    # 4. Merge states with identical futures, successors first (phrases are acyclic).
+
+def _minimise(
+    dtrans: dict[int, list[tuple[str, int]]], accepting: dict[int, bool]
+) -> tuple[int, dict[tuple, int]]:
+    """4. Merge states with identical futures, successors first (phrases are acyclic).
+    Returns (the start state's class, signature -> class)."""
+    cls: dict[int, int] = {}
+    signatures: dict[tuple, int] = {}
+    for sid in _successors_first(dtrans):
+        sig = (accepting[sid], tuple(sorted((w, cls[d]) for w, d in dtrans[sid])))
+        cls[sid] = signatures.setdefault(sig, len(signatures))
+    return cls[0], signatures
+
+
+def _successors_first(dtrans: dict[int, list[tuple[str, int]]]) -> list[int]:
+    """DFA states in post-order from state 0 (iterative: phrases can be long)."""
     order: list[int] = []
     visited: set[int] = set()
     stack: list[tuple[int, bool]] = [(0, False)]
@@ -224,19 +255,15 @@ def compile_phrases(
             visited.add(sid)
             stack.append((sid, True))
             stack.extend((d, False) for _, d in dtrans[sid] if d not in visited)
-    cls: dict[int, int] = {}
-    signatures: dict[tuple, int] = {}
-    for sid in order:
-        sig = (accepting[sid], tuple(sorted((w, cls[d]) for w, d in dtrans[sid])))
-        cls[sid] = signatures.setdefault(sig, len(signatures))
+    return order
 
-    # 5. Emit: start = class of DFA state 0; optional chain hub; final state last.
+
+def _emit(start: int, signatures: dict[tuple, int], chain_penalty: float | None) -> CompiledGrammar:
+    """5. Emit: start = class of DFA state 0; optional chain hub; final state last."""
     n = len(signatures)
-    start = cls[0]
     hub = n if chain_penalty is not None else None
     final = n + 1 if hub is not None else n
-    grammar = CompiledGrammar(start=start, final=final, dropped_words=dropped)
-    grammar.n_phrases = len(parsed)
+    grammar = CompiledGrammar(start=start, final=final)
     start_edges: list[tuple[str, int]] = []
     for (is_accepting, edges), c in signatures.items():
         for word, dst in edges:
@@ -248,8 +275,7 @@ def compile_phrases(
             grammar.transitions.append((c, final, 1.0))
             if hub is not None:
                 grammar.transitions.append((c, hub, 1.0))
-    if hub is not None:
-        assert chain_penalty is not None
+    if hub is not None and chain_penalty is not None:
         for word, dst in start_edges:
             grammar.transitions.append((hub, dst, chain_penalty, word))
     return grammar

@@ -37,7 +37,6 @@ _SynthCallback = ctypes.CFUNCTYPE(
 )
 
 _lock = threading.Lock()
-_engine: _Engine | None = None
 
 
 class TTSError(RuntimeError):
@@ -94,12 +93,12 @@ class _Engine:
         return pcm
 
 
+@functools.cache
 def _get_engine() -> _Engine:
-    global _engine
-    if _engine is None:
-        _engine = _Engine()
-        log.debug("eSpeak NG initialised at %d Hz", _engine.sample_rate)
-    return _engine
+    """The one eSpeak NG instance of this process (the library keeps global state)."""
+    engine = _Engine()
+    log.debug("eSpeak NG initialised at %d Hz", engine.sample_rate)
+    return engine
 
 
 class Synthesizer:

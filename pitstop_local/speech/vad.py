@@ -195,9 +195,10 @@ class UtteranceDetector:
         return event
 
 
-def split_utterances(mulaw: bytes, **options: object) -> list[SpeechStopped]:
-    """Run a detector over a whole recording; returns its utterances (for tests/tools)."""
-    detector = UtteranceDetector(**options)  # type: ignore[arg-type]
+def split_utterances(mulaw: bytes, **options: int) -> list[SpeechStopped]:
+    """Run a detector over a whole recording; returns its utterances (for tests/tools).
+    `options` are the detector's (all int)."""
+    detector = UtteranceDetector(**options)
     events: list[Event] = []
     for frame in codec.frames(mulaw):
         events += detector.feed(frame)

@@ -1,1 +1,1 @@
-"""Benchmarks (`make bench`): figures for the README, printed as numbers, never asserted in tests."""
+"""Benchmarks (`make bench`): figures for the README, printed as numbers, never asserted."""

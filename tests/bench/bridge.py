@@ -161,6 +161,7 @@ class CallDriver:
         self.call_sid = f"CA{uuid.uuid4().hex}"
         self.token = token_for(self.call_sid)
         self.sent: dict[int, int] = {}
+        self._all_back = asyncio.Event()  # set whenever no sent frame is still on its way
         self.rtts: list[int] = []
         self.received = 0
         self.pending_marks: list[str] = []
@@ -182,8 +183,8 @@ class CallDriver:
         self.mark_head = '{"event":"mark","streamSid":"' + sid + '","mark":{"name":"'
         await self.ws.send('{"event":"connected","protocol":"Call","version":"1.0.0"}')
         params = (
-            '{"direction":"inbound","caller":"+15559990000","customer_id":"","shop_id":"demo",'
-            '"appointment_id":"","token":"' + self.token + '"}'
+            '{"direction":"inbound","customer_number":"+15559990000","customer_id":"",'
+            '"shop_id":"demo","appointment_id":"","token":"' + self.token + '"}'
         )
         await self.ws.send(
             '{"event":"start","streamSid":"'
@@ -213,12 +214,22 @@ class CallDriver:
                         self.received += 1
                         if self.recording:
                             self.rtts.append(now - sent)
+                    if not self.sent:
+                        self._all_back.set()
                 elif text.startswith('{"event":"mark"'):
                     self.pending_marks.append(text[text.index('"name":"') + 8 : -3])
                 elif text.startswith('{"event":"clear"') and self.clear_at is None:
                     self.clear_at = now
         except ConnectionClosed:
             return  # the run ends by closing sockets
+        finally:
+            self._all_back.set()  # nothing more will come back
+
+    async def all_back(self) -> None:
+        """Until every frame sent so far has come back (or the socket closed)."""
+        self._all_back.clear()
+        if self.sent and not self.reader.done():
+            await self._all_back.wait()
 
     async def tick(self, seq: int) -> None:
         if self.ws.close_code is not None:
@@ -274,9 +285,10 @@ async def drive(url: str, n: int, seconds: float, token_for, pid: int | None) ->
     rss = rss_bytes(pid) if pid else 0
     for c in calls:
         c.recording = False
-    drain_until = time.monotonic() + 15  # a starved machine is late, not lossy: wait for stragglers
-    while time.monotonic() < drain_until and any(c.sent for c in calls):
-        await asyncio.sleep(0.05)
+    # A starved machine is late, not lossy: wait up to 15 s for stragglers.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(15):
+            await asyncio.gather(*(c.all_back() for c in calls))
     lost = sum(len(c.sent) for c in calls)
     sent = (measure_to - measure_from) * n
     rtts = sorted(r for c in calls for r in c.rtts)
@@ -404,7 +416,7 @@ def main() -> None:
                 "PITSTOP_DYNAMODB_ENDPOINT": endpoint,
                 "AWS_REGION": "us-east-1",
                 "PITSTOP_TOOLS_URL": f"http://127.0.0.1:{tools.server_address[1]}/tools",
-                "PITSTOP_STREAM_TOKEN_SECRET": STREAM_KEY,
+                "PITSTOP_STREAM_TOKEN_KEY": STREAM_KEY,
                 "PITSTOP_TELEPHONY": "outbox",
                 "PITSTOP_OUTBOX": f"{tmp}/outbox.jsonl",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -464,7 +476,8 @@ def main() -> None:
         dynamo.terminate()
 
     print(
-        "\nbridge: Twilio ⇄ bridge ⇄ echoing Realtime, 20 ms μ-law frames each way, real-time pacing"
+        "\nbridge: Twilio ⇄ bridge ⇄ echoing Realtime, 20 ms μ-law frames each way, "
+        "real-time pacing"
     )
     print(
         f"{'N':>5} {'CPU ms/call-s':>14} {'RTT p50/p99 ms':>16} {'base p50/p99':>14} "
@@ -474,7 +487,8 @@ def main() -> None:
     for r in rows:
         print(
             f"{r['N']:>5} {r['cpu_ms_per_call_s']:>14.3f} "
-            f"{r['rtt_p50']:>7.2f}/{r['rtt_p99']:<8.2f} {r['base_p50']:>6.2f}/{r['base_p99']:<7.2f} "
+            f"{r['rtt_p50']:>7.2f}/{r['rtt_p99']:<8.2f} "
+            f"{r['base_p50']:>6.2f}/{r['base_p99']:<7.2f} "
             f"{r['rtt_p50'] - r['base_p50']:>8.2f}/{r['rtt_p99'] - r['base_p99']:<8.2f} "
             f"{r['lost']:>4}/{r['sent']:<6} {r['rss_kib_per_call']:>12.1f} "
             f"{r['clear_p50']:>8.2f}/{r['clear_p99']:<8.2f} {r['late']:>18}"

@@ -194,7 +194,9 @@ def main() -> None:
                     )
                 ],
             )
-            callers.append(ToolContext(call_sid=f"CAbench{i}", caller_phone=phone, customer_id=cid))
+            callers.append(
+                ToolContext(call_sid=f"CAbench{i}", customer_number=phone, customer_id=cid)
+            )
 
         requests: Counter[str] = Counter()
         client = crm.table.meta.client
@@ -260,18 +262,21 @@ def main() -> None:
             timed("book (slot_taken)", lambda i=i, slot=slot: book(i, slot, caller=(i + 1) % CALLS))
 
         print(
-            f"\n{'tool':<20} {'calls':>5} {'p50 ms':>8} {'p95 ms':>8} {'req/call':>9}  requests / outcomes"
+            f"\n{'tool':<20} {'calls':>5} {'p50 ms':>8} {'p95 ms':>8} {'req/call':>9}  "
+            "requests / outcomes"
         )
         for label, row in stats.items():
             ms, n = row["ms"], len(row["ms"])
+            per_call = sum(row["requests"].values()) / n
             print(
                 f"{label:<20} {n:>5} {statistics.median(ms):>8.1f} {_percentile(ms, 95):>8.1f} "
-                f"{sum(row['requests'].values()) / n:>9.2f}  {dict(row['requests'])} {dict(row['outcomes'])}"
+                f"{per_call:>9.2f}  {dict(row['requests'])} {dict(row['outcomes'])}"
             )
         print(
-            "\n* moto as shipped: every Query sorts the whole table. Other rows: moto patched in this "
-            "process to read one partition per Query and snapshot only touched partitions per "
-            "transaction, as DynamoDB's cost model is. Request counts are what carries over to AWS."
+            "\n* moto as shipped: every Query sorts the whole table. Other rows: moto patched in "
+            "this process to read one partition per Query and snapshot only touched partitions "
+            "per transaction, as DynamoDB's cost model is. Request counts are what carries over "
+            "to AWS."
         )
     finally:
         server.stop()

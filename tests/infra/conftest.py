@@ -66,3 +66,33 @@ def synthesize(outdir: Path, **overrides: Any) -> Synth:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory) -> Synth:
     return synthesize(tmp_path_factory.mktemp("cdk-out"))
+
+
+HANDLERS = {
+    "webhook": "functions.webhook.handler.lambda_handler",
+    "tools": "functions.tools.handler.lambda_handler",
+    "reminders": "functions.reminders.handler.lambda_handler",
+}
+
+
+def pitstop_functions(synth: Synth) -> dict[str, dict[str, Any]]:
+    """name → properties, for the three Pitstop functions (not CDK's own helper functions)."""
+    found = {}
+    for fn in synth.resources("AWS::Lambda::Function").values():
+        props = fn["Properties"]
+        for name, handler in HANDLERS.items():
+            if props.get("Handler") == handler:
+                found[name] = props
+    return found
+
+
+def env(props: dict[str, Any]) -> dict[str, Any]:
+    """A function's environment variables."""
+    return props["Environment"]["Variables"]
+
+
+def bridge_container(synth: Synth) -> dict[str, Any]:
+    """The bridge task's one container definition."""
+    (task,) = synth.resources("AWS::ECS::TaskDefinition").values()
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    return container

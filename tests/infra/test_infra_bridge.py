@@ -7,14 +7,9 @@ import json
 import pytest
 
 from infra import constants as c
+from tests.infra.conftest import bridge_container
 
 pytestmark = pytest.mark.infra
-
-
-def _container(synth):
-    (task,) = synth.resources("AWS::ECS::TaskDefinition").values()
-    (container,) = task["Properties"]["ContainerDefinitions"]
-    return container
 
 
 def _attributes(resource, key="LoadBalancerAttributes"):
@@ -30,8 +25,8 @@ def test_alb_idle_timeout_fits_a_long_call(synth):
 
 def test_https_listener_with_certificate_and_http_redirect(synth):
     listeners = {
-        l["Properties"]["Port"]: l["Properties"]
-        for l in synth.resources("AWS::ElasticLoadBalancingV2::Listener").values()
+        listener["Properties"]["Port"]: listener["Properties"]
+        for listener in synth.resources("AWS::ElasticLoadBalancingV2::Listener").values()
     }
     assert set(listeners) == {80, 443}
     https = listeners[443]
@@ -66,14 +61,14 @@ def test_target_group_drains_and_checks_health(synth):
 
 
 def test_container_stop_timeout_and_port(synth):
-    container = _container(synth)
+    container = bridge_container(synth)
     assert container["StopTimeout"] == 120
     assert container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
     assert container["LogConfiguration"]["LogDriver"] == "awslogs"
 
 
 def test_secrets_are_ecs_secrets_never_plain_environment(synth):
-    container = _container(synth)
+    container = bridge_container(synth)
     secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
     assert set(secrets) == set(c.SECRET_ENV_NAMES)
     assert secrets["TWILIO_ACCOUNT_SID"]["Fn::Join"][1][1] == ":account_sid::"
@@ -85,7 +80,7 @@ def test_secrets_are_ecs_secrets_never_plain_environment(synth):
 
 
 def test_bridge_environment(synth):
-    environment = {e["Name"]: e["Value"] for e in _container(synth)["Environment"]}
+    environment = {e["Name"]: e["Value"] for e in bridge_container(synth)["Environment"]}
     assert environment[c.ENV_TOOLS_AUTH] == "iam"
     assert environment[c.ENV_BRIDGE_PORT] == "8080"
     assert environment["POWERTOOLS_SERVICE_NAME"] == "media_bridge"
@@ -145,6 +140,7 @@ def test_image_context_ships_only_the_bridge_and_shared_package(synth):
     context = synth.outdir / image["source"]["directory"]
     shipped = {p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file()}
     assert c.BRIDGE_DOCKERFILE in shipped
+    assert "containers/media_bridge/requirements.txt" in shipped
     assert not any(
         p.startswith(("pitstop_local/", "tests/", ".venv/", "functions/", "infra/"))
         for p in shipped

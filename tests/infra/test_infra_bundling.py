@@ -1,4 +1,4 @@
-"""Lambda bundles: the shared package without local-only code, one function, its wheels.
+"""Lambda bundles: the shared package (no local-stack code), one function, its locked wheels.
 
 pip is never run here: the bundler takes the pip runner as a parameter and the test records the
 command instead.
@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from infra import constants
-from infra.bundling import LocalPythonBundling, bundle_files, pip_install_command, source_hash
+from infra.bundling import (
+    LocalPythonBundling,
+    _docker_command,
+    bundle_files,
+    pip_install_command,
+    source_hash,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -24,6 +29,7 @@ def repo(tmp_path: Path) -> Path:
         "pitstop_local/dynamodb.py": "import moto\n",
         "pitstop/__pycache__/x.cpython-312.pyc": "junk",
         "functions/__init__.py": "",
+        "functions/requirements.txt": "twilio==9.0.0 --hash=sha256:00\n",
         "functions/webhook/__init__.py": "",
         "functions/webhook/handler.py": "def lambda_handler(e, c): ...\n",
         "functions/tools/handler.py": "def lambda_handler(e, c): ...\n",
@@ -48,39 +54,52 @@ def test_bundle_holds_shared_package_and_one_function(repo):
     }
 
 
-def test_local_bundling_copies_files_and_installs_arm64_wheels(repo, tmp_path_factory):
+def test_local_bundling_copies_files_and_installs_the_locked_arm64_wheels(repo, tmp_path_factory):
     out = tmp_path_factory.mktemp("asset")
     commands = []
-    bundler = LocalPythonBundling("webhook", ("twilio>=9.0",), root=repo, pip=commands.append)
-    assert bundler.try_bundle(str(out), None) is True
+    bundler = LocalPythonBundling("webhook", root=repo, pip=commands.append)
+    assert bundler.try_bundle(str(out)) is True
     assert (out / "functions/webhook/handler.py").is_file()
     assert not (out / "pitstop_local").exists()
     assert not (out / "functions/tools").exists()
+    assert not (out / "functions/requirements.txt").exists()
     (command,) = commands
-    assert command == pip_install_command(str(out), ("twilio>=9.0",))
+    requirements = repo / "functions/requirements.txt"
+    assert command == pip_install_command(str(out), requirements)
     joined = " ".join(command)
     assert "--platform manylinux2014_aarch64" in joined
     assert "--python-version 3.12" in joined
     assert "--only-binary=:all:" in joined
     assert f"--target {out}" in joined
-    assert command[-1] == "twilio>=9.0"
+    # Exactly the lock's closure: every wheel checked against its hash, nothing resolved.
+    assert "--require-hashes" in command
+    assert "--no-deps" in command
+    assert command[-2:] == ["--requirement", str(requirements)]
 
 
-def test_hash_follows_bundled_files_only(repo):
-    reqs = constants.FUNCTION_REQUIREMENTS["webhook"]
-    before = source_hash(repo, "webhook", reqs)
+def test_docker_fallback_installs_the_same_locked_file_and_copies_only_the_bundle():
+    (script,) = _docker_command("webhook")[2:]
+    assert (
+        "--no-deps --require-hashes --target /asset-output"
+        " --requirement /asset-input/functions/requirements.txt"
+    ) in script
+    copies = [step for step in script.split(" && ") if step.startswith("cp ")]
+    assert copies == [
+        "cp -r /asset-input/pitstop /asset-output/pitstop",
+        "cp /asset-input/functions/__init__.py /asset-output/functions/",
+        "cp -r /asset-input/functions/webhook /asset-output/functions/webhook",
+    ]
+    assert "rm -rf" not in script.replace("-exec rm -rf {} +", "")
+
+
+def test_hash_follows_bundled_files_and_the_requirements_file_only(repo):
+    before = source_hash(repo, "webhook")
     (repo / "pitstop_local/dynamodb.py").write_text("changed")
     (repo / "functions/tools/handler.py").write_text("changed")
     (repo / "README.md").write_text("changed")
-    assert source_hash(repo, "webhook", reqs) == before
+    assert source_hash(repo, "webhook") == before
     (repo / "pitstop/dal/keys.py").write_text("PK = 'PK'\n")
-    assert source_hash(repo, "webhook", reqs) != before
-    assert source_hash(repo, "webhook", (*reqs, "extra")) != source_hash(repo, "webhook", reqs)
-
-
-def test_every_function_declares_its_runtime_dependencies():
-    assert set(constants.FUNCTION_REQUIREMENTS) == {"webhook", "tools", "reminders"}
-    for requirements in constants.FUNCTION_REQUIREMENTS.values():
-        names = {r.split(">")[0].split("=")[0] for r in requirements}
-        assert {"aws-lambda-powertools", "pydantic", "twilio"} <= names
-        assert "boto3" not in names  # provided by the Lambda runtime
+    after_code = source_hash(repo, "webhook")
+    assert after_code != before
+    (repo / "functions/requirements.txt").write_text("twilio==9.0.1 --hash=sha256:01\n")
+    assert source_hash(repo, "webhook") != after_code

@@ -34,7 +34,7 @@ def test_cli_strings_are_coerced():
     "values",
     [
         {"twilio_number": "555-0100"},
-        {"shop_phone": "+1"},
+        {"twilio_number": "+1"},
         {"domain_name": "https://bridge.example.com"},
         {"certificate_arn": "not-an-arn"},
         {"timezone": "EST"},

@@ -7,29 +7,9 @@ import json
 import pytest
 
 from infra import constants as c
+from tests.infra.conftest import HANDLERS, env, pitstop_functions
 
 pytestmark = pytest.mark.infra
-
-HANDLERS = {
-    "webhook": "functions.webhook.handler.lambda_handler",
-    "tools": "functions.tools.handler.lambda_handler",
-    "reminders": "functions.reminders.handler.lambda_handler",
-}
-
-
-def pitstop_functions(synth) -> dict[str, dict]:
-    """name → properties, for the three Pitstop functions (not CDK's own helper functions)."""
-    found = {}
-    for fn in synth.resources("AWS::Lambda::Function").values():
-        props = fn["Properties"]
-        for name, handler in HANDLERS.items():
-            if props.get("Handler") == handler:
-                found[name] = props
-    return found
-
-
-def env(props) -> dict:
-    return props["Environment"]["Variables"]
 
 
 def test_three_functions_python312_arm64(synth):
@@ -68,10 +48,11 @@ def test_webhook_points_twilio_at_the_bridge(synth):
     assert "Ref" in variables[c.ENV_STREAM_TOKEN_SECRET_ARN]
 
 
-def test_reminders_run_at_the_twilio_rate_in_shop_time(synth):
+def test_reminders_run_at_the_twilio_rate(synth):
+    # The shop's time zone is the shop record's (and the schedule's, see test_infra_scheduler),
+    # not an environment variable.
     variables = env(pitstop_functions(synth)["reminders"])
     assert variables[c.ENV_CALLS_PER_SECOND] == "1"
-    assert variables[c.ENV_TIMEZONE] == "America/New_York"
 
 
 def test_no_secret_value_in_any_environment(synth):
@@ -101,3 +82,8 @@ def test_tools_function_url_requires_iam_and_is_not_public(synth):
         props = permission["Properties"]
         assert props["Principal"] != "*"
         assert props.get("FunctionUrlAuthType") != "NONE"
+
+
+def test_x_ray_tracing_is_active_on_every_function(synth):
+    for name, props in pitstop_functions(synth).items():
+        assert props["TracingConfig"] == {"Mode": "Active"}, name

@@ -10,6 +10,8 @@ from infra import data
 
 pytestmark = pytest.mark.infra
 
+XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
 
 def _statements(synth):
     """(policy logical id, statement) for every identity policy in the template."""
@@ -109,3 +111,13 @@ def test_lambda_roles_carry_no_managed_policies(synth):
     for logical_id, role in synth.resources("AWS::IAM::Role").items():
         if "Functions" in logical_id:
             assert "ManagedPolicyArns" not in role["Properties"], logical_id
+
+
+def test_lambda_roles_grant_only_x_ray_on_every_resource(synth):
+    """Tracing's two actions have no resource-level permissions; nothing else goes on "*"."""
+    tracers = set()
+    for policy_id, statement in _statements(synth):
+        if "Functions" in policy_id and "*" in _as_list(statement["Resource"]):
+            assert set(_as_list(statement["Action"])) == XRAY_ACTIONS, policy_id
+            tracers.add(policy_id)
+    assert len(tracers) == 3  # webhook, tools, reminders

@@ -38,5 +38,5 @@ def test_the_checks_really_run(tmp_path):
 
 def test_an_acknowledgment_needs_a_reason(tmp_path):
     stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "S")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs a real reason"):
         acknowledge(stack, {"AwsSolutions-SQS3": "ok"})

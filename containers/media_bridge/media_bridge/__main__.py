@@ -14,18 +14,19 @@ from concurrent.futures import ThreadPoolExecutor
 from media_bridge.config import BridgeOptions
 from media_bridge.observability import logger
 from media_bridge.server import Bridge
-from pitstop.config import Settings
+from pitstop.config import get_settings
 
 
 async def main(host: str, port: int | None) -> None:
     # DynamoDB and Twilio REST calls run in threads; the default pool (cpu + 4) would make
     # hundreds of calls queue behind each other's record writes.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32))
-    bridge = await Bridge(Settings.from_env(), BridgeOptions.from_env()).start(host, port)
+    bridge = await Bridge(get_settings(), BridgeOptions()).start(host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # The operator's (and tests/bench/bridge.py's) sign that the bridge is up, on stdout.
     print(f"media bridge on {bridge.url} (health {bridge.health_url})", flush=True)
     await stop.wait()
     logger.info("signal received; draining")

@@ -12,6 +12,9 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from media_bridge.realtime_events import ResponseUsage
+from pitstop.models import CallDirection, CallOutcome
+
 
 @dataclass
 class CallContext:
@@ -19,8 +22,8 @@ class CallContext:
 
     call_sid: str
     stream_sid: str
-    direction: str
-    caller: str
+    direction: CallDirection
+    customer_number: str
     customer_id: str | None
     shop_id: str | None
     appointment_id: str | None
@@ -30,18 +33,18 @@ class CallContext:
         return cls(
             call_sid=call_sid,
             stream_sid=stream_sid,
-            direction=params.get("direction") or "inbound",
-            caller=params.get("caller") or "",
+            direction=CallDirection(params.get("direction") or CallDirection.INBOUND),
+            customer_number=params.get("customer_number") or "",
             customer_id=params.get("customer_id") or None,
             shop_id=params.get("shop_id") or None,
             appointment_id=params.get("appointment_id") or None,
         )
 
-    def for_tools(self) -> dict:
+    def for_tools(self) -> dict[str, str | None]:
         """The `context` body of a tools API request."""
         return {
             "call_sid": self.call_sid,
-            "caller_phone": self.caller,
+            "customer_number": self.customer_number,
             "customer_id": self.customer_id,
             "direction": self.direction,
             "appointment_id": self.appointment_id,
@@ -58,7 +61,7 @@ class Playout:
 
     __slots__ = ("_pending", "_played", "_sent", "_seq", "drained", "last_played_at")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._seq = 0
         self._pending: deque[tuple[int, str, int]] = deque()  # (seq, item_id, sent bytes after)
         self._sent: dict[str, int] = {}
@@ -114,13 +117,6 @@ class Playout:
         self.drained.set()
         return list(items.items())
 
-    async def wait_drained(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self.drained.wait(), timeout)
-            return True
-        except TimeoutError:
-            return False
-
 
 @dataclass
 class Usage:
@@ -134,19 +130,22 @@ class Usage:
     output_audio: int = 0
     responses: int = 0
 
-    def add(self, usage: dict | None) -> None:
-        if not usage:
+    def add(self, usage: ResponseUsage | None) -> None:
+        if usage is None or not usage.model_fields_set:  # absent or `{}`: not a billed response
             return
         self.responses += 1
-        inp = usage.get("input_token_details") or {}
-        out = usage.get("output_token_details") or {}
-        cached = inp.get("cached_tokens_details") or {}
-        self.input_text += inp.get("text_tokens") or 0
-        self.input_audio += inp.get("audio_tokens") or 0
-        self.cached_text += cached.get("text_tokens") or 0
-        self.cached_audio += cached.get("audio_tokens") or 0
-        self.output_text += out.get("text_tokens") or 0
-        self.output_audio += out.get("audio_tokens") or 0
+        inp = usage.input_token_details
+        if inp is not None:
+            self.input_text += inp.text_tokens or 0
+            self.input_audio += inp.audio_tokens or 0
+            cached = inp.cached_tokens_details
+            if cached is not None:
+                self.cached_text += cached.text_tokens or 0
+                self.cached_audio += cached.audio_tokens or 0
+        out = usage.output_token_details
+        if out is not None:
+            self.output_text += out.text_tokens or 0
+            self.output_audio += out.audio_tokens or 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -160,13 +159,13 @@ class CallState:
     playout: Playout = field(default_factory=Playout)
     started_at: float = field(default_factory=time.monotonic)
     last_activity: float = field(default_factory=time.monotonic)
-    response_id: str | None = None
+    relaying: bool = False  # the Realtime session is configured: caller audio and DTMF flow to it
     response_active: bool = False
     audio_responses: set[str] = field(default_factory=set)  # responses that produced audio
     suppressed_items: set[str] = field(default_factory=set)  # interrupted items: drop late deltas
     history: list[tuple[str, str]] = field(default_factory=list)  # (role, text) to restore
     usage: Usage = field(default_factory=Usage)
-    outcome: str | None = None
+    outcome: CallOutcome | None = None
     handoff_reason: str | None = None
     ending: bool = False  # a goodbye, hang-up or handoff is under way
     escalation_hinted: bool = False

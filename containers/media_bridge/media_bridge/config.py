@@ -1,17 +1,20 @@
 """Bridge-only tuning knobs (timeouts, limits, drain deadline), read from the environment.
 
 Everything shared with other components (URLs, table, telephony) stays in `pitstop.config.Settings`;
-these are the bridge's own operational limits, so they live beside it.
+these are the bridge's own operational limits, so they live beside it. Each field is overridden by
+`PITSTOP_BRIDGE_<FIELD>` (upper case), e.g. `PITSTOP_BRIDGE_DRAIN_SECONDS=30`.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-@dataclass(frozen=True)
-class BridgeOptions:
+class BridgeOptions(BaseSettings):
+    # Only these fields are read from the environment, so the shared PITSTOP_BRIDGE_PORT and
+    # PITSTOP_BRIDGE_URL (pitstop.config.Settings) do not clash; a misspelt keyword still fails.
+    model_config = SettingsConfigDict(env_prefix="PITSTOP_BRIDGE_", frozen=True)
+
     path: str = "/media-stream"
     # Twilio sends ~400-byte JSON frames; anything near this limit is not Twilio.
     max_twilio_frame: int = 64 * 1024
@@ -30,14 +33,3 @@ class BridgeOptions:
     metrics_interval: float = 60.0
     tools_cache_seconds: float = 300.0
     transcription_model: str = "gpt-4o-transcribe"
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> BridgeOptions:
-        """`PITSTOP_BRIDGE_<FIELD>` (upper case) overrides each field, e.g. PITSTOP_BRIDGE_DRAIN_SECONDS."""
-        env = os.environ if env is None else env
-        values = {}
-        for field in fields(cls):
-            raw = env.get(f"PITSTOP_BRIDGE_{field.name.upper()}")
-            if raw:
-                values[field.name] = type(field.default)(raw)
-        return cls(**values)

@@ -7,13 +7,15 @@ always `str`, the type a WebSocket text frame wants.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 loads = orjson.loads
 JSONDecodeError = orjson.JSONDecodeError
 
 
-def dumps(value) -> str:
+def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 

@@ -155,8 +155,8 @@ def load_brief(crm: Crm, context: CallContext, settings: Settings, now: datetime
     catalog = crm.shops.catalog()
     customer = None
     customer_id = context.customer_id
-    if not customer_id and context.caller:
-        customer_id = crm.customers.id_for_phone(context.caller)
+    if not customer_id and context.customer_number:
+        customer_id = crm.customers.id_for_phone(context.customer_number)
         context.customer_id = customer_id
     if customer_id:
         try:

@@ -1,27 +1,24 @@
-"""Logs and metrics for a process that carries many calls at once.
+"""The bridge's logs and metrics, over the one Powertools setup (`pitstop.observability`).
 
 Log lines are keyed by `call_sid` through a context variable (Powertools' thread-safe keys), so
-each call's task — and every task or thread it starts — logs under its own SID while hundreds of
+each call's task (and every task or thread it starts) logs under its own SID while hundreds of
 calls interleave on one event loop. Numbers are masked before they reach a log line.
 
-Metrics are Powertools EMF, flushed on a timer because this is a long-lived process, not a Lambda.
+Metrics are Powertools EMF on the shared `metrics` object, flushed on a timer because this is a
+long-lived process, not a Lambda. The service (dimension and log key) is POWERTOOLS_SERVICE_NAME,
+which the stack sets to `media_bridge`.
 """
 
 from __future__ import annotations
 
-import os
-
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from pitstop.phone import mask_phone
+from pitstop.models import CallOutcome
+from pitstop.observability import logger, mask_phone, metrics
 
-SERVICE = "media_bridge"
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Pitstop")
+__all__ = ["BadFrames", "BridgeMetrics", "bind_call", "logger", "mask_phone"]
 
-logger = Logger(service=SERVICE)
-
-__all__ = ["BridgeMetrics", "bind_call", "logger", "mask_phone"]
+_LOGGED_BAD_FRAMES = 5
 
 
 def bind_call(call_sid: str) -> None:
@@ -29,30 +26,47 @@ def bind_call(call_sid: str) -> None:
     logger.thread_safe_append_keys(call_sid=call_sid)
 
 
-class BridgeMetrics:
-    """The bridge's CloudWatch metrics (EMF on stdout), dimension service=media_bridge."""
+class BadFrames:
+    """Counts a call's malformed frames; logs the first few, then one in a thousand.
 
-    def __init__(self, namespace: str = NAMESPACE):
-        self._namespace = namespace
-        self._metrics = Metrics(namespace=namespace, service=SERVICE)
+    A peer that sends garbage 50 times a second must not flood the log, but it must show.
+    """
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, side: str, reason: str) -> None:
+        self.count += 1
+        if self.count <= _LOGGED_BAD_FRAMES or self.count % 1000 == 0:
+            logger.warning(
+                "dropped a malformed frame",
+                extra={"side": side, "reason": reason[:200], "count": self.count},
+            )
+
+
+class BridgeMetrics:
+    """The bridge's CloudWatch metrics: counters, tool latency, one outcome per call, live calls."""
 
     def count(self, name: str, value: float = 1) -> None:
-        self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
     def tool_latency(self, ms: float) -> None:
-        self._metrics.add_metric(name="ToolLatency", unit=MetricUnit.Milliseconds, value=ms)
+        metrics.add_metric(name="ToolLatency", unit=MetricUnit.Milliseconds, value=ms)
 
-    def outcome(self, outcome: str) -> None:
+    def outcome(self, outcome: CallOutcome) -> None:
         # A dimension per outcome needs its own EMF blob; one per call is cheap.
+        service = {"service": metrics.service} if metrics.service else {}
         with single_metric(
             name="CallOutcome",
             unit=MetricUnit.Count,
             value=1,
-            namespace=self._namespace,
-            default_dimensions={"service": SERVICE},
+            namespace=metrics.namespace,
+            default_dimensions=service,
         ) as metric:
-            metric.add_dimension(name="outcome", value=outcome)
+            metric.add_dimension(name="outcome", value=outcome.value)
 
     def flush(self, live_calls: int) -> None:
-        self._metrics.add_metric(name="LiveCalls", unit=MetricUnit.Count, value=live_calls)
-        self._metrics.flush_metrics(raise_on_empty_metrics=False)
+        metrics.add_metric(name="LiveCalls", unit=MetricUnit.Count, value=live_calls)
+        metrics.flush_metrics(raise_on_empty_metrics=False)

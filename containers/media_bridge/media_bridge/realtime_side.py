@@ -15,6 +15,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from media_bridge.fastjson import dumps
 
+Event = dict[str, Any]  # a client event, as `openai.types.realtime` defines it
+
 AUDIO_DELTA = "response.output_audio.delta"
 PCMU = {"type": "audio/pcmu"}
 
@@ -28,8 +30,13 @@ def append_audio(payload_b64: str) -> str:
 
 
 def session_update(
-    *, instructions: str, tools: list[dict], voice: str, language: str, transcription_model: str
-) -> dict:
+    *,
+    instructions: str,
+    tools: list[dict[str, Any]],
+    voice: str,
+    language: str,
+    transcription_model: str,
+) -> Event:
     """The whole session for a phone call: μ-law both ways, server VAD, input transcription."""
     transcription: dict[str, Any] = {"model": transcription_model}
     if language:
@@ -60,18 +67,18 @@ def session_update(
     }
 
 
-def response_create(instructions: str | None = None) -> dict:
+def response_create(instructions: str | None = None) -> Event:
     """Ask for a response; `instructions` override the session's for this one response only."""
     if instructions is None:
         return {"type": "response.create"}
     return {"type": "response.create", "response": {"instructions": instructions}}
 
 
-def response_cancel() -> dict:
+def response_cancel() -> Event:
     return {"type": "response.cancel"}
 
 
-def truncate(item_id: str, audio_end_ms: int) -> dict:
+def truncate(item_id: str, audio_end_ms: int) -> Event:
     return {
         "type": "conversation.item.truncate",
         "item_id": item_id,
@@ -80,14 +87,14 @@ def truncate(item_id: str, audio_end_ms: int) -> dict:
     }
 
 
-def function_output(call_id: str, output: dict) -> dict:
+def function_output(call_id: str, output: dict[str, Any]) -> Event:
     return {
         "type": "conversation.item.create",
         "item": {"type": "function_call_output", "call_id": call_id, "output": dumps(output)},
     }
 
 
-def message(role: str, text: str) -> dict:
+def message(role: str, text: str) -> Event:
     """A text message item for the conversation (user input, assistant history, system hint)."""
     kind = "output_text" if role == "assistant" else "input_text"
     return {
@@ -104,35 +111,32 @@ def realtime_url(base: str, model: str) -> str:
 
 
 class RealtimeLink:
-    """One Realtime WebSocket. A dropped link is replaced by a new `RealtimeLink` (see call.py)."""
+    """One open Realtime WebSocket. A dropped link is replaced by a new one (see upstream.py)."""
 
-    def __init__(self, url: str, api_key: str | None, *, max_size: int, open_timeout: float):
-        self.url = url
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._max_size = max_size
-        self._open_timeout = open_timeout
-        self.ws: ClientConnection | None = None
+    __slots__ = ("ws",)
 
-    async def open(self) -> RealtimeLink:
+    def __init__(self, ws: ClientConnection):
+        self.ws = ws
+
+    @classmethod
+    async def open(
+        cls, url: str, api_key: str | None, *, max_size: int, open_timeout: float
+    ) -> RealtimeLink:
         # No permessage-deflate: μ-law base64 barely compresses and deflate costs CPU per frame.
-        self.ws = await connect(
-            self.url,
-            additional_headers=self._headers,
+        ws = await connect(
+            url,
+            additional_headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
             compression=None,
-            max_size=self._max_size,
-            open_timeout=self._open_timeout,
+            max_size=max_size,
+            open_timeout=open_timeout,
             proxy=None,
             user_agent_header="pitstop-media-bridge",
         )
-        return self
+        return cls(ws)
 
-    async def send(self, event: dict) -> None:
+    async def send(self, event: Event) -> None:
         await self.ws.send(dumps(event))
 
-    async def send_text(self, text: str) -> None:
-        await self.ws.send(text)
-
     async def close(self) -> None:
-        if self.ws is not None:
-            with contextlib.suppress(Exception):  # closing a broken socket must not raise
-                await self.ws.close()
+        with contextlib.suppress(Exception):  # closing a broken socket must not raise
+            await self.ws.close()

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from media_bridge.call_state import Usage
 from media_bridge.observability import logger
-from pitstop.models import CallRecord, ToolCallRecord, TranscriptTurn
+from pitstop.models import CallOutcome, CallRecord, ToolCallRecord, TranscriptTurn
+
+if TYPE_CHECKING:
+    from pitstop.dal.calls import CallRepository
+
+CLOSE_WAIT = 10.0  # a stuck DynamoDB write must not keep a finished call open for ever
 
 # USD per 1M tokens (gpt-realtime list prices); used for an estimate, not a bill.
 PRICES = {
@@ -40,7 +47,7 @@ def estimate_cost(usage: Usage) -> float:
     return round(sum(PRICES[k] * v for k, v in billable.items()) / 1_000_000, 6)
 
 
-def _dynamo(value):
+def _dynamo(value: dict[str, Any]) -> Any:
     """Floats become Decimals (DynamoDB has no float type)."""
     return json.loads(json.dumps(value), parse_float=Decimal)
 
@@ -48,10 +55,12 @@ def _dynamo(value):
 class CallRecorder:
     """Queues the call's record writes and performs them in order in a worker thread."""
 
-    def __init__(self, calls, call_sid: str):
-        self._calls = calls  # pitstop.dal.calls.CallRepository (or None: nothing is recorded)
+    def __init__(self, calls: CallRepository | None, call_sid: str):
+        self._calls = calls  # None: nothing is recorded
         self._call_sid = call_sid
-        self._queue: asyncio.Queue = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Callable[..., object], tuple[Any, ...]] | None] = (
+            asyncio.Queue()
+        )
         self._turns = 0
         self._tools = 0
         self._task = asyncio.create_task(self._writer(), name=f"recorder-{call_sid}")
@@ -69,7 +78,9 @@ class CallRecorder:
             TranscriptTurn(role=role, text=text, at=datetime.now(UTC)),
         )
 
-    def tool_call(self, name: str, arguments: dict, result: dict, latency_ms: float) -> None:
+    def tool_call(
+        self, name: str, arguments: dict[str, Any], result: dict[str, Any], latency_ms: float
+    ) -> None:
         self._tools += 1
         summary = json.dumps(result, default=str)[:500]
         record = ToolCallRecord(
@@ -83,9 +94,14 @@ class CallRecorder:
         self._put("add_tool_call", self._call_sid, self._tools, record)
 
     def finish(
-        self, *, outcome: str, usage: Usage, handoff_reason: str | None, customer_id: str | None
+        self,
+        *,
+        outcome: CallOutcome,
+        usage: Usage,
+        handoff_reason: str | None,
+        customer_id: str | None,
     ) -> None:
-        fields = {
+        fields: dict[str, Any] = {
             "outcome": outcome,
             "usage": usage.as_dict(),
             "estimated_cost_usd": estimate_cost(usage),
@@ -97,16 +113,16 @@ class CallRecorder:
             fields["customer_id"] = customer_id
         self._put("set_fields", self._call_sid, _dynamo(fields))
 
-    async def close(self, timeout: float = 10.0) -> None:
-        """Wait for queued writes (bounded), then stop the writer."""
+    async def close(self) -> None:
+        """Wait for queued writes (at most `CLOSE_WAIT` seconds), then stop the writer."""
         self._queue.put_nowait(None)
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            await asyncio.wait_for(asyncio.shield(self._task), CLOSE_WAIT)
         except TimeoutError:
             logger.warning("call record writes did not finish in time")
             self._task.cancel()
 
-    def _put(self, method: str, *args) -> None:
+    def _put(self, method: str, *args: Any) -> None:
         if self._calls is not None:
             self._queue.put_nowait((getattr(self._calls, method), args))
 
@@ -115,5 +131,5 @@ class CallRecorder:
             fn, args = job
             try:
                 await asyncio.to_thread(fn, *args)
-            except Exception:  # noqa: BLE001 - a failed write must not end the call
+            except Exception:
                 logger.exception("call record write failed", extra={"write": fn.__name__})

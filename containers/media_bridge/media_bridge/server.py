@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import http
 import json
+from collections.abc import Callable
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from media_bridge.call import CallSession
+from media_bridge.call import MediaStream
 from media_bridge.config import BridgeOptions
 from media_bridge.observability import BridgeMetrics, logger
 from media_bridge.runtime import Runtime
@@ -25,10 +28,21 @@ from pitstop.config import Settings, get_settings
 from pitstop.secrets import openai_api_key, stream_token_key
 from pitstop.telephony import Telephony, telephony_for
 
-_UNSET = object()
+if TYPE_CHECKING:
+    from pitstop.dal import Crm
 
 
-def _json_response(status: int, body: dict) -> Response:
+class _Unset(Enum):
+    """A default meaning "build the usual one" where None already means "none at all"."""
+
+    UNSET = "unset"
+
+
+_UNSET: Literal[_Unset.UNSET] = _Unset.UNSET
+_AFTER_DRAIN_HANDOFFS = 15.0  # seconds for handed-off calls to close after the drain deadline
+
+
+def _json_response(status: int, body: dict[str, Any]) -> Response:
     data = json.dumps(body).encode()
     headers = Headers(
         [
@@ -50,12 +64,12 @@ class Bridge:
         *,
         tools: ToolsClient | None = None,
         telephony: Telephony | None = None,
-        crm=_UNSET,
-        api_key=_UNSET,
-        stream_key=None,
+        crm: Crm | Literal[_Unset.UNSET] | None = _UNSET,
+        api_key: str | Literal[_Unset.UNSET] | None = _UNSET,
+        stream_key: Callable[[], str] | None = None,
     ):
         settings = settings or get_settings()
-        options = options or BridgeOptions.from_env()
+        options = options or BridgeOptions()
         if crm is _UNSET:
             from pitstop.dal import Crm
 
@@ -70,21 +84,24 @@ class Bridge:
             stream_key=stream_key or stream_token_key,
             metrics=BridgeMetrics(),
         )
-        self.sessions: set[CallSession] = set()
+        self.streams: set[MediaStream] = set()  # open media streams, started calls or not
         self.draining = False
         self._calls_changed = asyncio.Condition()
         self._server: Server | None = None
-        self._metrics_task: asyncio.Task | None = None
+        self._metrics_task: asyncio.Task[None] | None = None
         self._host = "127.0.0.1"
 
     # --------------------------------------------------------------- public API
     @property
     def live_calls(self) -> int:
-        return len(self.sessions)
+        return len(self.streams)
 
     @property
     def port(self) -> int:
-        return self._server.sockets[0].getsockname()[1]
+        if self._server is None:
+            raise RuntimeError("the bridge is not listening: await start() first")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
 
     @property
     def url(self) -> str:
@@ -114,26 +131,20 @@ class Bridge:
         logger.info("bridge listening", extra={"host": host, "port": self.port})
         return self
 
-    async def wait_live_calls(self, count: int = 0, timeout: float | None = None) -> None:
-        """Wait until at most `count` calls are live (their records written, sockets closed)."""
+    async def wait_live_calls(self, count: int = 0) -> None:
+        """Wait until at most `count` calls are live (their records written, sockets closed).
 
-        async def settled():
-            async with self._calls_changed:
-                await self._calls_changed.wait_for(lambda: len(self.sessions) <= count)
+        Unbounded: bound it with `asyncio.timeout` where a caller cannot wait for ever.
+        """
+        async with self._calls_changed:
+            await self._calls_changed.wait_for(lambda: len(self.streams) <= count)
 
-        await asyncio.wait_for(settled(), timeout)
-
-    async def wait_call_finished(self, call_sid: str, timeout: float | None = None) -> None:
-        """Wait until the bridge is done with `call_sid` (record, outcome and transcript written)."""
-
-        def gone() -> bool:
-            return all(s.call_sid != call_sid for s in self.sessions)
-
-        async def finished():
-            async with self._calls_changed:
-                await self._calls_changed.wait_for(gone)
-
-        await asyncio.wait_for(finished(), timeout)
+    async def wait_call_finished(self, call_sid: str) -> None:
+        """Wait until the bridge is done with `call_sid`: record, outcome and transcript written."""
+        async with self._calls_changed:
+            await self._calls_changed.wait_for(
+                lambda: all(s.call_sid != call_sid for s in self.streams)
+            )
 
     async def drain(self, deadline_seconds: float | None = None) -> None:
         """Stop taking calls, let live ones finish until the deadline, then hand the rest off."""
@@ -143,11 +154,12 @@ class Bridge:
         self.draining = True
         logger.info("draining", extra={"live_calls": self.live_calls, "deadline_seconds": deadline})
         try:
-            await self.wait_live_calls(0, timeout=deadline)
+            async with asyncio.timeout(deadline):
+                await self.wait_live_calls(0)
             return
         except TimeoutError:
             pass
-        remaining = list(self.sessions)
+        remaining = list(self.streams)
         logger.warning(
             "drain deadline reached; handing calls to a person",
             extra={"live_calls": len(remaining)},
@@ -156,13 +168,14 @@ class Bridge:
             *(s.handoff("bridge_shutdown", wait_audio=False) for s in remaining),
             return_exceptions=True,
         )
-        try:  # Twilio closes each redirected stream; the sessions close it themselves after 5 s
-            await self.wait_live_calls(0, timeout=15)
+        try:  # Twilio closes each redirected stream; the calls close it themselves after 5 s
+            async with asyncio.timeout(_AFTER_DRAIN_HANDOFFS):
+                await self.wait_live_calls(0)
         except TimeoutError:
             logger.error("calls still open after the drain", extra={"live_calls": self.live_calls})
 
     async def stop(self) -> None:
-        """Close the listener and every remaining connection (use `drain` first for a clean stop)."""
+        """Close the listener and every remaining connection (`drain` first for a clean stop)."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -170,9 +183,6 @@ class Bridge:
             self._metrics_task.cancel()
         self.runtime.metrics.flush(self.live_calls)
         await self.runtime.tools.aclose()
-
-    async def serve_forever(self) -> None:
-        await self._server.wait_closed()
 
     # --------------------------------------------------------------- internals
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -190,14 +200,14 @@ class Bridge:
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
-        session = CallSession(self.runtime, ws)
-        self.sessions.add(session)
+        stream = MediaStream(self.runtime, ws)
+        self.streams.add(stream)
         try:
-            await session.run()
-        except Exception:  # noqa: BLE001 - one call's failure never reaches another
+            await stream.run()
+        except Exception:
             logger.exception("call session crashed")
         finally:
-            self.sessions.discard(session)
+            self.streams.discard(stream)
             async with self._calls_changed:
                 self._calls_changed.notify_all()
 
@@ -206,12 +216,15 @@ class Bridge:
             await asyncio.sleep(self.runtime.options.metrics_interval)
             try:
                 self.runtime.metrics.flush(self.live_calls)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("metrics flush failed")
 
 
 async def run_bridge(
-    settings: Settings | None = None, host: str = "127.0.0.1", port: int | None = None, **kwargs
+    settings: Settings | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    **kwargs: Any,
 ) -> Bridge:
     """Start a bridge in this event loop and return it (kwargs as for `Bridge`)."""
     return await Bridge(settings, **kwargs).start(host, port)

@@ -21,7 +21,8 @@ from media_bridge.tools_client import ToolError, ToolsClient
 ERROR_MESSAGES = {
     "tool_timeout": "That system is slow to answer right now. Apologise, and offer to try again "
     "or to connect the caller to a member of the team.",
-    "invalid_arguments": "The request was not valid. Check the details with the caller and try again.",
+    "invalid_arguments": "The request was not valid. Check the details with the caller and try "
+    "again.",
     "unknown_tool": "That action is not available.",
 }
 DEFAULT_ERROR = (
@@ -114,7 +115,7 @@ class ToolRunner:
         try:
             self._on_outcome(outcome)
             await self._send_output(outcome)
-        except Exception:  # noqa: BLE001 - the batch must still complete
+        except Exception:
             logger.exception("could not deliver a tool result", extra={"tool": name})
         batch = self._batches.get(response_id)
         if batch is not None:

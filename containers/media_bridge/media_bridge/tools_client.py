@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
+
+from pitstop.config import Settings
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 
 class ToolError(Exception):
@@ -53,10 +58,10 @@ class HttpToolsClient:
         self._client = client or httpx.AsyncClient(
             timeout=timeout, limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)
         )
-        self._credentials = None
+        self._credentials: Credentials | None = None
 
     @classmethod
-    def from_settings(cls, settings, timeout: float = 8.0) -> HttpToolsClient:
+    def from_settings(cls, settings: Settings, timeout: float = 8.0) -> HttpToolsClient:
         return cls(
             settings.tools_url,
             auth=settings.tools_auth,
@@ -118,8 +123,9 @@ class HttpToolsClient:
 
         if self._credentials is None:
             self._credentials = get_session().get_credentials()
+        if self._credentials is None:
+            raise ToolError("tool_unreachable", "no AWS credentials to sign the request with")
         request = AWSRequest(method=method, url=url, data=data, headers=headers)
-        SigV4Auth(self._credentials.get_frozen_credentials(), "lambda", self._region).add_auth(
-            request
-        )
+        credentials = self._credentials.get_frozen_credentials()
+        SigV4Auth(credentials, "lambda", self._region).add_auth(request)
         return dict(request.headers.items())

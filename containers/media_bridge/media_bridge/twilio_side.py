@@ -8,10 +8,18 @@ base64 characters, which is also what makes it safe to splice into JSON text wit
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from media_bridge.call_state import Playout
 from media_bridge.fastjson import loads
+from media_bridge.wsfast import write_now
 
 # Base64 alphabet with optional padding; also guarantees no quote or backslash (JSON-safe).
 _B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -26,17 +34,59 @@ class TwilioProtocolError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class StreamStart:
+class Connected:
+    """Twilio's first message: the socket speaks Media Streams. Nothing to act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
     """What Twilio's `start` message tells us about the call."""
 
     stream_sid: str
     call_sid: str
     parameters: dict[str, str] = field(default_factory=dict)
-    media_format: dict = field(default_factory=dict)
+    media_format: dict[str, Any] = field(default_factory=dict)
 
 
-def parse(text: str | bytes) -> dict:
-    """Parse one frame into a message dict with an `event`; raise `TwilioProtocolError` if it is not one."""
+@dataclass(frozen=True, slots=True)
+class Media:
+    """20 ms of the caller: base64 μ-law, checked to be base64, never decoded."""
+
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Twilio played everything sent before the mark of this name."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dtmf:
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """The stream has ended (the caller hung up, or the call was redirected)."""
+
+
+TwilioMessage = Connected | Start | Media | Mark | Dtmf | Stop
+
+
+def parse_message(frame: str | bytes) -> TwilioMessage:
+    """One frame as a typed message; `TwilioProtocolError` says why it is not one we act on."""
+    message = parse(frame)
+    event = message["event"]
+    parser = _PARSERS.get(event)
+    if parser is None:
+        raise TwilioProtocolError(f"unknown event {event[:40]}")
+    return parser(message)
+
+
+def parse(text: str | bytes) -> dict[str, Any]:
+    """One frame as a message dict with an `event`; `TwilioProtocolError` if it is not one."""
     if not isinstance(text, str):
         raise TwilioProtocolError("binary frame")
     try:
@@ -48,7 +98,7 @@ def parse(text: str | bytes) -> dict:
     return message
 
 
-def parse_start(message: dict) -> StreamStart:
+def parse_start(message: dict[str, Any]) -> Start:
     start = message.get("start")
     if type(start) is not dict:
         raise TwilioProtocolError("start without a start object")
@@ -63,11 +113,13 @@ def parse_start(message: dict) -> StreamStart:
     if type(raw) is not dict:
         raise TwilioProtocolError("customParameters is not an object")
     parameters = {str(k): v for k, v in raw.items() if isinstance(v, str)}
-    media_format = start.get("mediaFormat") if type(start.get("mediaFormat")) is dict else {}
-    return StreamStart(stream_sid, call_sid, parameters, media_format)
+    media_format = start.get("mediaFormat")
+    return Start(
+        stream_sid, call_sid, parameters, media_format if type(media_format) is dict else {}
+    )
 
 
-def media_payload(message: dict) -> str:
+def media_payload(message: dict[str, Any]) -> str:
     """The base64 μ-law payload of a `media` message (validated, not decoded)."""
     media = message.get("media")
     payload = media.get("payload") if type(media) is dict else None
@@ -76,7 +128,7 @@ def media_payload(message: dict) -> str:
     return payload
 
 
-def mark_name(message: dict) -> str:
+def mark_name(message: dict[str, Any]) -> str:
     mark = message.get("mark")
     name = mark.get("name") if type(mark) is dict else None
     if type(name) is not str:
@@ -84,12 +136,22 @@ def mark_name(message: dict) -> str:
     return name
 
 
-def dtmf_digit(message: dict) -> str:
+def dtmf_digit(message: dict[str, Any]) -> str:
     dtmf = message.get("dtmf")
     digit = dtmf.get("digit") if type(dtmf) is dict else None
-    if digit not in DTMF_DIGITS:
+    if type(digit) is not str or digit not in DTMF_DIGITS:
         raise TwilioProtocolError("dtmf without a digit")
     return digit
+
+
+_PARSERS: dict[str, Callable[[dict[str, Any]], TwilioMessage]] = {
+    "media": lambda message: Media(media_payload(message)),
+    "mark": lambda message: Mark(mark_name(message)),
+    "dtmf": lambda message: Dtmf(dtmf_digit(message)),
+    "stop": lambda message: Stop(),
+    "connected": lambda message: Connected(),
+    "start": parse_start,
+}
 
 
 def ulaw_bytes(payload_b64: str) -> int:
@@ -119,3 +181,40 @@ class TwilioOut:
     def mark(self, name: str) -> str:
         """`name` is one of our own mark names (letters and digits)."""
         return self._mark_head + name + '"}}'
+
+
+class TwilioLeg:
+    """The call's Twilio socket, outbound: agent audio each followed by its mark, and `clear`.
+
+    Frames go out through `write_now` (one write, no await) while the socket keeps up, and
+    through `await send` otherwise; a socket Twilio has closed ends the call.
+    """
+
+    __slots__ = ("_ended", "_playout", "out", "ws")
+
+    def __init__(
+        self, ws: ServerConnection, stream_sid: str, playout: Playout, ended: asyncio.Event
+    ):
+        self.ws = ws
+        self.out = TwilioOut(stream_sid)
+        self._playout = playout
+        self._ended = ended
+
+    async def play(self, item_id: str, delta: str) -> None:
+        """Send agent audio (`delta` checked base64) and the mark that says when it was heard."""
+        name = self._playout.sent(item_id, ulaw_bytes(delta))
+        out = self.out
+        if not write_now(self.ws, out.media(delta), out.mark(name)):
+            await self.send(out.media(delta))
+            await self.send(out.mark(name))
+
+    async def clear(self) -> None:
+        """Drop the audio Twilio still holds: first, since every millisecond of it is heard."""
+        if not write_now(self.ws, self.out.clear):
+            await self.send(self.out.clear)
+
+    async def send(self, text: str) -> None:
+        try:
+            await self.ws.send(text)
+        except ConnectionClosed:
+            self._ended.set()

@@ -8,18 +8,24 @@ own sans-I/O protocol (so masking and framing stay websockets') and written in o
 
 Only when the connection is open and its write buffer is below the flow-control limit; otherwise
 the caller falls back to `await ws.send(...)`, which waits for the buffer to drain or raises
-`ConnectionClosed` — so back-pressure and closing behave exactly as before.
+`ConnectionClosed`, so back-pressure and closing behave exactly as before. Both paths write
+synchronously once they frame, so frames leave in the order they were given.
+
+This reads websockets' internals (`protocol`, `transport`, `write_limit_high`): the dependency is
+pinned below the next major, and tests/integration/bridge/test_wsfast.py drives it over a real
+connection (order, back-pressure, a closed peer).
 """
 
 from __future__ import annotations
 
+from websockets.asyncio.connection import Connection
 from websockets.protocol import State
 
 _OPEN = State.OPEN
 
 
-def write_now(ws, *texts: str) -> bool:
-    """Queue `texts` as text frames and write them at once; False if the caller must `await send`."""
+def write_now(ws: Connection, *texts: str) -> bool:
+    """Frame `texts` and write them in one call; False: nothing written, `await ws.send` instead."""
     transport = ws.transport
     protocol = ws.protocol
     if (

@@ -27,7 +27,7 @@ FAST = {
 
 
 def seed_shop(crm: Crm, **agent) -> None:
-    """The least a call needs: a shop (with its phone for handoffs), a service, settings, a customer."""
+    """The least a call needs: a shop (its phone for handoffs), a service, settings, a customer."""
     hours = OpeningHours(opens=time(8), closes=time(17))
     crm.shops.put_shop(
         Shop(
@@ -133,11 +133,7 @@ async def start_call(bridge: Bridge, realtime: FakeRealtime, **params) -> Call:
 
 @pytest.fixture
 def call_factory(realtime):
-    calls: list[Call] = []
-
     async def factory(bridge: Bridge, **params) -> Call:
-        call = await start_call(bridge, realtime, **params)
-        calls.append(call)
-        return call
+        return await start_call(bridge, realtime, **params)
 
-    yield factory
+    return factory

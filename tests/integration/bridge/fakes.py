@@ -28,6 +28,15 @@ from pitstop_local.realtime_contract import validate_client_event, validate_serv
 TIMEOUT = 5.0
 
 
+def _of_kind(kind: str) -> Callable[[dict], bool]:
+    """Matches a Realtime event by `type` or a Twilio message by `event`."""
+
+    def matches(message: dict) -> bool:
+        return message.get("type", message.get("event")) == kind
+
+    return matches
+
+
 class Inbox:
     """Messages received, in order; `take(pred)` waits for the next unconsumed match."""
 
@@ -41,10 +50,13 @@ class Inbox:
             self.items.append(item)
             self._changed.notify_all()
 
-    async def take(self, pred: Callable[[dict], bool] | str, timeout: float = TIMEOUT) -> dict:
+    async def take(
+        self,
+        pred: Callable[[dict], bool] | str,
+        timeout: float = TIMEOUT,  # noqa: ASYNC109 - a bound per wait: a stuck bridge fails fast
+    ) -> dict:
         if isinstance(pred, str):
-            kind = pred
-            pred = lambda m: m.get("type", m.get("event")) == kind
+            pred = _of_kind(pred)
 
         async def find():
             async with self._changed:
@@ -145,6 +157,14 @@ class RealtimeEvents:
         return {"type": "response.done", "event_id": _eid(), "response": response}
 
     @staticmethod
+    def error(message: str, code: str | None = None, kind: str = "invalid_request_error") -> dict:
+        return {
+            "type": "error",
+            "event_id": _eid(),
+            "error": {"type": kind, "code": code, "message": message},
+        }
+
+    @staticmethod
     def caller_transcript(item_id: str, text: str) -> dict:
         return {
             "type": "conversation.item.input_audio_transcription.completed",
@@ -238,7 +258,10 @@ class FakeRealtime:
         finally:
             conn.closed.set()
 
-    async def next_connection(self, timeout: float = TIMEOUT) -> RealtimeConn:
+    async def next_connection(
+        self,
+        timeout: float = TIMEOUT,  # noqa: ASYNC109 - a bound per wait: a stuck bridge fails fast
+    ) -> RealtimeConn:
         return await asyncio.wait_for(self.connections.get(), timeout)
 
     async def stop(self) -> None:
@@ -256,7 +279,7 @@ class FakeTwilio:
         call_sid: str | None = None,
         *,
         direction: str = "inbound",
-        caller: str = "+15551230001",
+        customer_number: str = "+15551230001",
         customer_id: str = "",
         appointment_id: str = "",
         token: str | None = None,
@@ -267,7 +290,7 @@ class FakeTwilio:
         self.stream_sid = "MZ" + uuid.uuid4().hex
         self.params = {
             "direction": direction,
-            "caller": caller,
+            "customer_number": customer_number,
             "customer_id": customer_id,
             "shop_id": "demo",
             "appointment_id": appointment_id,
@@ -359,7 +382,10 @@ class FakeTwilio:
             }
         )
 
-    async def wait_closed(self, timeout: float = TIMEOUT) -> int | None:
+    async def wait_closed(
+        self,
+        timeout: float = TIMEOUT,  # noqa: ASYNC109 - a bound per wait: a stuck bridge fails fast
+    ) -> int | None:
         await asyncio.wait_for(self.closed.wait(), timeout)
         return self.close_code
 
@@ -408,7 +434,12 @@ class FakeTelephony:
             self._changed.wait_for(match, timeout)
             return match()
 
-    async def wait_for(self, kind: str, call_sid: str | None = None, timeout: float = TIMEOUT):
+    async def wait_for(
+        self,
+        kind: str,
+        call_sid: str | None = None,
+        timeout: float = TIMEOUT,  # noqa: ASYNC109 - waits in a thread, which no cancel scope stops
+    ):
         found = await asyncio.to_thread(self._find, kind, call_sid, timeout)
         assert found is not None, f"no {kind} for {call_sid}; got {self.calls}"
         return found

@@ -96,7 +96,7 @@ async def test_barge_in_clears_twilio_and_truncates_to_what_was_heard(
     bridge, realtime, call_factory
 ):
     call = await call_factory(bridge)
-    frames = [ulaw_frame(i) for i in range(5)]  # 5 × 20 ms
+    frames = [ulaw_frame(i) for i in range(5)]  # 5 x 20 ms
     marks = await play(call, "resp_1", "item_a", frames)
     await call.twilio.ack_mark(marks[0])
     await call.twilio.ack_mark(marks[1])  # the caller has heard 40 ms
@@ -307,8 +307,22 @@ async def test_garbage_on_one_call_never_disturbs_another(bridge, realtime, call
         assert (await good.rt.received.take("input_audio_buffer.append"))["audio"] == ulaw_frame(i)
     await play(good, "r2", "i2", [ulaw_frame(11)])
     await bad.rt.closed.wait()
-    await bridge.wait_live_calls(1, timeout=5)
+    async with asyncio.timeout(5):
+        await bridge.wait_live_calls(1)
     assert bridge.live_calls == 1 and not good.twilio.closed.is_set()
+
+
+async def test_a_realtime_error_is_logged_by_its_fields_and_the_call_carries_on(
+    bridge, realtime, call_factory, caplog
+):
+    call = await call_factory(bridge)
+    await call.rt.send(E.error("Audio content of 0ms is too short.", code="buffer_too_small"))
+    await play(call, "resp_1", "item_1", [ulaw_frame(1)])  # a round trip: the error was handled
+    [record] = [r for r in caplog.records if r.getMessage() == "realtime error"]
+    assert record.error_code == "buffer_too_small"
+    assert record.error_type == "invalid_request_error"
+    assert record.error_message == "Audio content of 0ms is too short."
+    assert not [r for r in caplog.records if r.getMessage() == "failed to handle a realtime event"]
 
 
 async def test_dtmf_reaches_the_model_as_caller_input(bridge, realtime, call_factory):
@@ -337,7 +351,8 @@ async def test_call_record_has_outcome_turns_tools_and_usage(bridge, realtime, c
     await call.rt.send(E.response_done("r1", USAGE))
     await call.rt.received.take("response.create")
     await call.twilio.stop()
-    await bridge.wait_call_finished(call.twilio.call_sid, timeout=5)
+    async with asyncio.timeout(5):
+        await bridge.wait_call_finished(call.twilio.call_sid)
     record = await asyncio.to_thread(crm.calls.get, call.twilio.call_sid)
     assert record.outcome == "caller_hung_up"
     assert record.usage["output_audio"] == 80 and record.usage["input_text"] == 150
@@ -362,9 +377,10 @@ async def test_sigterm_drain_lets_calls_finish_then_hands_off_the_rest(
     drain = asyncio.create_task(bridge.drain(deadline_seconds=1.0))
     async with httpx.AsyncClient() as http:
 
-        async def unhealthy():
-            while (await http.get(bridge.health_url)).status_code != 503:
-                await asyncio.sleep(0)
+        async def unhealthy():  # each probe is a real request: it waits on the bridge
+            response = await http.get(bridge.health_url)
+            while response.status_code != 503:
+                response = await http.get(bridge.health_url)
 
         await asyncio.wait_for(unhealthy(), 5)
         health = (await http.get(bridge.health_url)).json()

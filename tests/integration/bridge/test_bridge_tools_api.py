@@ -50,7 +50,9 @@ async def test_tool_calls_run_through_the_tools_api_and_book(settings, tools_sta
         stream_key=lambda: STREAM_KEY,
     ).start("127.0.0.1", 0)
     try:
-        twilio = await FakeTwilio(bridge.url, caller=DEMO_CALLER["phone"], key=STREAM_KEY).open()
+        twilio = await FakeTwilio(
+            bridge.url, customer_number=DEMO_CALLER["phone"], key=STREAM_KEY
+        ).open()
         conn = await realtime.next_connection()
         update = await conn.received.take("session.update", timeout=15)
         names = {t["name"] for t in update["session"]["tools"]}

@@ -2,19 +2,21 @@
 
 from datetime import UTC, datetime
 
-from pitstop.models import CallDirection, CallRecord, TranscriptTurn
+from pitstop.models import CallDirection, CallRecord, CallStatus, TranscriptTurn
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 
 def _record(**kw):
-    return CallRecord(call_sid="CA1", direction=CallDirection.INBOUND, caller="+15551230001", **kw)
+    return CallRecord(
+        call_sid="CA1", direction=CallDirection.INBOUND, customer_number="+15551230001", **kw
+    )
 
 
 def test_status_callbacks_out_of_order_keep_the_final_status(crm):
     crm.calls.start(_record(), NOW)
-    assert crm.calls.update_status("CA1", "completed", {"duration_seconds": 42})
-    assert not crm.calls.update_status("CA1", "ringing", {})
+    assert crm.calls.update_status("CA1", CallStatus.COMPLETED, {"duration_seconds": 42})
+    assert not crm.calls.update_status("CA1", CallStatus.RINGING, {})
     record = crm.calls.get("CA1")
     assert (record.status, record.duration_seconds) == ("completed", 42)
 

@@ -1,4 +1,4 @@
-"""Fixtures for reminder runs: a Los Angeles shop, a busy day, and Twilio with its HTTP layer recorded.
+"""Fixtures for reminder runs: a Los Angeles shop, a busy day, and Twilio with its HTTP recorded.
 
 The recorder replaces only twilio's HTTP client, so the real `twilio.rest.Client` builds the
 request exactly as Twilio would receive it, and tests assert on that request.
@@ -225,11 +225,11 @@ class Builder:
         self._put(
             {
                 keys.PK: keys.phone(customer.phone),
-                keys.SK: "CUSTOMER",
+                keys.SK: keys.PHONE_OWNER,
                 "customer_id": customer.customer_id,
             }
         )
-        self._put(to_item(customer, pk=keys.customer(customer.customer_id), sk="PROFILE"))
+        self._put(to_item(customer, pk=keys.customer(customer.customer_id), sk=keys.PROFILE))
         return customer
 
     def appointment(
@@ -296,7 +296,7 @@ def build_day(crm, builder: Builder, size: int = 300, day: date = TOMORROW) -> D
 
 @pytest.fixture
 def busy_day(crm, shop, builder) -> Day:
-    """300 appointments tomorrow (LA), plus decoys the day before and after that must not be dialled."""
+    """300 appointments tomorrow (LA), plus decoys the day before and after (never dialled)."""
     day = build_day(crm, builder, 300)
     with builder:
         for other in (TOMORROW - timedelta(days=1), TOMORROW + timedelta(days=1)):

@@ -1,4 +1,4 @@
-"""The Lambda handler (scheduler event → run → metrics) and `pitstop reminders` against moto + outbox."""
+"""The Lambda handler (scheduler event → run → metrics) and `pitstop reminders`, moto + outbox."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from functions.reminders import cli, handler
 from functions.reminders import run as run_module
 from pitstop.config import get_settings
+from pitstop.reminders import get_policy
 from pitstop.telephony import read_outbox
 
 from .conftest import NOW, TOMORROW
@@ -30,8 +31,10 @@ def stack_env(settings, monkeypatch):
     )
     monkeypatch.setattr(handler, "run_reminders", run_module.run_reminders)
     get_settings.cache_clear()
+    get_policy.cache_clear()
     yield settings
     get_settings.cache_clear()
+    get_policy.cache_clear()
 
 
 @pytest.fixture
@@ -112,7 +115,7 @@ def test_the_event_payload_is_parsed():
     assert handler.parse_event({}) == (None, False)
     assert handler.parse_event({"date": "2026-12-01", "dry_run": True}) == (TOMORROW, True)
     assert handler.parse_event({"detail": {"date": "2026-12-01"}}) == (TOMORROW, False)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="isoformat"):
         handler.parse_event({"date": "tomorrow"})
 
 

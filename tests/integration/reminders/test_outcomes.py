@@ -33,7 +33,7 @@ def _status(crm, recorder, index, status, answered_by=None, at=NOW, policy=None)
 
 
 @pytest.mark.parametrize(
-    "twilio_status, outcome",
+    ("twilio_status", "outcome"),
     [
         ("no-answer", ReminderStatus.NO_ANSWER),
         ("busy", ReminderStatus.BUSY),
@@ -127,7 +127,7 @@ def test_record_voicemail_from_the_webhook(crm, twilio, recorder, clock, policy,
         == ReminderStatus.VOICEMAIL
     )
     assert crm.calls.get(sid).outcome == "voicemail"
-    # A no-answer callback afterwards (it cannot really happen, but callbacks repeat) changes nothing.
+    # A no-answer callback afterwards (cannot really happen, but callbacks repeat) changes nothing.
     _status(crm, recorder, 0, "no-answer", policy=policy)
     assert (
         repository.get(one.customer_id, one.appointment_id).reminder_status
@@ -151,7 +151,7 @@ def test_inbound_calls_are_ignored(crm, one, repository):
     inbound = CallRecord(
         call_sid="CAinbound",
         direction=CallDirection.INBOUND,
-        caller="+13105550001",
+        customer_number="+13105550001",
         customer_id=one.customer_id,
         appointment_id=one.appointment_id,
     )
@@ -164,7 +164,7 @@ def test_a_callback_that_beats_the_dial_record_is_kept(crm, one, repository):
     record = CallRecord(
         call_sid="CAfast",
         direction=CallDirection.REMINDER,
-        caller="+13105550001",
+        customer_number="+13105550001",
         customer_id=one.customer_id,
         appointment_id=one.appointment_id,
     )

@@ -42,7 +42,7 @@ def test_a_busy_day_dials_exactly_the_due_appointments_once(
     assert len(dialled) == len(set(dialled))
     assert set(dialled) == busy_day.expected
 
-    # The request Twilio receives: the account's Calls resource, the customer, the shop, AMD, callbacks.
+    # What Twilio receives: the account's Calls resource, the customer, the shop, AMD, callbacks.
     for request in recorder.calls:
         assert request["method"] == "POST"
         assert (
@@ -61,7 +61,7 @@ def test_a_busy_day_dials_exactly_the_due_appointments_once(
     for request in recorder.calls[:20]:
         record = crm.calls.get(request["sid"])
         assert record.direction == CallDirection.REMINDER
-        assert record.caller == request["data"]["To"]
+        assert record.customer_number == request["data"]["To"]
         appointment_id = parse_qs(urlparse(request["data"]["Url"]).query)["appointment_id"][0]
         assert record.appointment_id == appointment_id
         stored = repository.get(record.customer_id, appointment_id)
@@ -140,7 +140,10 @@ def test_the_run_stops_before_the_lambda_time_limit_and_leaves_the_rest(
     appointments = [builder.appointment(builder.customer(), TOMORROW, i) for i in range(12)]
     policy = ReminderPolicy(calls_per_second=1, safety_margin_ms=15_000)
     started = clock.t
-    remaining = lambda: int((20.0 - (clock.t - started)) * 1000)  # a 20 s Lambda budget
+
+    def remaining():
+        return int((20.0 - (clock.t - started)) * 1000)  # a 20 s Lambda budget
+
     first = _run(crm, twilio, clock, policy, remaining_ms=remaining)
 
     assert 0 < first.dialled < 12
@@ -171,7 +174,7 @@ def test_a_dry_run_reports_and_changes_nothing(
 
     assert summary.dry_run and summary.dialled == 0
     assert {c["appointment_id"] for c in summary.calls} == busy_day.expected
-    assert all("*" in c["to"] for c in summary.calls)  # numbers masked
+    assert all("*" in c["customer_number"] for c in summary.calls)  # numbers masked
     assert {s["appointment_id"]: s["reason"] for s in summary.skips} == busy_day.skipped
     assert recorder.requests == []
     assert repository.on_day(TOMORROW) == before

@@ -13,17 +13,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pitstop import config
-from pitstop.dal import Crm
+from pitstop.dal import Crm, keys
 from pitstop.models import Customer, Vehicle
 from pitstop.seed import BAYS, SERVICES, build_shop
 from pitstop.telephony import OutboxTelephony
 from pitstop.tools import ToolContext, run_tool
+from pitstop_local.http import LocalLambdaContext
 
 TZ = ZoneInfo("America/New_York")
 MONDAY = date(2030, 12, 2)  # a plain Monday (no holiday near it)
 NOW = datetime(2030, 12, 2, 7, 0, tzinfo=TZ)  # before opening on that Monday
-ALEX = ToolContext(call_sid="CAalex", caller_phone="+15551230001", customer_id="cus_alex")
-BEA = ToolContext(call_sid="CAbea", caller_phone="+15551230002")  # identified by phone only
+ALEX = ToolContext(call_sid="CAalex", customer_number="+15551230001", customer_id="cus_alex")
+BEA = ToolContext(call_sid="CAbea", customer_number="+15551230002")  # identified by phone only
 
 
 def at(day: date, hh: int, mm: int = 0) -> str:
@@ -89,7 +90,10 @@ def customers(shop):
                 [Vehicle(vehicle_id=vid, customer_id=cid, make="Ford", model="Focus", year=2016)],
             )
             out.append(
-                (ToolContext(call_sid=f"CA{prefix}{i}", caller_phone=phone, customer_id=cid), vid)
+                (
+                    ToolContext(call_sid=f"CA{prefix}{i}", customer_number=phone, customer_id=cid),
+                    vid,
+                )
             )
         return out
 
@@ -114,14 +118,18 @@ def assert_consistent(crm: Crm) -> None:
     from pitstop.scheduling import granules
 
     items = table_items(crm)
-    held = {(i["pk"], i["sk"]): i["appointment_id"] for i in items if i["pk"].startswith("SLOTS#")}
+    held = {
+        (i[keys.PK], i[keys.SK]): i["appointment_id"]
+        for i in items
+        if i[keys.PK].startswith(keys.SLOTS)
+    }
     expected = {}
     for item in items:
         if item.get("entity") == "Appointment":
             appt = from_item(Appointment, item)
             if appt.active:
                 for hhmm in granules(appt.start, appt.end, 30):
-                    key = (f"SLOTS#{appt.shop_id}#{appt.day.isoformat()}", f"{appt.bay}#{hhmm}")
+                    key = (keys.slots(appt.shop_id, appt.day), keys.slot_sk(appt.bay, hhmm))
                     assert key not in expected, f"double booking at {key}"
                     expected[key] = appt.appointment_id
     assert held == expected
@@ -177,7 +185,7 @@ def invoke(settings, monkeypatch):
             else (json.dumps(body) if body is not None else None),
             "isBase64Encoded": False,
         }
-        response = lambda_handler(event, None)
+        response = lambda_handler(event, LocalLambdaContext(function_name="tools"))
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else {}
 
     yield call

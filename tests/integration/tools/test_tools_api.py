@@ -15,7 +15,7 @@ from pitstop.telephony import read_outbox
 
 CONTEXT = {
     "call_sid": "CAapi0001",
-    "caller_phone": DEMO_CALLER["phone"],
+    "customer_number": DEMO_CALLER["phone"],
     "customer_id": None,
     "direction": "inbound",
     "appointment_id": None,

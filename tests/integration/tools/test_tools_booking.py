@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
+from pitstop.dal import keys
 from pitstop.models import AppointmentStatus
 from pitstop.telephony import read_outbox
 
@@ -179,7 +180,7 @@ def test_domain_refusals(tool):
         {"vehicle_id": "veh_alex", "service_type": "alignment", "start": at(MONDAY, 17, 30)},
     )
     assert late["error"] == "outside_opening_hours"
-    assert not [i for i in table_items(_crm(tool)) if i["pk"].startswith("SLOTS#")]
+    assert not [i for i in table_items(_crm(tool)) if i[keys.PK].startswith(keys.SLOTS)]
 
 
 def test_availability_refusals_and_holiday(tool):
@@ -334,7 +335,7 @@ def test_sms_honours_opt_in(tool):
 
 def test_register_lookup_and_history(tool):
     newcomer = ALEX.model_copy(
-        update={"customer_id": None, "caller_phone": "+15551234567", "call_sid": "CAnew"}
+        update={"customer_id": None, "customer_number": "+15551234567", "call_sid": "CAnew"}
     )
     assert tool("lookup_customer", {}, newcomer) == {
         "ok": True,
@@ -394,7 +395,8 @@ def test_do_not_call_and_handoff(tool):
     from pitstop.models import CallRecord
 
     crm.calls.start(
-        CallRecord(call_sid="CAalex", direction="inbound", caller="+15551230001"), datetime.now(UTC)
+        CallRecord(call_sid="CAalex", direction="inbound", customer_number="+15551230001"),
+        datetime.now(UTC),
     )
     result = tool("request_operator_handoff", {"reason": "wants a manager"})
     assert result["action"] == "handoff" and result["shop_phone"] == "+15551239000"
@@ -407,7 +409,10 @@ def test_do_not_call_and_handoff(tool):
 def test_availability_reads_are_queries_only(tool, shop):
     calls = []
     client = shop.table.meta.client
-    hook = lambda model, **_: calls.append(model.name)
+
+    def hook(model, **_):
+        calls.append(model.name)
+
     client.meta.events.register("before-call.dynamodb", hook)
     try:
         tool("check_availability", {"service_type": "oil", "preferred_date": str(MONDAY)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+from aws_lambda_powertools.metrics.provider import cold_start
 from twilio.request_validator import RequestValidator
 
 from pitstop.config import Settings, get_settings
@@ -34,7 +35,7 @@ def form_request(
     signature: str | None = "auto",
     body: str | None = None,
 ) -> tuple[str, dict[str, str], bytes]:
-    """(target, headers, body) of a Twilio form POST, signed as Twilio signs it unless told otherwise."""
+    """(target, headers, body) of a Twilio form POST, signed as Twilio would unless told not to."""
     target = f"{path}?{query}" if query else path
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -49,7 +50,7 @@ def form_request(
 
 
 class Twilio:
-    """Posts to the webhook Lambda the way Twilio would, through the local adapter's event builder."""
+    """Posts to the webhook Lambda as Twilio would, through the local adapter's event builder."""
 
     def post(self, path: str, params: dict[str, str], query: str = "", **kwargs) -> dict:
         from functions.webhook.handler import lambda_handler
@@ -69,11 +70,11 @@ def webhook_settings(settings, monkeypatch) -> Settings:
         "PITSTOP_PUBLIC_URL": PUBLIC_URL,
         "PITSTOP_BRIDGE_URL": BRIDGE_URL,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "PITSTOP_STREAM_TOKEN_SECRET": STREAM_KEY,
+        "PITSTOP_STREAM_TOKEN_KEY": STREAM_KEY,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    for name in ("TWILIO_SECRET_ARN", "STREAM_TOKEN_SECRET_ARN"):
+    for name in ("PITSTOP_TWILIO_SECRET_ARN", "PITSTOP_STREAM_TOKEN_KEY_ARN"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     yield get_settings()
@@ -88,5 +89,7 @@ def seeded(crm, webhook_settings):
 
 
 @pytest.fixture
-def twilio() -> Twilio:
+def twilio(monkeypatch) -> Twilio:
+    # A warm container: the once-per-process ColdStart metric is not what these tests count.
+    monkeypatch.setattr(cold_start, "is_cold_start", False)
     return Twilio()

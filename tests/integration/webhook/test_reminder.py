@@ -29,7 +29,7 @@ CALL = {
 
 @pytest.fixture
 def dialled(seeded):
-    """The appointment as the reminders Lambda leaves it: claimed, dialled as SID, record started."""
+    """The appointment as the reminders Lambda leaves it: claimed, dialled as SID, record begun."""
     repository = seeded.reminders
     appointment = seeded.appointments.get(CUSTOMER_ID, APPOINTMENT_ID)
     now = datetime.now(UTC)
@@ -46,7 +46,7 @@ def test_a_person_gets_the_agent_with_the_appointment(dialled, twilio):
     params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
     assert {k: v for k, v in params.items() if k != "token"} == {
         "direction": "reminder",
-        "caller": CUSTOMER_PHONE,
+        "customer_number": CUSTOMER_PHONE,
         "customer_id": CUSTOMER_ID,
         "shop_id": "demo",
         "appointment_id": APPOINTMENT_ID,

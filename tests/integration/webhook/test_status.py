@@ -22,7 +22,10 @@ def _status(status, **extra):
 
 def _start(crm, **kw):
     crm.calls.start(
-        CallRecord(call_sid=SID, direction=CallDirection.INBOUND, caller=CUSTOMER_PHONE, **kw), NOW
+        CallRecord(
+            call_sid=SID, direction=CallDirection.INBOUND, customer_number=CUSTOMER_PHONE, **kw
+        ),
+        NOW,
     )
 
 
@@ -83,7 +86,7 @@ def test_reminder_nobody_answered_is_recorded_for_a_retry(seeded, twilio):
         CallRecord(
             call_sid=SID,
             direction=CallDirection.REMINDER,
-            caller=CUSTOMER_PHONE,
+            customer_number=CUSTOMER_PHONE,
             customer_id=CUSTOMER_ID,
             appointment_id=APPOINTMENT_ID,
         ),

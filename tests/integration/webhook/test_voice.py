@@ -1,4 +1,4 @@
-"""POST /voice against moto's DynamoDB: signed → TwiML + call record; forged → 403, nothing touched."""
+"""POST /voice against moto's DynamoDB: signed → TwiML + call record; forged → 403, no writes."""
 
 import io
 import json
@@ -51,9 +51,10 @@ def log_lines():
     stream = io.StringIO()
     capture = logging.StreamHandler(stream)
     capture.setFormatter(handler.logger.registered_formatter)
-    logging.getLogger("webhook").addHandler(capture)
+    python_logger = logging.getLogger(handler.logger.name)  # named after POWERTOOLS_SERVICE_NAME
+    python_logger.addHandler(capture)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logging.getLogger("webhook").removeHandler(capture)
+    python_logger.removeHandler(capture)
 
 
 def test_signed_call_from_a_customer_streams_with_context_and_token(seeded, twilio):
@@ -62,7 +63,7 @@ def test_signed_call_from_a_customer_streams_with_context_and_token(seeded, twil
     assert url == BRIDGE_URL
     assert {k: v for k, v in params.items() if k != "token"} == {
         "direction": "inbound",
-        "caller": CUSTOMER_PHONE,
+        "customer_number": CUSTOMER_PHONE,
         "customer_id": CUSTOMER_ID,
         "shop_id": "demo",
         "appointment_id": "",
@@ -86,7 +87,7 @@ def test_stream_token_is_for_this_call_only_and_expires(seeded, twilio):
 def test_the_call_record_is_created(seeded, twilio):
     twilio.post("/voice", CALL)
     record = seeded.calls.get(CALL["CallSid"])
-    assert (record.direction, record.caller, record.customer_id, record.status) == (
+    assert (record.direction, record.customer_number, record.customer_id, record.status) == (
         "inbound",
         CUSTOMER_PHONE,
         CUSTOMER_ID,
@@ -97,11 +98,11 @@ def test_the_call_record_is_created(seeded, twilio):
 
 def test_unknown_and_withheld_callers_stream_without_a_customer(seeded, twilio):
     _, _, params = _stream_params(twilio.post("/voice", {**CALL, "From": "+15559990000"}))
-    assert (params["caller"], params["customer_id"]) == ("+15559990000", "")
+    assert (params["customer_number"], params["customer_id"]) == ("+15559990000", "")
     _, _, params = _stream_params(
         twilio.post("/voice", {**CALL, "CallSid": "CA2", "From": "+266696687"})
     )
-    assert (params["caller"], params["customer_id"]) == ("", "")
+    assert (params["customer_number"], params["customer_id"]) == ("", "")
 
 
 def test_recording_notice_is_spoken_before_connecting(crm, webhook_settings, twilio):
@@ -153,7 +154,7 @@ def test_forged_request_gets_403_and_leaves_the_table_unchanged(
 ):
     before = table_items(seeded)
     reads = []
-    monkeypatch.setattr(handler, "_crm", lambda settings: reads.append(settings))
+    monkeypatch.setattr(handler, "_crm", reads.append)
     result = twilio.post("/voice", forgery["params"], signature=forgery["signature"])
     assert result["statusCode"] == 403
     assert reads == []  # the CRM was never even opened
@@ -182,7 +183,7 @@ def test_inbound_call_is_counted_and_logged_with_call_sid_and_masked_number(
     lines = log_lines()
     assert lines and all(line["call_sid"] == CALL["CallSid"] for line in lines)
     assert CUSTOMER_PHONE not in json.dumps(lines)
-    assert any(line.get("caller") == "+1******4567" for line in lines)
+    assert any(line.get("customer_number") == "+1******4567" for line in lines)
     # keys do not leak into the next request's lines
     twilio.post("/voice", {**CALL, "CallSid": "CA_next"})
     assert log_lines()[-1]["call_sid"] == "CA_next"

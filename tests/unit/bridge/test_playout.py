@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from media_bridge.call_state import Playout, Usage
+from media_bridge.realtime_events import ResponseUsage
 
 
 def test_acknowledged_marks_measure_what_was_played():
     playout = Playout()
-    names = [playout.sent("item_a", 160) for _ in range(5)]  # 5 × 20 ms
+    names = [playout.sent("item_a", 160) for _ in range(5)]  # 5 x 20 ms
     assert playout.audible and not playout.drained.is_set()
     playout.acked(names[1])  # acknowledges the first two
     assert playout.played_ms("item_a") == 40 and playout.sent_ms("item_a") == 100
@@ -38,17 +39,19 @@ def test_interrupt_with_nothing_playing_is_empty():
 def test_usage_sums_response_done_usage():
     usage = Usage()
     usage.add(
-        {
-            "input_token_details": {
-                "text_tokens": 10,
-                "audio_tokens": 5,
-                "cached_tokens_details": {"text_tokens": 4},
-            },
-            "output_token_details": {"text_tokens": 2, "audio_tokens": 7},
-        }
+        ResponseUsage.model_validate(
+            {
+                "input_token_details": {
+                    "text_tokens": 10,
+                    "audio_tokens": 5,
+                    "cached_tokens_details": {"text_tokens": 4},
+                },
+                "output_token_details": {"text_tokens": 2, "audio_tokens": 7},
+            }
+        )
     )
     usage.add(None)
-    usage.add({"output_token_details": {"audio_tokens": 3}})
+    usage.add(ResponseUsage.model_validate({"output_token_details": {"audio_tokens": 3}}))
     assert usage.as_dict() == {
         "input_text": 10,
         "input_audio": 5,

@@ -81,8 +81,8 @@ def test_cost_estimate_bills_cached_tokens_at_the_cached_rate():
     assert estimate_cost(usage) == pytest.approx(0.40 + 64.0)
 
 
-def test_options_come_from_the_environment():
-    options = BridgeOptions.from_env(
-        {"PITSTOP_BRIDGE_DRAIN_SECONDS": "12.5", "PITSTOP_BRIDGE_RECONNECT_TRIES": "5"}
-    )
+def test_options_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PITSTOP_BRIDGE_DRAIN_SECONDS", "12.5")
+    monkeypatch.setenv("PITSTOP_BRIDGE_RECONNECT_TRIES", "5")
+    options = BridgeOptions()
     assert options.drain_seconds == 12.5 and options.reconnect_tries == 5

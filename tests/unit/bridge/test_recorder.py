@@ -6,7 +6,7 @@ import threading
 
 from media_bridge.call_state import Usage
 from media_bridge.recorder import CallRecorder
-from pitstop.models import CallRecord
+from pitstop.models import CallOutcome, CallRecord
 
 
 class SlowCalls:
@@ -35,12 +35,15 @@ class SlowCalls:
 async def test_writes_are_queued_in_order_without_waiting_for_the_database():
     calls = SlowCalls()
     recorder = CallRecorder(calls, "CA1")
-    recorder.start(CallRecord(call_sid="CA1", direction="inbound", caller="+15551230001"))
+    recorder.start(CallRecord(call_sid="CA1", direction="inbound", customer_number="+15551230001"))
     recorder.turn("caller", "hello")  # returns at once although `start` is still blocked
     recorder.tool_call("lookup_customer", {}, {"ok": True}, 12.5)
     recorder.turn("agent", "hi")
     recorder.finish(
-        outcome="completed", usage=Usage(output_audio=10), handoff_reason=None, customer_id=None
+        outcome=CallOutcome.COMPLETED,
+        usage=Usage(output_audio=10),
+        handoff_reason=None,
+        customer_id=None,
     )
     assert calls.writes == []
     calls.release.set()
@@ -56,6 +59,6 @@ async def test_writes_are_queued_in_order_without_waiting_for_the_database():
 
 async def test_without_a_crm_nothing_is_recorded():
     recorder = CallRecorder(None, "CA1")
-    recorder.start(CallRecord(call_sid="CA1", direction="inbound", caller="+15551230001"))
+    recorder.start(CallRecord(call_sid="CA1", direction="inbound", customer_number="+15551230001"))
     recorder.turn("caller", "hello")
     await recorder.close()

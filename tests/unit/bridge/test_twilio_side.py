@@ -100,3 +100,35 @@ def test_marks_and_dtmf():
         tw.dtmf_digit({"dtmf": {"digit": "12"}})
     with pytest.raises(tw.TwilioProtocolError):
         tw.mark_name({"mark": {}})
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ({"event": "connected", "protocol": "Call", "version": "1.0.0"}, tw.Connected()),
+        ({"event": "media", "media": {"payload": "AAEC", "chunk": "1"}}, tw.Media("AAEC")),
+        ({"event": "mark", "mark": {"name": "m3"}}, tw.Mark("m3")),
+        ({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": "0"}}, tw.Dtmf("0")),
+        ({"event": "stop", "stop": {"callSid": "CA1"}}, tw.Stop()),
+        (
+            {"event": "start", "start": {"streamSid": "MZ1", "callSid": "CA1"}},
+            tw.Start("MZ1", "CA1"),
+        ),
+    ],
+)
+def test_each_twilio_message_parses_into_its_typed_message(message, expected):
+    assert tw.parse_message(json.dumps(message)) == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"event": "media", "media": {"payload": '"quote"'}},
+        {"event": "mark"},
+        {"event": "dtmf", "dtmf": {"digit": 1}},
+        {"event": "transcription", "text": "a message kind we do not act on"},
+    ],
+)
+def test_a_message_we_cannot_act_on_is_refused(message):
+    with pytest.raises(tw.TwilioProtocolError):
+        tw.parse_message(json.dumps(message))

@@ -26,7 +26,7 @@ def parse(text, expecting=None):
 
 
 @pytest.mark.parametrize(
-    "text, day",
+    ("text", "day"),
     [
         ("tuesday", dt.date(2026, 12, 1)),
         ("on thursday", dt.date(2026, 12, 3)),  # "thursday" on a Thursday is next week's
@@ -45,7 +45,7 @@ def test_days_resolve_relative_to_today(text, day):
 
 
 @pytest.mark.parametrize(
-    "text, expecting, time",
+    ("text", "expecting", "time"),
     [
         ("morning", None, "morning"),
         ("friday in the afternoon", None, "afternoon"),
@@ -65,7 +65,7 @@ def test_times(text, expecting, time):
 
 
 @pytest.mark.parametrize(
-    "text, intent",
+    ("text", "intent"),
     [
         ("I'd like to book an oil change on Tuesday", "book"),
         ("I need to reschedule my appointment", "move"),
@@ -109,11 +109,15 @@ def test_names_and_vehicles():
 
 def test_context_from_the_bridge_instructions():
     text = (
-        "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car service centre.\n"
-        "Shop: Pitstop Demo Garage. Address: 1 Main St. Phone: +15551239000. Time zone: America/Chicago.\n"
+        "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car "
+        "service centre.\n"
+        "Shop: Pitstop Demo Garage. Address: 1 Main St. Phone: +15551239000. Time zone: "
+        "America/Chicago.\n"
         "Today is Friday, November 27, 2026.\n"
-        "Services (typical price range): Oil change ($49-$89); Tire rotation ($25-$40); A/C service ($99-$250).\n"
-        "This is an outbound reminder call that you placed to Alex Morgan about their appointment:\n"
+        "Services (typical price range): Oil change ($49-$89); Tire rotation ($25-$40); A/C "
+        "service ($99-$250).\n"
+        "This is an outbound reminder call that you placed to Alex Morgan about their "
+        "appointment:\n"
         "x. The appointment id is apt_abc123. Keep the call brief.\n"
     )
     ctx = parse_context(text, [])
@@ -145,7 +149,7 @@ def test_context_markers_and_defaults():
 
 
 @pytest.mark.parametrize(
-    "awaiting, phrases",
+    ("awaiting", "phrases"),
     [
         (
             None,
@@ -179,7 +183,8 @@ def test_context_markers_and_defaults():
 )
 def test_grammar_covers_what_callers_say(awaiting, phrases):
     ctx = parse_context(
-        "Today is Thursday, November 26, 2026.\nServices (typical price range): Oil change ($49-$89).",
+        "Today is Thursday, November 26, 2026.\nServices (typical price range): Oil change "
+        "($49-$89).",
         [],
     )
     grammar = set(build_phrases(ctx, grammar_state(awaiting)))

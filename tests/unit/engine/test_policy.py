@@ -21,8 +21,10 @@ from pitstop_local.engine.policy import (
 
 TODAY = dt.date(2026, 11, 26)  # a Thursday
 BASE = (
-    "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car service centre.\n"
-    "Shop: Pitstop Demo Garage. Address: 1200 Piston Avenue. Phone: +15551239000. Time zone: America/New_York.\n"
+    "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car service "
+    "centre.\n"
+    "Shop: Pitstop Demo Garage. Address: 1200 Piston Avenue. Phone: +15551239000. Time zone: "
+    "America/New_York.\n"
     "Today is Thursday, November 26, 2026.\n"
     "Services (typical price range): Oil change ($49-$89); Tire rotation ($25-$40); "
     "Brake service ($150-$450); A/C service ($99-$250).\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import functools
 import json
 
 import pytest
@@ -22,10 +23,13 @@ from pitstop_local.speech import codec
 from pitstop_local.speech.tts import CALLER_VOICE, Synthesizer
 
 INSTRUCTIONS = (
-    "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car service centre.\n"
-    "Shop: Pitstop Demo Garage. Address: 1200 Piston Avenue. Phone: +15551239000. Time zone: America/New_York.\n"
+    "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car service "
+    "centre.\n"
+    "Shop: Pitstop Demo Garage. Address: 1200 Piston Avenue. Phone: +15551239000. Time zone: "
+    "America/New_York.\n"
     "Today is Thursday, November 26, 2026.\n"
-    "Services (typical price range): Oil change ($49-$89); Tire rotation ($25-$40); Brake service ($150-$450).\n"
+    "Services (typical price range): Oil change ($49-$89); Tire rotation ($25-$40); Brake service "
+    "($150-$450).\n"
     "This is an inbound call from a known customer: Alex Morgan.\n"
 )
 TOOLS = [
@@ -57,16 +61,13 @@ SLOTS = {
 }
 TIMEOUT = 30
 
-_speech: Speech | None = None
 _caller = Synthesizer(**CALLER_VOICE)
 
 
+@functools.cache
 def shared_speech() -> Speech:
     """One Speech for the module: the TTS cache and the recognisers outlive each test's loop."""
-    global _speech
-    if _speech is None:
-        _speech = Speech()
-    return _speech
+    return Speech()
 
 
 class Client:
@@ -306,7 +307,7 @@ async def test_truncate_stops_the_rest_of_the_item(paced_url):
         assert not [e for e in after if e["type"] == "response.output_audio.delta"]
         item = next(e for e in rest if e["type"] == "response.output_item.done")["item"]
         assert item["status"] == "incomplete"
-        assert len(_audio([first] + rest)) < 8000 * 2  # far less than the whole greeting
+        assert len(_audio([first, *rest])) < 8000 * 2  # far less than the whole greeting
 
 
 async def test_truncate_of_unknown_item_is_an_error(engine_url):

@@ -84,24 +84,30 @@ def test_reminder_url_carries_the_appointment_and_customer():
     )
 
 
-def test_policy_from_env_and_defaults():
-    assert ReminderPolicy.from_env({}).calls_per_second == 1.0
-    policy = ReminderPolicy.from_env(
-        {
-            "PITSTOP_CALLS_PER_SECOND": "2.5",
-            "PITSTOP_REMINDER_MAX_ATTEMPTS": "5",
-            "PITSTOP_REMINDER_RETRY_MINUTES": "45",
-            "PITSTOP_REMINDER_LEASE_MINUTES": "10",
-        }
-    )
+POLICY_ENV = (
+    "PITSTOP_CALLS_PER_SECOND",
+    "PITSTOP_REMINDER_MAX_ATTEMPTS",
+    "PITSTOP_REMINDER_RETRY_MINUTES",
+    "PITSTOP_REMINDER_LEASE_MINUTES",
+)
+
+
+def test_policy_from_env_and_defaults(monkeypatch):
+    for name in POLICY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    assert ReminderPolicy().calls_per_second == 1.0
+    for name, value in zip(POLICY_ENV, ("2.5", "5", "45", "10"), strict=True):
+        monkeypatch.setenv(name, value)
+    policy = ReminderPolicy()
     assert (policy.calls_per_second, policy.max_attempts) == (2.5, 5)
     assert (policy.retry_gap, policy.lease) == (timedelta(minutes=45), timedelta(minutes=10))
-    with pytest.raises(ValueError):
-        ReminderPolicy.from_env({"PITSTOP_CALLS_PER_SECOND": "0"})
+    monkeypatch.setenv("PITSTOP_CALLS_PER_SECOND", "0")
+    with pytest.raises(ValueError, match="greater than 0"):
+        ReminderPolicy()
 
 
 @pytest.mark.parametrize(
-    "fields, customer, reason",
+    ("fields", "customer", "reason"),
     [
         ({}, CUSTOMER, None),
         ({"status": AppointmentStatus.CANCELLED}, CUSTOMER, "cancelled"),
@@ -169,7 +175,7 @@ def test_skip_reasons(fields, customer, reason):
 
 
 @pytest.mark.parametrize(
-    "now, tz, expected",
+    ("now", "tz", "expected"),
     [
         (
             datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
@@ -190,7 +196,7 @@ def test_tomorrow_is_the_shops_tomorrow(now, tz, expected):
 
 
 @pytest.mark.parametrize(
-    "now, inside",
+    ("now", "inside"),
     [
         (datetime(2026, 12, 1, 2, 0, tzinfo=UTC), True),  # 18:00 LA
         (datetime(2026, 12, 1, 3, 59, tzinfo=UTC), True),  # 19:59 LA
@@ -225,7 +231,7 @@ def test_stamp_is_fixed_width_utc_so_strings_order_like_times():
     a, b = datetime(2026, 12, 1, 2, 0, tzinfo=UTC), datetime(2026, 12, 1, 2, 0, 0, 500, tzinfo=UTC)
     assert stamp(a) < stamp(b) and len(stamp(a)) == len(stamp(b))
     assert stamp(datetime(2026, 11, 30, 18, 0, tzinfo=LA)) == "2026-12-01T02:00:00.000000+00:00"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         stamp(datetime(2026, 12, 1))
 
 
@@ -264,14 +270,14 @@ def _call(direction=CallDirection.REMINDER):
     return CallRecord(
         call_sid="CA1",
         direction=direction,
-        caller="+13105550123",
+        customer_number="+13105550123",
         customer_id="cus_1",
         appointment_id="apt_1",
     )
 
 
 @pytest.mark.parametrize(
-    "status, answered_by, outcome, retry",
+    ("status", "answered_by", "outcome", "retry"),
     [
         ("no-answer", None, ReminderStatus.NO_ANSWER, True),
         ("busy", None, ReminderStatus.BUSY, True),

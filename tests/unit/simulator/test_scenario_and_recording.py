@@ -9,6 +9,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from pitstop_local.simulator import recording
 from pitstop_local.simulator.scenario import Say, Scenario, load_scenario, shipped_scenarios
@@ -37,7 +38,7 @@ def test_every_required_scenario_is_shipped_and_valid():
 
 
 @pytest.mark.parametrize(
-    "today, workday, workday2",
+    ("today", "workday", "workday2"),
     [
         (date(2026, 11, 25), "friday", "monday"),  # Thanksgiving (26th) is closed
         (date(2026, 11, 27), "monday", "tuesday"),  # Friday → the weekend is skipped
@@ -51,7 +52,9 @@ def test_placeholders_follow_the_shop_calendar(today, workday, workday2):
             "steps": [
                 {
                     "type": "say",
-                    "text": "{workday} or {workday2}, {date+1}, {weekday+0}, I'm {caller_first_name}",
+                    "text": (
+                        "{workday} or {workday2}, {date+1}, {weekday+0}, I'm {caller_first_name}"
+                    ),
                 }
             ],
         }
@@ -65,9 +68,9 @@ def test_placeholders_follow_the_shop_calendar(today, workday, workday2):
 
 
 def test_unknown_step_or_field_is_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError, match="'shout'"):
         Scenario.model_validate({"name": "x", "steps": [{"type": "shout", "text": "hi"}]})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError, match=r"expect\.outcom"):
         Scenario.model_validate({"name": "x", "steps": [], "expect": {"outcom": "booked"}})
 
 

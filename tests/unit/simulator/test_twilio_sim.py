@@ -39,7 +39,7 @@ class FakeWebhook:
     def __init__(self, bridge_url: str):
         self.requests: list[dict] = []
         self.answer = twiml.stream_twiml(
-            bridge_url, {"direction": "inbound", "caller": "+15551230001", "token": "tok"}
+            bridge_url, {"direction": "inbound", "customer_number": "+15551230001", "token": "tok"}
         )
         outer = self
 
@@ -171,7 +171,7 @@ async def test_signed_webhook_stream_and_marks_after_playback():
     assert start["callSid"] == result.call_sid
     assert start["customParameters"] == {
         "direction": "inbound",
-        "caller": "+15551230001",
+        "customer_number": "+15551230001",
         "token": "tok",
     }
     assert start["mediaFormat"] == {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
@@ -197,7 +197,9 @@ async def test_clear_drops_buffered_audio_and_echoes_marks():
 
     class ClearingBridge(FakeBridge):
         def on_voice(self, ws, sid):
-            asyncio.ensure_future(ws.send(json.dumps({"event": "clear", "streamSid": sid})))
+            self.clearing = asyncio.ensure_future(
+                ws.send(json.dumps({"event": "clear", "streamSid": sid}))
+            )
 
     async with ClearingBridge(plan) as bridge:
         hook = FakeWebhook(bridge.url)

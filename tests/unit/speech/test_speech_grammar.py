@@ -49,13 +49,13 @@ def test_digits_in_templates_are_spelled_and_unknown_words_dropped():
     )
     assert _accepts(g, "at nine thirty") and _accepts(g, "hello")
     assert g.dropped_words == {"zzkq"}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no recognisable phrase"):
         fsg.compile_phrases(["zzkq"], lambda w: None)
 
 
 @pytest.mark.parametrize("bad", ["(a | b", "a ] b", "[a (b] c)"])
 def test_unbalanced_templates_are_rejected(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"(missing|unbalanced) .* in phrase"):
         fsg.parse_template(bad)
 
 

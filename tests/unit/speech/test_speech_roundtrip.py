@@ -25,7 +25,8 @@ BRIEF = [
     ("goodbye", ["goodbye"]),
 ]
 # A wider sample of what callers say in the shipped scenarios, for the accuracy figure.
-SAMPLE = BRIEF + [
+SAMPLE = [
+    *BRIEF,
     ("Can I reschedule my appointment to Friday", ["reschedule", "friday"]),
     ("nine thirty is fine", ["nine thirty"]),
     ("I need a tire rotation", ["tire rotation"]),

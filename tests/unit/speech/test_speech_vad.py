@@ -113,5 +113,5 @@ def test_max_utterance_cuts_endless_speech(caller):
 
 
 def test_bad_hysteresis_is_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="start_frames <= start_window"):
         UtteranceDetector(start_frames=4, start_window=3)

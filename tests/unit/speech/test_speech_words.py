@@ -48,4 +48,4 @@ def test_normalize_words():
         "book two tires and an oil change"
     )
     assert words.normalize_text("  ") == ""
-    assert words.normalize_text("It’s 3:05 PM") == "it's three oh five p m"
+    assert words.normalize_text("It\u2019s 3:05 PM") == "it's three oh five p m"

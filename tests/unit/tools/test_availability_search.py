@@ -135,7 +135,7 @@ def test_after_closing_moves_to_the_next_open_day_without_reading_today(shop):
 
 
 @pytest.mark.parametrize(
-    "wish,first",
+    ("wish", "first"),
     [("afternoon", time(12)), ("morning", time(8)), ("14:30", time(14, 30)), ("any", time(8))],
 )
 def test_nearest_to_the_wish_first(shop, wish, first):

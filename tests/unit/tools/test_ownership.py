@@ -7,7 +7,7 @@ import pytest
 
 from pitstop.tools import ToolContext, run_tool
 
-ALEX = ToolContext(call_sid="CA1", caller_phone="+15551230001", customer_id="cus_alex")
+ALEX = ToolContext(call_sid="CA1", customer_number="+15551230001", customer_id="cus_alex")
 
 
 def run(name, args, context=ALEX):
@@ -31,7 +31,7 @@ def test_register_for_another_number_is_refused():
 
 
 @pytest.mark.parametrize(
-    "name,args",
+    ("name", "args"),
     [
         ("get_service_history", {"customer_id": "cus_someone_else"}),
         ("get_upcoming_appointments", {"customer_id": "cus_someone_else"}),
@@ -61,7 +61,7 @@ def test_claiming_another_customer_is_refused(name, args):
 
 
 @pytest.mark.parametrize(
-    "name,args",
+    ("name", "args"),
     [
         ("get_upcoming_appointments", {}),
         ("cancel_appointment", {"appointment_id": "apt_x"}),

@@ -66,7 +66,7 @@ def test_unknown_tool_raises():
 
 
 @pytest.mark.parametrize(
-    "name,args",
+    ("name", "args"),
     [
         ("check_availability", {"service_type": "oil change"}),  # missing date
         (
@@ -98,15 +98,15 @@ def test_context_normalises_phone_and_blanks():
     ctx = ToolContext.model_validate(
         {
             "call_sid": "CA1",
-            "caller_phone": "(555) 123-0001",
+            "customer_number": "(555) 123-0001",
             "customer_id": "",
             "appointment_id": "",
             "unexpected": 1,
         }
     )
-    assert ctx.caller_phone == "+15551230001"
+    assert ctx.customer_number == "+15551230001"
     assert ctx.customer_id is None and ctx.appointment_id is None
-    assert ToolContext(caller_phone="anonymous").caller_phone is None
+    assert ToolContext(customer_number="anonymous").customer_number is None
 
 
 def test_decode_vin_needs_no_database():

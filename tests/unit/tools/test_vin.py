@@ -20,7 +20,7 @@ def test_check_digit_x_for_remainder_ten():
 
 
 @pytest.mark.parametrize(
-    "vin,why",
+    ("vin", "why"),
     [
         ("1HGCM82643A004352", "check digit"),  # one character misheard
         ("1HGCM82633A00435", "17 characters"),  # too short
@@ -39,7 +39,7 @@ def test_decode_is_forgiving_about_case_spaces_and_dashes():
 
 
 @pytest.mark.parametrize(
-    "vin,year",
+    ("vin", "year"),
     [
         ("1HGCM82633A004352", 2003),  # position 7 is a digit: 1980-2009 cycle
         ("5YJ3E1EA2KF317000", 2019),  # position 7 is a letter: 2010-2039 cycle
@@ -52,7 +52,7 @@ def test_model_year(vin, year):
 
 
 @pytest.mark.parametrize(
-    "vin,maker,country",
+    ("vin", "maker", "country"),
     [
         ("1HGCM82633A004352", "Honda", "United States"),
         ("5YJ3E1EA2KF317000", "Tesla", "United States"),

@@ -9,9 +9,9 @@ from functions.webhook.handler import lambda_handler
 from pitstop_local.http import LocalLambdaContext, build_event
 assert "boto3" not in sys.modules, "handler import pulled in boto3"
 health = lambda_handler(build_event("GET", "/health", {}, b""), LocalLambdaContext("webhook"))
-forged = lambda_handler(build_event("POST", "/voice", {"content-type": "application/x-www-form-urlencoded",
-                                                       "x-twilio-signature": "Zm9yZ2Vk"},
-                                    b"CallSid=CA1&From=%2B15551234567"), LocalLambdaContext("webhook"))
+headers = {"content-type": "application/x-www-form-urlencoded", "x-twilio-signature": "Zm9yZ2Vk"}
+forged_event = build_event("POST", "/voice", headers, b"CallSid=CA1&From=%2B15551234567")
+forged = lambda_handler(forged_event, LocalLambdaContext("webhook"))
 assert (health["statusCode"], forged["statusCode"]) == (200, 403), (health, forged)
 assert "boto3" not in sys.modules and "functions.webhook.flows" not in sys.modules
 print("lean")

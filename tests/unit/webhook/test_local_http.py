@@ -8,7 +8,7 @@ from pitstop_local import http
 
 
 @pytest.mark.parametrize(
-    "path,module",
+    ("path", "module"),
     [
         ("/tools", http.TOOLS_HANDLER),
         ("/tools/book_appointment", http.TOOLS_HANDLER),

@@ -10,7 +10,7 @@ from functions.webhook import routing
 
 PARAMS = routing.stream_parameters(
     direction="inbound",
-    caller="+15551234567",
+    customer_number="+15551234567",
     customer_id=None,
     shop_id="demo",
     appointment_id=None,
@@ -28,7 +28,7 @@ COMMON = {
 def test_stream_parameters_are_all_strings_with_empty_for_none():
     assert PARAMS == {
         "direction": "inbound",
-        "caller": "+15551234567",
+        "customer_number": "+15551234567",
         "customer_id": "",
         "shop_id": "demo",
         "appointment_id": "",
@@ -44,7 +44,7 @@ def test_inbound_goes_to_the_bridge_when_agent_on_and_bridge_up():
 
 
 @pytest.mark.parametrize(
-    "enabled,available,reason",
+    ("enabled", "available", "reason"),
     [
         (False, True, "agent_disabled"),
         (True, False, "bridge_unavailable"),
@@ -104,7 +104,7 @@ def test_fallback_without_a_known_shop_apologises_without_dialing():
 
 
 @pytest.mark.parametrize(
-    "start,spoken",
+    ("start", "spoken"),
     [
         (datetime(2026, 12, 1, 9, 0), "Tuesday, December 1 at 9:00 AM"),
         (datetime(2026, 12, 1, 0, 30), "Tuesday, December 1 at 12:30 AM"),
@@ -117,7 +117,7 @@ def test_spoken_when(start, spoken):
 
 
 @pytest.mark.parametrize(
-    "number,spoken",
+    ("number", "spoken"),
     [
         ("+15551230000", "5 5 5, 1 2 3, 0 0 0 0"),
         ("+442071234567", "4 4 2, 0 7 1, 2 3 4, 5 6 7"),
@@ -128,7 +128,7 @@ def test_spoken_phone(number, spoken):
 
 
 @pytest.mark.parametrize(
-    "raw,e164",
+    ("raw", "e164"),
     [
         ("+15551234567", "+15551234567"),
         ("(555) 123-4567", "+15551234567"),

@@ -1,0 +1,170 @@
+"""How a call ends: a goodbye then a hang-up, a handoff to a person, or the watchdog's limits.
+
+Once a handoff or hang-up has gone to Twilio, Twilio owns the call and closes the stream; the
+bridge stops relaying and closes the stream itself if Twilio does not. Every path here ends with
+the caller either hearing a person, a goodbye, or (when all else fails) a clean hang-up: never
+a silent line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Protocol
+
+from websockets.exceptions import ConnectionClosed
+
+from media_bridge.observability import logger
+from media_bridge.parts import CallParts
+from pitstop.models import AgentSettings, CallOutcome
+from pitstop.twiml import DEFAULT_HANDOFF_MESSAGE, handoff_twiml
+
+GOODBYE = {
+    "end_call": "Say a brief, friendly goodbye to the caller now.",
+    "silence": "The caller has been silent for a while. Say that you will end the call now, that "
+    "they are welcome to call back any time, and say goodbye.",
+    "max_call_length": "This call has reached its time limit. Apologise, say the team will be "
+    "happy to help on another call, and say goodbye.",
+}
+_CLOSE_AFTER_CONTROL = 5.0  # seconds Twilio gets to close a stream it has taken over
+
+
+class Agent(Protocol):
+    """What ending a call needs of the conversation."""
+
+    @property
+    def busy(self) -> bool:
+        """A response is under way or a tool call is running: a goodbye now would collide."""
+        ...
+
+    async def respond(self, instructions: str) -> None:
+        """Ask for one response with these instructions; raises `ConnectionClosed`."""
+        ...
+
+
+class CallControl:
+    """Ending, goodbye, hang-up, handoff and the watchdog of one call."""
+
+    def __init__(self, parts: CallParts):
+        self._parts = parts
+        self._options = parts.runtime.options
+        self.shop_phone: str | None = None  # from the brief; without it a handoff hangs up
+        self.done = False  # a handoff or hang-up has been sent to Twilio
+        self.goodbye: str | None = None  # goodbye instructions, sent once the agent is free
+        self.goodbye_requested = False  # the goodbye response was asked for: hang up after it
+        self._ending_since = 0.0
+
+    def begin_ending(self, reason: str) -> None:
+        state = self._parts.state
+        if not state.ending:
+            state.ending = True
+            self._ending_since = time.monotonic()
+            logger.info("ending the call", extra={"reason": reason})
+
+    async def say_goodbye(self, agent: Agent, reason: str) -> None:
+        """End the call politely: a goodbye from the agent, then hang up once it has played."""
+        if self._parts.state.ending:
+            return
+        self.begin_ending(reason)
+        self.goodbye = GOODBYE[reason]
+        if not agent.busy:
+            await self.request_goodbye(agent, self.goodbye)
+
+    async def end_call(self, agent: Agent, *, goodbye_spoken: bool) -> None:
+        """The model called `end_call`: hang up after its goodbye, asking for one if it had none."""
+        self.begin_ending("end_call")
+        if goodbye_spoken:
+            await self.hang_up()
+        else:
+            self.goodbye = GOODBYE["end_call"]
+            await self.request_goodbye(agent, self.goodbye)
+
+    async def request_goodbye(self, agent: Agent, goodbye: str) -> None:
+        self.goodbye_requested = True
+        try:
+            await agent.respond(goodbye)
+        except ConnectionClosed:
+            await self.hang_up()
+
+    async def hang_up(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.begin_ending("hang_up")
+        parts = self._parts
+        await self._let_audio_play(self._options.end_call_audio_wait)
+        try:
+            await asyncio.to_thread(parts.runtime.telephony.end_call, parts.call_sid)
+        except Exception:
+            logger.exception("could not hang up through Twilio")
+        self._after_call_control()
+
+    async def handoff(
+        self, reason: str, *, wait_audio: bool = True, message: str = DEFAULT_HANDOFF_MESSAGE
+    ) -> None:
+        """Hand the caller to a person: redirect the live call to `<Dial>` the shop."""
+        if self.done:
+            return
+        self.done = True
+        self.begin_ending("handoff")
+        parts = self._parts
+        state = parts.state
+        state.outcome, state.handoff_reason = CallOutcome.HANDED_OFF, reason
+        parts.runtime.metrics.count("Handoffs")
+        logger.info("handing off to a person", extra={"reason": reason})
+        if wait_audio:
+            await self._let_audio_play(self._options.handoff_audio_wait)
+        telephony = parts.runtime.telephony
+        try:
+            if not self.shop_phone:
+                raise RuntimeError("no shop phone to hand off to")
+            twiml = handoff_twiml(self.shop_phone, message)
+            await asyncio.to_thread(telephony.redirect_call, parts.call_sid, twiml)
+        except Exception:
+            logger.exception("handoff failed; hanging up")
+            try:
+                await asyncio.to_thread(telephony.end_call, parts.call_sid)
+            except Exception:
+                logger.exception("could not hang up either")
+        self._after_call_control()
+
+    async def _let_audio_play(self, at_most: float) -> None:
+        """Let the caller hear what was sent (a goodbye, "let me connect you") before acting."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(at_most):
+                await self._parts.state.playout.drained.wait()
+
+    def _after_call_control(self) -> None:
+        """Twilio now owns the call; it closes the stream. Close it ourselves if it does not."""
+        parts = self._parts
+        parts.state.relaying = False
+
+        async def close_later() -> None:
+            try:
+                await asyncio.wait_for(parts.ended.wait(), _CLOSE_AFTER_CONTROL)
+            except TimeoutError:
+                parts.ended.set()
+
+        parts.spawn(close_later(), "close-later")
+
+    async def watchdog(self, agent: Agent, settings: AgentSettings) -> None:
+        """Silence, the maximum call length, and a goodbye that never came, checked each tick."""
+        ended = self._parts.ended
+        while not ended.is_set():
+            await asyncio.sleep(self._options.watchdog_interval)
+            await self._check(agent, settings, time.monotonic())
+
+    async def _check(self, agent: Agent, settings: AgentSettings, now: float) -> None:
+        state = self._parts.state
+        if state.ending:
+            if not self.done and now - self._ending_since > self._options.goodbye_timeout:
+                await self.hang_up()
+            return
+        if now - state.started_at >= settings.max_call_seconds:
+            await self.say_goodbye(agent, "max_call_length")
+            return
+        idle_since = max(state.last_activity, state.playout.last_played_at)
+        quiet = not state.playout.audible and not agent.busy
+        if quiet and now - idle_since >= settings.silence_timeout_seconds:
+            await self.say_goodbye(agent, "silence")

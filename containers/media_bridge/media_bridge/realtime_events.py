@@ -1,0 +1,163 @@
+"""The Realtime server events the bridge acts on, as small typed models.
+
+Field names are those of `openai.types.realtime` (tests/unit/bridge/test_server_events.py checks
+each model against it). Every model ignores fields it does not name: the server adds fields over
+time, and an unknown field must never cost a call. Only what the bridge reads is declared.
+
+Audio deltas are not here: `response.output_audio.delta` arrives 50 times a second per call and
+stays a plain dict whose `delta` string goes to Twilio untouched (see `conversation.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+__all__ = [
+    "SERVER_EVENTS",
+    "ErrorEvent",
+    "FunctionCallArgumentsDone",
+    "InputTranscriptionCompleted",
+    "OutputTranscriptDone",
+    "Response",
+    "ResponseCreated",
+    "ResponseDone",
+    "ServerEvent",
+    "SpeechStarted",
+    "SpeechStopped",
+    "ValidationError",
+    "parse_server_event",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class TokenDetails(_Model):
+    text_tokens: int | None = None
+    audio_tokens: int | None = None
+
+
+class InputTokenDetails(TokenDetails):
+    cached_tokens_details: TokenDetails | None = None
+
+
+class ResponseUsage(_Model):
+    """`response.usage`: what the response cost, in tokens (cached ones counted in the input)."""
+
+    input_token_details: InputTokenDetails | None = None
+    output_token_details: TokenDetails | None = None
+
+
+class StatusError(_Model):
+    code: str | None = None
+    type: str | None = None
+
+
+class StatusDetails(_Model):
+    """Why a response did not complete (`cancelled`, `incomplete`, `failed`)."""
+
+    type: str | None = None
+    reason: str | None = None
+    error: StatusError | None = None
+
+
+class Response(_Model):
+    id: str | None = None
+    # `completed`, `cancelled`, `failed`, `incomplete` or `in_progress` today; a plain string so
+    # that a status added later still ends the response here instead of failing to parse.
+    status: str | None = None
+    status_details: StatusDetails | None = None
+    usage: ResponseUsage | None = None
+
+
+class ResponseCreated(_Model):
+    type: Literal["response.created"]
+    response: Response
+
+
+class ResponseDone(_Model):
+    type: Literal["response.done"]
+    response: Response
+
+
+class FunctionCallArgumentsDone(_Model):
+    """The model called a tool; `arguments` is its JSON text, parsed by the tool runner."""
+
+    type: Literal["response.function_call_arguments.done"]
+    response_id: str
+    call_id: str
+    name: str
+    arguments: str
+
+
+class RealtimeError(_Model):
+    message: str
+    type: str
+    code: str | None = None
+
+
+class ErrorEvent(_Model):
+    type: Literal["error"]
+    error: RealtimeError
+
+
+class SpeechStarted(_Model):
+    """Server VAD heard the caller start speaking: barge-in if the agent is talking."""
+
+    type: Literal["input_audio_buffer.speech_started"]
+
+
+class SpeechStopped(_Model):
+    """The caller stopped speaking: activity, for the silence watchdog."""
+
+    type: Literal["input_audio_buffer.speech_stopped"]
+
+
+class InputTranscriptionCompleted(_Model):
+    """What the caller said; may arrive after the reply it triggered."""
+
+    type: Literal["conversation.item.input_audio_transcription.completed"]
+    transcript: str
+
+
+class OutputTranscriptDone(_Model):
+    """What the agent said in one audio item (also sent for interrupted items)."""
+
+    type: Literal["response.output_audio_transcript.done"]
+    transcript: str
+
+
+ServerEvent = (
+    ResponseCreated
+    | ResponseDone
+    | FunctionCallArgumentsDone
+    | ErrorEvent
+    | SpeechStarted
+    | SpeechStopped
+    | InputTranscriptionCompleted
+    | OutputTranscriptDone
+)
+
+_MODELS: dict[str, type[ServerEvent]] = {
+    "response.created": ResponseCreated,
+    "response.done": ResponseDone,
+    "response.function_call_arguments.done": FunctionCallArgumentsDone,
+    "error": ErrorEvent,
+    "input_audio_buffer.speech_started": SpeechStarted,
+    "input_audio_buffer.speech_stopped": SpeechStopped,
+    "conversation.item.input_audio_transcription.completed": InputTranscriptionCompleted,
+    "response.output_audio_transcript.done": OutputTranscriptDone,
+}
+SERVER_EVENTS = frozenset(_MODELS)  # the event types the bridge acts on (besides audio deltas)
+
+
+def parse_server_event(kind: str, event: dict[str, Any]) -> ServerEvent:
+    """The typed event of type `kind` (one of `SERVER_EVENTS`).
+
+    Raises `ValidationError` when the event lacks a field the bridge needs, or has one of the
+    wrong type.
+    """
+    return _MODELS[kind].model_validate(event)
