@@ -62,7 +62,9 @@ class PitstopConfig:
     # stack only references them; false: the stack creates them with placeholders.
     import_secrets: bool = False
     twilio_number: str = "+15005550006"
-    reminder_schedule: str = "cron(0 10 * * ? *)"
+    # Hourly inside calling hours: a run that dies (or stops at its time limit) leaves its rest
+    # to the next hour's run, which takes over lapsed claims after reconciling them.
+    reminder_schedule: str = "cron(0 10-19 * * ? *)"
     calls_per_second: float = 1.0
     log_level: str = "INFO"
     log_retention_days: int = 30

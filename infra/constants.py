@@ -86,5 +86,9 @@ WEBHOOK_ROUTES: Final = (
     ("POST", "/voice/reminder"),
     ("POST", "/voice/status"),
     ("POST", "/voice/fallback"),
+    ("POST", "/voice/stream-ended"),  # <Connect action>: a stream that ended too early
+    ("POST", "/voice/dial-ended"),  # <Dial action>: a handoff answered or not
+    ("POST", "/voice/whisper"),  # <Number url>: what staff hear before connecting
+    ("POST", "/voice/message-recorded"),  # <Record action>: a message left for the shop
     ("GET", "/health"),
 )

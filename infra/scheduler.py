@@ -1,4 +1,7 @@
-"""The daily reminder run: EventBridge Scheduler → reminders Lambda, in the shop's time zone.
+"""The reminder runs: EventBridge Scheduler → reminders Lambda, hourly inside calling hours,
+in the shop's time zone. Every run of a day reminds the same "tomorrow"; the first dials, the
+later ones pick up what a dead or time-limited run left (lapsed claims, after reconciling them
+with Twilio) and retries that have come due.
 
 Scheduler evaluates the cron in `timezone`, so "10:00" stays 10:00 local across daylight saving
 changes. A failed invocation is retried (the run is idempotent: each appointment is claimed with
@@ -86,7 +89,7 @@ class ReminderSchedule(Construct):
         )
         self.schedule = scheduler.Schedule(
             self,
-            "Daily",
+            "Daily",  # the construct id stays: renaming it would replace the deployed schedule
             description=f"Pitstop reminder calls for shop {config.shop_id}",
             schedule=scheduler.ScheduleExpression.expression(
                 config.reminder_schedule, TimeZone.of(config.timezone)

@@ -122,7 +122,8 @@ ACTIVE_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 
 class ReminderStatus(StrEnum):
     PENDING = "pending"
-    CLAIMED = "claimed"
+    CLAIMED = "claimed"  # written by earlier releases; read as DIALLING
+    DIALLING = "dialling"  # claimed with the intent to dial: a call may be out, unrecorded
     DIALLED = "dialled"
     CONFIRMED = "confirmed"
     RESCHEDULED = "rescheduled"
@@ -150,6 +151,11 @@ class Appointment(Model):
     reminder_claimed_until: datetime | None = None
     reminder_call_sid: str | None = None
     reminder_next_attempt: datetime | None = None
+    # The dial intent: recorded before `calls.create`, so a run that dies after it leaves a
+    # trace the next run reconciles with Twilio instead of dialling blind.
+    reminder_attempt_id: str | None = None
+    reminder_dialling_since: datetime | None = None
+    reminder_do_not_call: bool = False  # the customer's flag, copied here for the claim's check
 
     @property
     def day(self) -> date:
@@ -172,8 +178,23 @@ class AgentSettings(Model):
     max_call_seconds: int = 600
     silence_timeout_seconds: int = 30
     agent_enabled: bool = True
-    bridge_available: bool = True
     recording_notice: str | None = None
+    # Where a handoff rings, tried in order (empty: the shop's own `phone`); settings, not code.
+    handoff_numbers: list[str] = []
+    # How long each handoff number rings before the next one (or the way back to the agent).
+    handoff_ring_seconds: int = Field(default=20, ge=5, le=60)
+    # The service advisor who gets an SMS for each message taken (None: nobody is texted).
+    advisor_number: str | None = None
+
+    @field_validator("handoff_numbers")
+    @classmethod
+    def _e164_list(cls, value: list[str]) -> list[str]:
+        return [normalize_e164(number) for number in value]
+
+    @field_validator("advisor_number")
+    @classmethod
+    def _e164_or_none(cls, value: str | None) -> str | None:
+        return normalize_e164(value) if value else None
 
 
 class CallStatus(StrEnum):
@@ -242,6 +263,16 @@ class CallOutcome(StrEnum):
     NO_ANSWER = "no_answer"
     BUSY = "busy"
     FAILED = "failed"
+    # No dead ends (issue 12): where a call that the agent could not finish ended up.
+    MESSAGE_TAKEN = "message_taken"  # the caller left a message (agent tool or recording)
+    HANDOFF_UNANSWERED = "handoff_unanswered"  # nobody picked up: back to the agent
+    FALLBACK = "fallback"  # the stream could not carry the call: rescued by the webhook
+
+
+class ResumeReason(StrEnum):
+    """Why a call is streamed to the agent a second time (the bridge words its greeting so)."""
+
+    HANDOFF_UNANSWERED = "handoff_unanswered"  # "nobody could pick up": offer a message/callback
 
 
 class CallDirection(StrEnum):
@@ -266,12 +297,86 @@ class CallRecord(Model):
     handoff_reason: str | None = None
     usage: dict[str, Any] = {}
     estimated_cost_usd: float | None = None
+    shop_id: str | None = None
+    # The media stream the webhook granted: its token's id and expiry (epoch seconds).
+    stream_token_id: str | None = None
+    stream_token_expires: int | None = None
+    # Set by the bridge when it ends the stream on purpose (goodbye, hang-up, handoff): the
+    # `<Connect action>` route then lets the call end instead of rescuing it.
+    ended_by_bridge: bool = False
+    # The handoff, as the `<Dial action>` route saw it: which number answered and for how long.
+    handoff_to: str | None = None
+    handoff_status: str | None = None
+    handoff_seconds: int | None = None
+    # Set when the call is streamed to the agent again (see `ResumeReason`).
+    resume_reason: ResumeReason | None = None
+    message_id: str | None = None  # the message taken on this call, if any
+
+    def stream_context(self) -> StreamContext:
+        return StreamContext(
+            call_sid=self.call_sid,
+            direction=self.direction,
+            customer_number=self.customer_number,
+            customer_id=self.customer_id,
+            appointment_id=self.appointment_id,
+            shop_id=self.shop_id,
+            resume_reason=self.resume_reason,
+            handoff_reason=self.handoff_reason,
+        )
+
+
+class StreamContext(Model):
+    """Who a media stream is for, as the webhook recorded it: the bridge trusts this, never the
+    stream's own `<Parameter>`s (a caller's client could edit those; it cannot edit the table)."""
+
+    call_sid: str
+    direction: CallDirection
+    customer_number: str
+    customer_id: str | None = None
+    appointment_id: str | None = None
+    shop_id: str | None = None
+    resume_reason: ResumeReason | None = None
+    handoff_reason: str | None = None
+
+
+class MessageStatus(StrEnum):
+    NEW = "new"
+    HANDLED = "handled"
+
+
+class MessageUrgency(StrEnum):
+    ROUTINE = "routine"
+    SOON = "soon"
+    URGENT = "urgent"
+
+
+class Message(Model):
+    """A message taken for the shop: a call-back request, linked to the call and the customer."""
+
+    message_id: str = Field(default_factory=lambda: new_id("msg"))
+    shop_id: str
+    call_sid: str | None = None
+    customer_id: str | None = None
+    caller_name: str = ""
+    callback_number: str = ""
+    vehicle: str = ""
+    about: str
+    callback_when: str = ""
+    urgency: MessageUrgency = MessageUrgency.ROUTINE
+    recording_url: str | None = None
+    status: MessageStatus = MessageStatus.NEW
+    created_at: datetime
+    handled_at: datetime | None = None
+    handled_by: str | None = None
 
 
 class TranscriptTurn(Model):
     role: str = Field(description="caller | agent | system")
     text: str
     at: datetime
+    interrupted: bool = Field(
+        default=False, description="an agent turn the caller cut off: `text` is the part heard"
+    )
 
 
 class ToolCallRecord(Model):

@@ -19,11 +19,19 @@ DEV_TWILIO_AUTH_TOKEN = "pitstop-dev-auth-token"
 DEV_STREAM_TOKEN_KEY = "pitstop-dev-stream-key"
 # How long a fetched secret is reused: a rotated value applies within this time.
 SECRET_CACHE_SECONDS = 300
+# What the stack writes into a secret it creates, until the operator fills in the real value
+# (`infra/secrets.py`). Never a credential: anyone who read the template could sign with it.
+PLACEHOLDER = "REPLACE_ME"
 
 
 class TwilioCredentials(NamedTuple):
     account_sid: str
     auth_token: str
+
+    @property
+    def placeholder(self) -> bool:
+        """True while the secret still holds the stack's placeholder (or nothing)."""
+        return not self.auth_token.strip() or PLACEHOLDER in (self.account_sid, self.auth_token)
 
 
 def _secret_text(arn: str) -> str:

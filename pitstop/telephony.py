@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -36,6 +36,14 @@ class Telephony(Protocol):
         self, to: str, url: str, status_callback: str, machine_detection: bool = True
     ) -> str:
         """Place an outbound call that fetches its TwiML from `url`; returns the call SID."""
+
+    def calls_to(self, to: str, since: datetime) -> list[str]:
+        """SIDs of the calls we placed to `to` since `since` (oldest first): what a reminder run
+        asks before redialling an appointment whose last dial may have gone out unrecorded."""
+
+
+# Twilio's clock and ours differ by a little: a call created just "before" the intent is ours.
+CLOCK_SKEW = timedelta(seconds=30)
 
 
 class TwilioTelephony:
@@ -83,6 +91,14 @@ class TwilioTelephony:
         )
         return call.sid
 
+    def calls_to(self, to: str, since: datetime) -> list[str]:
+        # Twilio filters `StartTime>=` by day (and a queued call has no start time yet); the
+        # exact cut is made here on `date_created`, which every call has.
+        calls = self._client.calls.list(to=to, from_=self._from, start_time_after=since)
+        cut = since - CLOCK_SKEW
+        placed = [c for c in calls if c.date_created is not None and c.date_created >= cut]
+        return [str(c.sid) for c in sorted(placed, key=lambda c: c.date_created)]
+
 
 class OutboxTelephony:
     """Writes each request as one JSON line to a local outbox file instead of calling Twilio."""
@@ -114,6 +130,16 @@ class OutboxTelephony:
             status_callback=status_callback,
             machine_detection=machine_detection,
         )
+
+    def calls_to(self, to: str, since: datetime) -> list[str]:
+        cut = since - CLOCK_SKEW
+        return [
+            str(entry["sid"])
+            for entry in read_outbox(self._path)
+            if entry.get("kind") == "call"
+            and entry.get("to") == to
+            and datetime.fromisoformat(entry["at"]) >= cut
+        ]
 
     def _write(self, kind: str, sid_prefix: str, **fields: object) -> str:
         sid = sid_prefix + uuid.uuid4().hex

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from twilio.twiml.voice_response import Connect, Stream, VoiceResponse
+from twilio.twiml.voice_response import Connect, Dial, Stream, VoiceResponse
 
 DEFAULT_HANDOFF_MESSAGE = "Connecting you to a member of our team."
 # How long the shop's line rings before Twilio gives up on a transfer (seconds).
@@ -17,12 +17,17 @@ DIAL_TIMEOUT_SECONDS = 30
 
 
 def stream_twiml(
-    bridge_url: str, parameters: Mapping[str, object], notice: str | None = None
+    bridge_url: str,
+    parameters: Mapping[str, object],
+    notice: str | None = None,
+    action: str | None = None,
 ) -> str:
-    """`<Connect><Stream>` to the media bridge, with the call's context as `<Parameter>`s.
+    """`<Connect action><Stream>` to the media bridge, with the call's context as `<Parameter>`s.
 
     `notice` (e.g. "This call may be recorded") is spoken before the stream opens. Every
     parameter value is sent as a string; None becomes "" so the bridge always sees each name.
+    `action`: where Twilio asks what next when the stream ends with the call still up (the
+    bridge crashed or refused the stream), so such a call is rescued instead of hung up.
     """
     response = VoiceResponse()
     if notice:
@@ -30,7 +35,7 @@ def stream_twiml(
     stream = Stream(url=bridge_url)
     for name, value in parameters.items():
         stream.parameter(name=name, value="" if value is None else str(value))
-    connect = Connect()
+    connect = Connect(action=action) if action else Connect()
     connect.append(stream)
     response.append(connect)
     return str(response)
@@ -57,6 +62,36 @@ def handoff_twiml(shop_phone: str, message: str = DEFAULT_HANDOFF_MESSAGE) -> st
     if message:
         response.say(message)
     response.dial(shop_phone, timeout=DIAL_TIMEOUT_SECONDS)
+    return str(response)
+
+
+def dial_twiml(
+    number: str, action: str, whisper_url: str, ring_seconds: int, message: str | None = None
+) -> str:
+    """Ring one number; on pick-up staff hear the whisper; whatever happens, Twilio then asks
+    `action` what next (so a busy or unanswered line never ends the call)."""
+    response = VoiceResponse()
+    if message:
+        response.say(message)
+    dial = Dial(action=action, timeout=ring_seconds)
+    dial.number(number, url=whisper_url)
+    response.append(dial)
+    return str(response)
+
+
+def record_message_twiml(prompt: str, action: str, max_seconds: int = 120) -> str:
+    """The message taker that needs no bridge: a prompt, a beep, a recording posted to
+    `action` (which stores it as a message for the shop)."""
+    response = VoiceResponse()
+    response.say(prompt)
+    response.record(action=action, max_length=max_seconds, play_beep=True, timeout=5)
+    return str(response)
+
+
+def say_twiml(text: str) -> str:
+    """Say `text`, then carry on (a whisper: the `<Dial>` connects the call once it is said)."""
+    response = VoiceResponse()
+    response.say(text)
     return str(response)
 
 

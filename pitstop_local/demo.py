@@ -185,6 +185,7 @@ async def demo(args: argparse.Namespace) -> int:
             )
         print(f"\nRecording (stereo WAV, left = caller, right = agent): {wav}")
         print(f"Transcript (JSON): {transcript}")
+        print(_console_hint(result.call_sid))
         if problems:
             print("\nDemo FAILED:")
             for problem in problems:
@@ -197,6 +198,20 @@ async def demo(args: argparse.Namespace) -> int:
             flush=True,
         )
         return 0 if ok else 1
+
+
+def _console_hint(call_sid: str) -> str:
+    """How to see this call in the shop's console (the demo's stack stops when it ends)."""
+    from pitstop_local.console import DEV_USERS
+
+    user, (password, _) = next(iter(DEV_USERS.items()))
+    return (
+        "\nThe shop's console: run `.venv/bin/pitstop dev`, open http://127.0.0.1:8080/ and "
+        f"sign in as {user} / {password}.\n"
+        f"  This call was at #/calls/{call_sid} while the demo ran; place one with "
+        "`.venv/bin/pitstop call --scenario known-customer-books-oil-change` and watch it live "
+        "on Today."
+    )
 
 
 if __name__ == "__main__":

@@ -72,6 +72,8 @@ class LocalStack:
         bridge_port: int = 0,
         engine_port: int = 0,
         dynamodb_port: int = 0,
+        console_port: int = 0,
+        live_port: int = 0,
         realtime_url: str | None = None,
         table: str = "pitstop",
         shop_id: str = "demo",
@@ -85,6 +87,8 @@ class LocalStack:
             "bridge": bridge_port,
             "engine": engine_port,
             "dynamodb": dynamodb_port,
+            "console": console_port,
+            "live": live_port,
         }
         self._realtime_override = realtime_url
         self.table = table
@@ -94,7 +98,7 @@ class LocalStack:
         self._seed = seed
         self._today = today
         self._saved_env: dict[str, str | None] = {}
-        self._dynamodb = self._http = self._bridge = self._engine = None
+        self._dynamodb = self._http = self._bridge = self._engine = self.console = None
         self.engine_kind = "none"
         self.settings = None
         self.crm = None
@@ -122,6 +126,7 @@ class LocalStack:
             if self._seed:
                 await asyncio.to_thread(self._seed_table)
             await self._start_bridge(bridge_port)
+            await self._start_console()
         except BaseException:
             await self.stop()
             raise
@@ -129,6 +134,9 @@ class LocalStack:
 
     async def stop(self) -> None:
         """Stop everything that started, newest first; safe to call twice."""
+        if self.console is not None:
+            console, self.console = self.console, None
+            await console.stop()
         if self._bridge is not None:
             bridge, self._bridge = self._bridge, None
             with contextlib.suppress(Exception):
@@ -175,6 +183,13 @@ class LocalStack:
         from media_bridge import Bridge
 
         self._bridge = await Bridge(self.settings).start(host=self.host, port=port)
+
+    async def _start_console(self) -> None:
+        from pitstop_local.console import LocalConsole
+
+        self.console = await LocalConsole.start(
+            self.settings, self.host, self._ports["console"], self._ports["live"]
+        )
 
     def _export_env(self, bridge_port: int) -> None:
         values = {
@@ -277,6 +292,7 @@ class LocalStack:
             f"media bridge      {self.bridge_url}",
             f"realtime          {engine}",
             f"outbox            {self.outbox_path}",
+            *(self.console.describe() if self.console else []),
             (
                 f"Twilio auth token {twilio_credentials().auth_token}  (webhook signatures; "
                 "set TWILIO_AUTH_TOKEN to change)"
@@ -303,6 +319,8 @@ def register(subparsers) -> None:
     parser.add_argument("--bridge-port", type=int, default=8765)
     parser.add_argument("--engine-port", type=int, default=8766)
     parser.add_argument("--dynamodb-port", type=int, default=5005)
+    parser.add_argument("--console-port", type=int, default=8080)
+    parser.add_argument("--live-port", type=int, default=8081)
     parser.add_argument(
         "--realtime-url",
         default=None,
@@ -337,6 +355,8 @@ async def _serve(args: argparse.Namespace) -> int:
         bridge_port=args.bridge_port,
         engine_port=args.engine_port,
         dynamodb_port=args.dynamodb_port,
+        console_port=args.console_port,
+        live_port=args.live_port,
         realtime_url=args.realtime_url,
         workdir=args.workdir,
     )

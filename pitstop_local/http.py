@@ -22,12 +22,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 WEBHOOK_HANDLER = "functions.webhook.handler"
 TOOLS_HANDLER = "functions.tools.handler"
+ADMIN_HANDLER = "functions.admin.handler"
 # Bodies API Gateway passes as text; anything else (form posts included) arrives base64-encoded.
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 
 
 def handler_module_for(path: str) -> str:
-    """Which Lambda serves `path`: the tools API under `/tools`, the webhook for the rest."""
+    """Which Lambda serves `path`: tools under `/tools`, the console's admin API under `/admin`,
+    the webhook for the rest."""
+    if path == "/admin" or path.startswith("/admin/"):
+        return ADMIN_HANDLER
     return TOOLS_HANDLER if path == "/tools" or path.startswith("/tools/") else WEBHOOK_HANDLER
 
 
@@ -133,6 +137,11 @@ def _v2_headers(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[
 def invoke(event: dict) -> dict:
     """Run the Lambda that owns the event's path, exactly as Lambda would call it."""
     module_name = handler_module_for(event["rawPath"])
+    if module_name == ADMIN_HANDLER:  # API Gateway's JWT authorizer runs before the Lambda
+        from pitstop_local.console import authorize
+
+        if (refused := authorize(event)) is not None:
+            return refused
     module = importlib.import_module(module_name)
     context = LocalLambdaContext(function_name=module_name.split(".")[1])
     return module.lambda_handler(event, context)

@@ -14,6 +14,7 @@ def publish(summary: RunSummary) -> None:
         return  # a dry run changed nothing and must not look like one that did
     metrics.add_metric(name="RemindersDue", unit=MetricUnit.Count, value=summary.due)
     metrics.add_metric(name="RemindersDialled", unit=MetricUnit.Count, value=summary.dialled)
+    metrics.add_metric(name="RemindersReconciled", unit=MetricUnit.Count, value=summary.reconciled)
     metrics.add_metric(name="RemindersFailed", unit=MetricUnit.Count, value=summary.failed)
     for reason, count in sorted(summary.skipped.items()):
         count_by("RemindersSkipped", "reason", reason, count)

@@ -3,8 +3,13 @@
 Runs the same way from the scheduled Lambda and from `pitstop reminders run`. Every clock is
 injectable (wall time for calling hours and leases, a monotonic clock and a sleeper for the
 pace, the Lambda's remaining time), so tests check the pace and the time limit without sleeping.
-Each appointment ends the run in exactly one bucket: dialled, skipped (with a reason), failed,
-or deferred (time ran out: it stays pending for the next run).
+Each appointment ends the run in exactly one bucket: dialled, reconciled (an earlier run's
+unrecorded dial found at Twilio and recorded), skipped (with a reason), failed, or deferred
+(time ran out: it stays pending for the next run).
+
+At most one dial per attempt, even when a run dies: the claim records the intent before
+`calls.create`, and an intent left behind by a dead run is reconciled with Twilio's call list
+for that number before anything is dialled again (`_Dialler._reconcile`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from twilio.base.exceptions import TwilioRestException
 
-from pitstop.dal.reminders import REACHED, RETRYABLE, ReminderRepository
+from pitstop.dal.reminders import INTENT, REACHED, RETRYABLE, ReminderRepository
 from pitstop.models import (
     Appointment,
     AppointmentStatus,
@@ -63,6 +68,7 @@ class RunSummary:
     found: int = 0  # appointments in the window
     due: int = 0  # of those, the ones to dial now (before the claim)
     dialled: int = 0
+    reconciled: int = 0  # a dead run's dial, found at Twilio and recorded instead of redialled
     failed: int = 0
     deferred: int = 0  # due but left for the next run (time limit)
     skipped: Counter = field(default_factory=Counter)
@@ -85,6 +91,7 @@ class RunSummary:
             "found": self.found,
             "due": self.due,
             "dialled": self.dialled,
+            "reconciled": self.reconciled,
             "failed": self.failed,
             "deferred": self.deferred,
             "skipped": dict(sorted(self.skipped.items())),
@@ -157,7 +164,7 @@ def _reminder_reason(appointment: Appointment, now: datetime, policy: ReminderPo
         return ALREADY_REMINDED
     claimed_until = appointment.reminder_claimed_until
     if state == ReminderStatus.DIALLED or (
-        state == ReminderStatus.CLAIMED and claimed_until and claimed_until > now
+        state in INTENT and claimed_until and claimed_until > now
     ):
         return IN_PROGRESS
     if state not in RETRYABLE:
@@ -265,6 +272,10 @@ class _Dialler:
             "appointment_id": appointment.appointment_id,
             "customer_number": mask_phone(customer.phone),
         }
+        if appointment.reminder_status in INTENT and not self._reconcile(
+            appointment, customer, token, log_keys
+        ):
+            return
         public_url = self.crm.settings.public_url
         try:
             call_sid = self.telephony.create_call(
@@ -277,6 +288,47 @@ class _Dialler:
             self._failed(appointment, token, error, log_keys)
             return
         self._record(appointment, customer, token, call_sid, log_keys)
+
+    def _reconcile(
+        self, appointment: Appointment, customer: Customer, token: str, log_keys: dict[str, Any]
+    ) -> bool:
+        """A dead run left an intent to dial: did its call go out? True if we may dial now.
+
+        Twilio's call list for the number since the intent answers it. A call found there that
+        is not another appointment's is that run's dial: it is recorded (so its status callbacks
+        land on this appointment) instead of dialling again. If Twilio cannot answer, nothing is
+        dialled: the claim lapses and a later run asks again.
+        """
+        since = appointment.reminder_dialling_since or (
+            appointment.reminder_claimed_until - self.policy.lease
+            if appointment.reminder_claimed_until
+            else None
+        )
+        if since is None:
+            return True
+        try:
+            placed = [
+                sid
+                for sid in self.telephony.calls_to(customer.phone, since)
+                if self._may_be_ours(sid, appointment)
+            ]
+        except Exception as error:  # noqa: BLE001 - unknown is not "not placed": do not dial
+            self.summary.failed += 1
+            logger.warning(
+                "reminder intent not reconciled; left for a later run",
+                extra={**log_keys, "error": type(error).__name__},
+            )
+            return False
+        if not placed:
+            return True
+        self.summary.reconciled += 1
+        self._record(appointment, customer, token, placed[0], log_keys, reconciled=True)
+        return False
+
+    def _may_be_ours(self, call_sid: str, appointment: Appointment) -> bool:
+        """A call is this appointment's unless its record says it belongs to another one."""
+        record = self.crm.calls.get(call_sid)
+        return record is None or record.appointment_id == appointment.appointment_id
 
     def _failed(
         self, appointment: Appointment, token: str, error: Exception, log_keys: dict[str, Any]
@@ -305,9 +357,11 @@ class _Dialler:
         token: str,
         call_sid: str,
         log_keys: dict[str, Any],
+        reconciled: bool = False,
     ) -> None:
         at = self.now()
-        self.summary.dialled += 1
+        if not reconciled:
+            self.summary.dialled += 1
         # The call is out: from here nothing may raise, or the run would stop with others
         # undialled. Marking it dialled comes first: it keeps the next run from dialling again.
         try:
@@ -323,6 +377,7 @@ class _Dialler:
                     customer_number=customer.phone,
                     customer_id=appointment.customer_id,
                     appointment_id=appointment.appointment_id,
+                    shop_id=appointment.shop_id,
                     status=CallStatus.QUEUED,
                     started_at=at,
                 ),
@@ -332,9 +387,11 @@ class _Dialler:
             logger.exception(
                 "reminder dialled but not recorded", extra={**log_keys, "call_sid": call_sid}
             )
-        self.summary.calls.append({**_call_entry(appointment, customer), "call_sid": call_sid})
+        self.summary.calls.append(
+            {**_call_entry(appointment, customer), "call_sid": call_sid, "reconciled": reconciled}
+        )
         logger.info(
-            "reminder dialled",
+            "reminder dial reconciled" if reconciled else "reminder dialled",
             extra={**log_keys, "call_sid": call_sid, "attempt": appointment.reminder_attempts + 1},
         )
 

@@ -6,17 +6,18 @@ or a health check never loads boto3. The decisions themselves live in `routing`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 from functions.webhook import routing
 from functions.webhook.routing import Answer
-from pitstop import reminders
+from pitstop import handoff, reminders
 from pitstop.dal import Crm, NotFound, ShopCatalog
 from pitstop.models import Appointment, CallDirection, CallOutcome, CallRecord, CallStatus
 from pitstop.observability import logger
-from pitstop.stream_token import issue_token
+from pitstop.stream_token import StreamGrant, issue_token, new_grant
 
 # The last catalogue read per (table, shop): what a fallback can still say and dial when the
 # table is failing (stale-if-error; the live path always reads afresh, so settings apply at once).
@@ -33,44 +34,51 @@ def last_known_catalog(crm: Crm) -> ShopCatalog | None:
     return _last_catalog.get((crm.settings.table_name, crm.settings.shop_id))
 
 
+def bridge_alive(crm: Crm, now: datetime) -> bool:
+    """Can the bridge fleet take a call? Its heartbeat says (one Query).
+
+    A fleet that has never beaten (not yet wired to) counts as alive: the `<Connect action>`
+    still rescues the call if nothing picks the stream up. A fleet whose beats are all stale
+    is dead, and new callers go straight to the fallback."""
+    alive = crm.heartbeats.alive(now)
+    if alive is None:
+        logger.warning("no bridge heartbeat has ever been recorded; streaming anyway")
+    return alive is not False
+
+
+def stream_ended_url(crm: Crm) -> str:
+    """The `<Connect action>`: the signed route that rescues a stream that ended too early."""
+    return crm.settings.public_url.rstrip("/") + handoff.STREAM_ENDED_PATH
+
+
 def answer_inbound(crm: Crm, form: dict[str, str], now: datetime, stream_key: str) -> Answer:
     """Look the caller up, read the shop, record the call, and connect it (or fall back)."""
-    call_sid = form["CallSid"]
     caller = routing.caller_number(form.get("From"))
     customer_id = crm.customers.id_for_phone(caller) if caller else None
     catalog = read_catalog(crm)
-    token = issue_token(call_sid, CallDirection.INBOUND.value, stream_key, now=now.timestamp())
-    answer = routing.inbound_answer(
-        shop_name=catalog.shop.name,
-        shop_phone=catalog.shop.phone,
-        agent_enabled=catalog.settings.agent_enabled,
-        bridge_available=catalog.settings.bridge_available,
-        bridge_url=crm.settings.bridge_url,
-        notice=catalog.settings.recording_notice,
-        parameters=routing.stream_parameters(
-            direction=CallDirection.INBOUND.value,
-            customer_number=caller,
-            customer_id=customer_id,
-            shop_id=crm.settings.shop_id,
-            appointment_id=None,
-            token=token,
-        ),
+
+    def answer_for(record: CallRecord) -> Answer:
+        return routing.inbound_answer(
+            shop_name=catalog.shop.name,
+            shop_phone=catalog.shop.phone,
+            agent_enabled=catalog.settings.agent_enabled,
+            bridge_available=bridge_alive(crm, now),
+            bridge_url=crm.settings.bridge_url,
+            notice=catalog.settings.recording_notice,
+            parameters=stream_parameters_for(record, stream_key),
+            stream_ended_url=stream_ended_url(crm),
+        )
+
+    record = CallRecord(
+        call_sid=form["CallSid"],
+        direction=CallDirection.INBOUND,
+        customer_number=caller,
+        customer_id=customer_id,
+        shop_id=crm.settings.shop_id,
+        status=_call_status(form) or CallStatus.RINGING,
+        started_at=now,
     )
-    handed_off = answer.kind == "fallback"
-    crm.calls.start(
-        CallRecord(
-            call_sid=call_sid,
-            direction=CallDirection.INBOUND,
-            customer_number=caller,
-            customer_id=customer_id,
-            status=_call_status(form) or CallStatus.RINGING,
-            started_at=now,
-            outcome=CallOutcome.HANDED_OFF if handed_off else None,
-            handoff_reason=answer.reason if handed_off else None,
-        ),
-        now,
-    )
-    return answer
+    return _answer_once(crm, record, now, answer_for)
 
 
 def answer_reminder(
@@ -85,48 +93,83 @@ def answer_reminder(
     appointment = _appointment(crm, customer_id, appointment_id)
     if appointment and not (appointment.active and appointment.shop_id == catalog.shop.shop_id):
         appointment = None  # cancelled, done, or another shop's: nothing to remind of
-    # On an outbound call the customer is the called party.
-    caller = routing.caller_number(form.get("To"))
-    token = issue_token(call_sid, CallDirection.REMINDER.value, stream_key, now=now.timestamp())
-    answer = routing.reminder_answer(
-        shop_name=catalog.shop.name,
-        shop_phone=catalog.shop.phone,
-        machine=machine,
-        appointment_found=appointment is not None,
-        spoken_appointment=_spoken_appointment(catalog, appointment) if appointment else "",
-        agent_enabled=catalog.settings.agent_enabled,
-        bridge_available=catalog.settings.bridge_available,
-        bridge_url=crm.settings.bridge_url,
-        notice=catalog.settings.recording_notice,
-        parameters=routing.stream_parameters(
-            direction=CallDirection.REMINDER.value,
-            customer_number=caller,
-            customer_id=customer_id,
-            shop_id=crm.settings.shop_id,
-            appointment_id=appointment_id,
-            token=token,
-        ),
+
+    def answer_for(record: CallRecord) -> Answer:
+        return routing.reminder_answer(
+            shop_name=catalog.shop.name,
+            shop_phone=catalog.shop.phone,
+            machine=machine,
+            appointment_found=appointment is not None,
+            spoken_appointment=_spoken_appointment(catalog, appointment) if appointment else "",
+            agent_enabled=catalog.settings.agent_enabled,
+            bridge_available=bridge_alive(crm, now),
+            bridge_url=crm.settings.bridge_url,
+            notice=catalog.settings.recording_notice,
+            parameters=stream_parameters_for(record, stream_key),
+            stream_ended_url=stream_ended_url(crm),
+        )
+
+    # The reminders Lambda created the record when it dialled; `open_stream` then only adds the
+    # stream grant (and what is missing), so the status update below never leaves a bare item.
+    record = CallRecord(
+        call_sid=call_sid,
+        direction=CallDirection.REMINDER,
+        customer_number=routing.caller_number(form.get("To")),  # outbound: the called party
+        customer_id=customer_id or None,
+        appointment_id=appointment_id or None,
+        shop_id=crm.settings.shop_id,
+        status=CallStatus.IN_PROGRESS,
+        started_at=now,
     )
-    # The reminders Lambda created the record when it dialled; `start` is a no-op then and only
-    # fills in for a record that is missing, so the status update below never leaves a bare item.
-    crm.calls.start(
-        CallRecord(
-            call_sid=call_sid,
-            direction=CallDirection.REMINDER,
-            customer_number=caller,
-            customer_id=customer_id or None,
-            appointment_id=appointment_id or None,
-            status=CallStatus.IN_PROGRESS,
-            started_at=now,
-        ),
-        now,
-    )
+    answer = _answer_once(crm, record, now, answer_for)
     crm.calls.update_status(
         call_sid, CallStatus.IN_PROGRESS, {"answered_by": answered_by} if answered_by else {}
     )
     if answer.kind == "voicemail":
         reminders.record_voicemail(crm, customer_id, appointment_id, call_sid=call_sid, now=now)
     return answer
+
+
+def _answer_once(
+    crm: Crm, record: CallRecord, now: datetime, answer_for: Callable[[CallRecord], Answer]
+) -> Answer:
+    """Answer a call and record it with a fresh stream grant, once.
+
+    A replayed webhook for a call already answered (Twilio's signature on a request seen
+    before) gets the first answer again, built from the stored record: the same token, no
+    fresh one, and no second record.
+    """
+    grant = new_grant(now=now.timestamp())
+    fresh = record.model_copy(
+        update={"stream_token_id": grant.token_id, "stream_token_expires": grant.expires}
+    )
+    answer = answer_for(fresh)
+    if answer.kind == "fallback":
+        fresh = fresh.model_copy(
+            update={"outcome": CallOutcome.HANDED_OFF, "handoff_reason": answer.reason}
+        )
+    stored = crm.calls.open_stream(fresh, now)
+    if stored.stream_token_id == grant.token_id:
+        return answer
+    logger.warning(
+        "webhook replayed for a call already answered: the first answer again",
+        extra={"twilio_status": stored.status, "direction": stored.direction},
+    )
+    return answer_for(stored)
+
+
+def stream_parameters_for(record: CallRecord, stream_key: str) -> dict[str, str]:
+    """The `<Parameter>`s for the record's stream grant (informative: the bridge trusts the
+    record it claims with the token, not these)."""
+    grant = StreamGrant(record.stream_token_id or "", record.stream_token_expires or 0)
+    return routing.stream_parameters(
+        direction=record.direction.value,
+        customer_number=record.customer_number,
+        customer_id=record.customer_id,
+        shop_id=record.shop_id or "",
+        appointment_id=record.appointment_id,
+        token=issue_token(record.call_sid, record.direction.value, stream_key, grant=grant),
+    )
 
 
 def record_status(crm: Crm, form: dict[str, str], now: datetime) -> bool:

@@ -9,19 +9,22 @@ verified request, so cold starts for health checks and forged requests never loa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.webhook import routing, signature
-from pitstop import config, twiml
+from pitstop import config, handoff, twiml
 from pitstop.config import Settings
 from pitstop.observability import logger, mask_phone, metrics, tracer
 from pitstop.secrets import stream_token_key, twilio_credentials
+from pitstop.telephony import telephony_for
 
 if TYPE_CHECKING:
     from pitstop.dal import Crm
@@ -38,6 +41,12 @@ def _flows():
     from functions.webhook import flows
 
     return flows
+
+
+def _rescue():
+    from functions.webhook import rescue
+
+    return rescue
 
 
 def _settings() -> Settings:
@@ -68,17 +77,30 @@ def _xml(body: str, status: int = 200) -> Response:
     return Response(status_code=status, content_type=TWIML_CONTENT_TYPE, body=body)
 
 
+class PlaceholderSecret(Exception):
+    """The Twilio secret still holds the stack's placeholder: no signature can be trusted."""
+
+
 def _verified_form() -> signature.FormParams:
     """The POST parameters of this request, once its Twilio signature is proven (else 403)."""
     event = app.current_event
     form = signature.parse_form(signature.decode_body(event.body, bool(event.is_base64_encoded)))
     logger.thread_safe_append_keys(call_sid=form.get("CallSid", ""))
+    credentials = twilio_credentials()
+    if credentials.placeholder:  # a known "token" signs anything: refuse before verifying
+        raise PlaceholderSecret
     url = signature.public_request_url(
         _settings().public_url, event.raw_path, event.raw_query_string or ""
     )
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    signature.verify(twilio_credentials().auth_token, url, form, headers)
+    signature.verify(credentials.auth_token, url, form, headers)
     return form
+
+
+def _require_call_sid(form: signature.FormParams) -> None:
+    """A verified request without a `CallSid` (or an empty one) is malformed: 400, no writes."""
+    if not form.get("CallSid", "").strip():
+        raise BadRequestError("CallSid is required")
 
 
 @app.exception_handler(signature.ForgedRequest)
@@ -88,6 +110,24 @@ def _forged(error: signature.ForgedRequest) -> Response:
     )
     _count("ForgedRequests")
     return Response(status_code=403, content_type="text/plain", body="Forbidden")
+
+
+@app.exception_handler(PlaceholderSecret)
+def _placeholder(error: PlaceholderSecret) -> Response:
+    """Serve nobody while the secret is a placeholder: the caller is put through to the shop."""
+    logger.error(
+        "Twilio secret holds its placeholder: refusing to serve webhooks until the operator "
+        "writes the real auth token into the secret",
+        extra={"path": app.current_event.raw_path},
+    )
+    _count("PlaceholderSecret")
+    return _xml(_fallback(_settings(), "placeholder_secret", fresh=True).twiml)
+
+
+@app.exception_handler(BadRequestError)
+def _bad_request(error: BadRequestError) -> Response:
+    logger.warning("malformed webhook refused", extra={"reason": str(error)})
+    return Response(status_code=400, content_type="text/plain", body="Bad Request")
 
 
 def _fallback(settings: Settings, reason: str, fresh: bool) -> routing.Answer:
@@ -150,6 +190,7 @@ def voice_reminder() -> Response:
 @app.post("/voice/status")
 def voice_status() -> Response:
     form = _verified_form()
+    _require_call_sid(form)
     try:
         applied = _flows().record_status(_crm(_settings()), form, _now())
     except Exception:  # logged with the call SID; Twilio only notes the failed callback
@@ -180,6 +221,59 @@ def voice_fallback() -> Response:
         },
     )
     return _xml(answer.twiml)
+
+
+def _rescued(
+    name: str, answer_for: Callable[[Crm, signature.FormParams], routing.Answer]
+) -> Response:
+    """Run a no-dead-ends route; if it fails, the caller still hears the fallback (a person)."""
+    form = _verified_form()
+    _require_call_sid(form)
+    settings = _settings()
+    try:
+        answer = answer_for(_crm(settings), form)
+    except Exception:  # never Twilio's error tone: apologise and put the caller through
+        logger.exception(f"{name} failed; falling back")
+        answer = _fallback(settings, "error", fresh=False)
+    logger.info(name, extra={"answer": answer.kind, "reason": answer.reason, **_dial_fields(form)})
+    _count(f"Rescue{answer.kind.capitalize()}")
+    return _xml(answer.twiml)
+
+
+def _dial_fields(form: signature.FormParams) -> dict[str, str]:
+    return {k: form[k] for k in ("DialCallStatus", "DialCallDuration") if k in form}
+
+
+def _query() -> dict[str, str]:
+    return app.current_event.query_string_parameters or {}
+
+
+@app.post(handoff.STREAM_ENDED_PATH)
+def voice_stream_ended() -> Response:
+    return _rescued("stream ended", lambda crm, form: _rescue().stream_ended(crm, form, _now()))
+
+
+@app.post(handoff.DIAL_ENDED_PATH)
+def voice_dial_ended() -> Response:
+    return _rescued(
+        "handoff dial ended",
+        lambda crm, form: _rescue().dial_ended(crm, form, _query(), _now(), stream_token_key()),
+    )
+
+
+@app.post(handoff.WHISPER_PATH)
+def voice_whisper() -> Response:
+    return _rescued("handoff whisper", lambda crm, form: _rescue().whisper(crm, _query()))
+
+
+@app.post(handoff.MESSAGE_RECORDED_PATH)
+def voice_message_recorded() -> Response:
+    return _rescued(
+        "message recorded",
+        lambda crm, form: _rescue().message_recorded(
+            crm, telephony_for(crm.settings), form, _now()
+        ),
+    )
 
 
 @logger.inject_lambda_context(

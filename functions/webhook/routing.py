@@ -48,7 +48,9 @@ def caller_number(raw: str | None) -> str:
 
 
 def unavailable_reason(agent_enabled: bool, bridge_available: bool) -> str | None:
-    """Why the agent cannot take a call right now, or None when it can."""
+    """Why the agent cannot take a call right now, or None when it can.
+
+    `bridge_available` is the fleet's heartbeat (`Crm.heartbeats.alive`), not a manual flag."""
     if not agent_enabled:
         return "agent_disabled"
     if not bridge_available:
@@ -85,12 +87,16 @@ def inbound_answer(
     bridge_url: str,
     parameters: dict[str, str],
     notice: str | None,
+    stream_ended_url: str | None = None,
 ) -> Answer:
-    """An inbound call goes to the agent unless it is switched off or the bridge is down."""
+    """An inbound call goes to the agent unless it is switched off or the bridge is down.
+
+    `stream_ended_url` is the `<Connect action>`: a stream that ends with the call still up is
+    rescued there (see `functions.webhook.rescue`)."""
     reason = unavailable_reason(agent_enabled, bridge_available)
     if reason:
         return Answer("fallback", twiml.fallback_twiml(shop_name, shop_phone), reason)
-    return Answer("stream", twiml.stream_twiml(bridge_url, parameters, notice))
+    return Answer("stream", twiml.stream_twiml(bridge_url, parameters, notice, stream_ended_url))
 
 
 def reminder_answer(
@@ -105,6 +111,7 @@ def reminder_answer(
     bridge_url: str,
     parameters: dict[str, str],
     notice: str | None,
+    stream_ended_url: str | None = None,
 ) -> Answer:
     """A reminder call: voicemail for a machine, the agent for a person, a goodbye if it is moot.
 
@@ -124,7 +131,7 @@ def reminder_answer(
     reason = unavailable_reason(agent_enabled, bridge_available)
     if reason:
         return Answer("message", twiml.voicemail_twiml(message), reason)
-    return Answer("stream", twiml.stream_twiml(bridge_url, parameters, notice))
+    return Answer("stream", twiml.stream_twiml(bridge_url, parameters, notice, stream_ended_url))
 
 
 def fallback_answer(shop_name: str | None, shop_phone: str | None, reason: str) -> Answer:

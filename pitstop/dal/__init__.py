@@ -12,7 +12,10 @@ from pitstop.dal.errors import (
     PhoneAlreadyRegistered,
     SlotTaken,
     StaleAppointment,
+    VehicleBusy,
 )
+from pitstop.dal.heartbeats import HeartbeatRepository
+from pitstop.dal.messages import MessageRepository
 from pitstop.dal.reminders import ReminderRepository
 from pitstop.dal.shops import ShopCatalog, ShopRepository
 from pitstop.dal.table import create_table, table_for
@@ -26,6 +29,7 @@ __all__ = [
     "ShopCatalog",
     "SlotTaken",
     "StaleAppointment",
+    "VehicleBusy",
     "create_table",
 ]
 
@@ -39,5 +43,7 @@ class Crm:
         self.shops = ShopRepository(self.table, self.settings.shop_id)
         self.customers = CustomerRepository(self.table)
         self.appointments = AppointmentRepository(self.table)
-        self.calls = CallRepository(self.table)
+        self.calls = CallRepository(self.table, self.settings.shop_id)
         self.reminders = ReminderRepository(self.table, self.settings.shop_id)
+        self.heartbeats = HeartbeatRepository(self.table, self.settings.shop_id)
+        self.messages = MessageRepository(self.table, self.settings.shop_id)

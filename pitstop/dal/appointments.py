@@ -2,7 +2,9 @@
 
 An appointment lives in its customer's partition (so ownership is part of its key), carries the
 by-day index keys (reminders), and holds one `SLOTS#` item per granule of bay time (availability
-and race-free booking).
+and race-free booking) and one `VTIME#` item per granule of its vehicle's time, so one car
+cannot be booked into two bays at once: a concurrent booking of the same car collides on those
+items inside the same transaction, instead of passing a read made before the write.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 
 from pitstop.dal import keys
-from pitstop.dal.errors import NotFound, SlotTaken, StaleAppointment
+from pitstop.dal.errors import NotFound, SlotTaken, StaleAppointment, VehicleBusy
 from pitstop.dal.table import from_item, query_all, to_item
 from pitstop.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from pitstop.scheduling import granules
@@ -66,6 +68,7 @@ class AppointmentRepository:
         writes: list[TransactWriteItemTypeDef] = [
             self._hold(appointment, hhmm) for hhmm in self._granules(appointment)
         ]
+        writes += [self._hold_vehicle(appointment, t) for t in self._granules(appointment)]
         writes.append(
             {
                 "Put": {
@@ -82,6 +85,7 @@ class AppointmentRepository:
         writes: list[TransactWriteItemTypeDef] = [
             self._release(appointment, hhmm) for hhmm in self._granules(appointment)
         ]
+        writes += [self._release_vehicle(appointment, t) for t in self._granules(appointment)]
         writes.append(
             self._update(
                 appointment,
@@ -106,6 +110,12 @@ class AppointmentRepository:
         new = {(moved.day, moved.bay, t) for t in self._granules(moved)}
         writes = [self._hold(moved, t, day=d, bay=b) for d, b, t in sorted(new - old)]
         writes += [self._release(appointment, t, day=d, bay=b) for d, b, t in sorted(old - new)]
+        old_time = {(d, t) for d, _, t in old}
+        new_time = {(d, t) for d, _, t in new}
+        writes += [self._hold_vehicle(moved, t, day=d) for d, t in sorted(new_time - old_time)]
+        writes += [
+            self._release_vehicle(appointment, t, day=d) for d, t in sorted(old_time - new_time)
+        ]
         writes.append(
             self._update(
                 appointment,
@@ -152,26 +162,52 @@ class AppointmentRepository:
     def _hold(
         self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None
     ) -> TransactWriteItemTypeDef:
-        key = self._slot_key(appointment, hhmm, day, bay)
+        return self._take(self._slot_key(appointment, hhmm, day, bay), appointment)
+
+    def _release(
+        self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None
+    ) -> TransactWriteItemTypeDef:
+        return self._free(self._slot_key(appointment, hhmm, day, bay), appointment)
+
+    def _hold_vehicle(
+        self, appointment: Appointment, hhmm: str, day: date | None = None
+    ) -> TransactWriteItemTypeDef:
+        return self._take(self._vehicle_key(appointment, hhmm, day), appointment)
+
+    def _release_vehicle(
+        self, appointment: Appointment, hhmm: str, day: date | None = None
+    ) -> TransactWriteItemTypeDef:
+        return self._free(self._vehicle_key(appointment, hhmm, day), appointment)
+
+    def _take(self, key: dict[str, str], appointment: Appointment) -> TransactWriteItemTypeDef:
+        """Hold one granule (bay or vehicle time): fails if any appointment holds it."""
         return {
             "Put": {
                 "TableName": self._table.name,
                 "Item": {**key, "appointment_id": appointment.appointment_id},
                 "ConditionExpression": "attribute_not_exists(pk)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",  # who holds it
             }
         }
 
-    def _release(
-        self, appointment: Appointment, hhmm: str, day: date | None = None, bay: str | None = None
-    ) -> TransactWriteItemTypeDef:
+    def _free(self, key: dict[str, str], appointment: Appointment) -> TransactWriteItemTypeDef:
+        """Free a granule this appointment holds (a missing one is fine: bookings made before
+        vehicle time existed hold none)."""
         return {
             "Delete": {
                 "TableName": self._table.name,
-                "Key": self._slot_key(appointment, hhmm, day, bay),
+                "Key": key,
                 "ConditionExpression": "attribute_not_exists(pk) OR appointment_id = :id",
                 "ExpressionAttributeValues": {":id": appointment.appointment_id},
             }
         }
+
+    @staticmethod
+    def _vehicle_key(appointment: Appointment, hhmm: str, day: date | None) -> dict[str, str]:
+        """One granule of the vehicle's own time."""
+        return keys.item_key(
+            keys.vehicle_time(appointment.vehicle_id, day or appointment.day), hhmm
+        )
 
     def _update(
         self,
@@ -224,10 +260,24 @@ class AppointmentRepository:
             except self._client.exceptions.TransactionCanceledException as error:
                 codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
                 if "ConditionalCheckFailed" in codes:
-                    failed = writes[codes.index("ConditionalCheckFailed")]
-                    raise (StaleAppointment if "Update" in failed else SlotTaken)() from error
+                    index = codes.index("ConditionalCheckFailed")
+                    reason = error.response["CancellationReasons"][index]
+                    raise _refusal(writes[index], reason.get("Item") or {}) from error
                 if attempt == _CONFLICT_RETRIES - 1 or "TransactionConflict" not in codes:
                     raise
+
+
+def _refusal(failed: TransactWriteItemTypeDef, holder: Mapping[str, Any]) -> Exception:
+    """Which condition of a booking transaction failed, as the data layer's refusal.
+
+    `holder` is the item that held the granule, in the low-level form DynamoDB returns it.
+    """
+    if "Update" in failed:
+        return StaleAppointment()
+    put = failed.get("Put")
+    if put and str(put["Item"][keys.PK]).startswith(keys.VEHICLE_TIME):
+        return VehicleBusy(str(holder.get("appointment_id", {}).get("S", "")))
+    return SlotTaken()
 
 
 def _bay_and_hhmm(slot_sk: object) -> tuple[str, str]:

@@ -2,20 +2,30 @@
 
 Twilio's status callbacks arrive in any order and may repeat; a status only ever moves forward
 (`CallStatus.rank`), so a late `ringing` never overwrites `completed`.
+
+The record is also what the media stream is trusted by: the webhook writes the call's context
+and the id of the one stream token it issued (`open_stream`), and the bridge consumes that id
+(`claim_stream`) and reads the context from here, never from the stream's parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from boto3.dynamodb.conditions import Key
 
 from pitstop.dal import keys
 from pitstop.dal.table import Item, from_item, query_all, to_item
-from pitstop.models import CallRecord, CallStatus, ToolCallRecord, TranscriptTurn
+from pitstop.models import (
+    CallRecord,
+    CallStatus,
+    StreamContext,
+    ToolCallRecord,
+    TranscriptTurn,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -23,24 +33,110 @@ if TYPE_CHECKING:
     from pitstop.dal.table import AttributeValue
 
 CALL_RETENTION = timedelta(days=365)
+# A finished call's rank (`CallStatus.rank` of completed, busy, …): no stream opens after it.
+_FINAL_RANK = CallStatus.COMPLETED.rank
 
 
 class CallRepository:
-    def __init__(self, table: Table):
+    def __init__(self, table: Table, shop_id: str):
         self._table = table
         self._client = table.meta.client
+        self._shop_id = shop_id
 
     def start(self, record: CallRecord, now: datetime) -> None:
-        """Create the record; a repeated start (webhook retry) leaves the first one in place."""
+        """Create the record; a repeated start (webhook retry) leaves the first one in place.
+
+        The record carries the by-day index keys (UTC day, start time) so the console lists a
+        day's calls with a Query, never a Scan."""
+        started = (record.started_at or now).astimezone(UTC)
         item = to_item(
             record,
             pk=keys.call(record.call_sid),
             sk=keys.CALL_RECORD,
             status_rank=record.status.rank,
             ttl=self._ttl(now),
+            gsi1pk=keys.calls_day(self._shop_id, started.date()),
+            gsi1sk=keys.calls_day_sort(started, record.call_sid),
         )
         with suppress(self._client.exceptions.ConditionalCheckFailedException):
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def open_stream(self, record: CallRecord, now: datetime) -> CallRecord:
+        """Record the call and the stream token granted to it, once; the record as it now is.
+
+        One UpdateItem that only fills in what is missing: on the first answer it writes the
+        whole record (or, for a reminder call the reminders Lambda created, adds the token and
+        context); on a replayed webhook it changes nothing and returns the first answer's token
+        id and expiry, so the replay is answered with the same token, not a fresh one.
+        """
+        item = to_item(record, status_rank=record.status.rank, ttl=self._ttl(now))
+        names = {f"#a{i}": name for i, name in enumerate(item)}
+        values = {f":a{i}": value for i, value in enumerate(item.values())}
+        sets = ", ".join(f"#a{i} = if_not_exists(#a{i}, :a{i})" for i in range(len(item)))
+        reply = self._table.update_item(
+            Key=self._key(record.call_sid),
+            UpdateExpression=f"SET {sets}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return from_item(CallRecord, reply["Attributes"])
+
+    def claim_stream(self, call_sid: str, token_id: str, now: datetime) -> StreamContext | None:
+        """Consume the call's stream token: its context once, None ever after (or once ended).
+
+        The conditional write succeeds for the token id the webhook recorded, only if no stream
+        has claimed it yet and the call has not finished: a replayed token, a second concurrent
+        stream, or a stream after the call ended all get None.
+        """
+        try:
+            reply = self._table.update_item(
+                Key=self._key(call_sid),
+                UpdateExpression="SET stream_claimed_at = :now",
+                ConditionExpression="stream_token_id = :token AND "
+                "attribute_not_exists(stream_claimed_at) AND attribute_not_exists(ended_at) AND "
+                "status_rank < :final",
+                ExpressionAttributeValues={
+                    ":token": token_id,
+                    ":now": now.isoformat(),
+                    ":final": _FINAL_RANK,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return from_item(CallRecord, reply["Attributes"]).stream_context()
+
+    def regrant_stream(
+        self, call_sid: str, token_id: str, expires: int, resume_reason: str
+    ) -> CallRecord | None:
+        """Grant the live call a second stream (back to the agent after an unanswered handoff).
+
+        Replaces the consumed token with a new one and clears the claim, only while the call
+        is not over; None when it is (or is unknown)."""
+        try:
+            reply = self._table.update_item(
+                Key=self._key(call_sid),
+                UpdateExpression="SET stream_token_id = :token, stream_token_expires = :expires, "
+                "resume_reason = :reason REMOVE stream_claimed_at",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(ended_at) "
+                "AND status_rank < :final",
+                ExpressionAttributeValues={
+                    ":token": token_id,
+                    ":expires": expires,
+                    ":reason": resume_reason,
+                    ":final": _FINAL_RANK,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return from_item(CallRecord, reply["Attributes"])
+
+    def context(self, call_sid: str) -> StreamContext | None:
+        """The call's context as the webhook recorded it (None for an unknown call)."""
+        record = self.get(call_sid)
+        return record.stream_context() if record else None
 
     def update_status(
         self, call_sid: str, status: CallStatus, fields: Mapping[str, AttributeValue]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +97,12 @@ class CustomerRepository:
         )
 
     def set_do_not_call(self, customer_id: str, value: bool = True) -> None:
-        """Set or clear the flag on an existing customer; `NotFound` if there is none."""
+        """Set or clear the flag on an existing customer; `NotFound` if there is none.
+
+        The flag is copied onto each of the customer's appointments as well: a reminder claim is
+        one conditional write on the appointment item, and that condition can only see the
+        appointment's own attributes. So an opt-out during a run stops every claim after it.
+        """
         try:
             self._table.update_item(
                 Key=self._profile_key(customer_id),
@@ -106,6 +112,20 @@ class CustomerRepository:
             )
         except self._client.exceptions.ConditionalCheckFailedException as error:
             raise NotFound(f"no customer {customer_id}") from error
+        appointments = query_all(
+            self._table,
+            KeyConditionExpression=Key(keys.PK).eq(keys.customer(customer_id))
+            & Key(keys.SK).begins_with(keys.APPOINTMENT),
+            ProjectionExpression="pk, sk",
+        )
+        for item in appointments:
+            with suppress(self._client.exceptions.ConditionalCheckFailedException):
+                self._table.update_item(
+                    Key=keys.item_key(str(item[keys.PK]), str(item[keys.SK])),
+                    UpdateExpression="SET reminder_do_not_call = :v",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":v": value},
+                )
 
     def _put(self, item: dict[str, Any]) -> TransactWriteItemTypeDef:
         return {"Put": {"TableName": self._table.name, "Item": item}}

@@ -13,6 +13,14 @@ class SlotTaken(DataError):
     """Another appointment holds part of the requested bay time."""
 
 
+class VehicleBusy(DataError):
+    """The vehicle is booked in elsewhere for part of the requested time."""
+
+    def __init__(self, appointment_id: str = ""):
+        super().__init__(appointment_id)
+        self.appointment_id = appointment_id  # the booking that holds the vehicle, if known
+
+
 class PhoneAlreadyRegistered(DataError):
     """A customer with this phone number exists already."""
 

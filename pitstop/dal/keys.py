@@ -7,7 +7,14 @@ Access patterns (each one request unless stated):
 - one appointment of a customer (ownership by key): GetItem `CUSTOMER#<id>` / `APPT#<id>`
 - appointments on a day (reminders): Query gsi1 `DAY#<shop_id>#<date>`
 - taken bay time on a day (availability): Query `SLOTS#<shop_id>#<date>`
+- a vehicle's booked time (one vehicle, one place at a time): items `VTIME#<vehicle_id>#<date>`
 - a call's record, transcript and tool calls: Query `CALL#<call_sid>`
+- calls started on a UTC day (the console's call log): Query gsi1 `CALLS#<shop_id>#<utc date>`,
+  sorted by start time (the call record carries these index keys)
+- the agent settings' change history: Query `SETTINGSLOG#<shop_id>` (one item per version)
+- the console's open live-view connections: Query `LIVE#<shop_id>` (items expire by `ttl`)
+- is the bridge fleet alive: Query `HEARTBEAT#<shop_id>` (one item per bridge task, by `ttl`)
+- the shop's messages, oldest first: Query `MESSAGES#<shop_id>`; one message: GetItem `MSG#<id>`
 """
 
 from __future__ import annotations
@@ -34,9 +41,19 @@ SERVICE_RECORD: Final = "SERVICE#"  # in a customer's partition: SERVICE#<date>#
 APPOINTMENT: Final = "APPT#"
 DAY: Final = "DAY#"
 SLOTS: Final = "SLOTS#"
+VEHICLE_TIME: Final = "VTIME#"
 CALL: Final = "CALL#"
 TURN: Final = "TURN#"
 TOOL_CALL: Final = "TOOL#"
+CALLS_DAY: Final = "CALLS#"
+SETTINGS_LOG: Final = "SETTINGSLOG#"
+SETTINGS_VERSION: Final = "V#"
+LIVE: Final = "LIVE#"
+CONNECTION: Final = "CONN#"
+HEARTBEAT: Final = "HEARTBEAT#"
+TASK: Final = "TASK#"
+MESSAGES: Final = "MESSAGES#"
+MESSAGE: Final = "MSG#"
 
 
 def shop(shop_id: str) -> str:
@@ -87,6 +104,10 @@ def slot_sk(bay: str, hhmm: str) -> str:
     return f"{bay}#{hhmm}"
 
 
+def vehicle_time(vehicle_id: str, day: date) -> str:
+    return f"{VEHICLE_TIME}{vehicle_id}#{day.isoformat()}"
+
+
 def call(call_sid: str) -> str:
     return f"{CALL}{call_sid}"
 
@@ -97,6 +118,46 @@ def turn_sk(seq: int) -> str:
 
 def tool_sk(seq: int) -> str:
     return f"{TOOL_CALL}{seq:05d}"
+
+
+def calls_day(shop_id: str, utc_day: date) -> str:
+    return f"{CALLS_DAY}{shop_id}#{utc_day.isoformat()}"
+
+
+def calls_day_sort(started_utc: datetime, call_sid: str) -> str:
+    return f"{started_utc.isoformat()}#{call_sid}"
+
+
+def settings_log(shop_id: str) -> str:
+    return f"{SETTINGS_LOG}{shop_id}"
+
+
+def settings_version_sk(version: int) -> str:
+    return f"{SETTINGS_VERSION}{version:06d}"
+
+
+def live(shop_id: str) -> str:
+    return f"{LIVE}{shop_id}"
+
+
+def connection_sk(connection_id: str) -> str:
+    return f"{CONNECTION}{connection_id}"
+
+
+def heartbeats(shop_id: str) -> str:
+    return f"{HEARTBEAT}{shop_id}"
+
+
+def task_sk(task_id: str) -> str:
+    return f"{TASK}{task_id}"
+
+
+def messages(shop_id: str) -> str:
+    return f"{MESSAGES}{shop_id}"
+
+
+def message_sk(message_id: str) -> str:
+    return f"{MESSAGE}{message_id}"
 
 
 def item_key(pk: str, sk: str) -> dict[str, str]:

@@ -5,9 +5,16 @@ re-delivered. Every state change here is therefore a conditional UpdateItem on t
 item itself: the claim succeeds for exactly one run, lapses after a lease (a crashed run's claim
 is picked up by the next run), and an outcome is only written for the call that is current.
 
-States (`reminder_status`): pending → claimed → dialled → answered | voicemail | no_answer | busy
+States (`reminder_status`): pending → dialling → dialled → answered | voicemail | no_answer | busy
 | failed; the agent may later write confirmed / rescheduled / cancelled. no_answer, busy and
 failed are claimable again once `reminder_next_attempt` has passed and attempts remain.
+
+The claim *is* the intent to dial: it is written (with a fresh attempt id and the time) before
+Twilio's `calls.create`, so a run that dies between the dial and its record leaves `dialling`
+behind, never `pending`. Whoever takes over a lapsed intent first asks Twilio whether that
+attempt placed a call (`functions/reminders/run.py`). The customer's do-not-call flag is copied
+onto their appointments (`CustomerRepository.set_do_not_call`) so the claim's own condition
+refuses an opt-out that happened after the run read the customers.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ if TYPE_CHECKING:
     from pitstop.dal.table import AttributeValue
 
 R = ReminderStatus
+# An intent to dial: a run holds (or held) the appointment and may have placed its call.
+INTENT = (R.CLAIMED, R.DIALLING)
 # Outcomes after which the customer has been reached: never dialled again for this appointment.
 REACHED = (R.ANSWERED, R.CONFIRMED, R.RESCHEDULED, R.CANCELLED, R.VOICEMAIL)
 # Outcomes that may be retried (after the gap, while attempts remain).
@@ -40,14 +49,14 @@ RETRYABLE = (R.NO_ANSWER, R.BUSY, R.FAILED)
 # Where each outcome may be written from: an outcome never overwrites a "reached" one, except
 # that a machine (voicemail) detected late may replace a provisional `answered`.
 _ALLOWED_FROM: dict[ReminderStatus, tuple[ReminderStatus, ...]] = {
-    R.NO_ANSWER: (R.CLAIMED, R.DIALLED),
-    R.BUSY: (R.CLAIMED, R.DIALLED),
-    R.FAILED: (R.CLAIMED, R.DIALLED),
-    R.ANSWERED: (R.CLAIMED, R.DIALLED, *RETRYABLE),
-    R.VOICEMAIL: (R.CLAIMED, R.DIALLED, R.ANSWERED, *RETRYABLE),
-    R.CONFIRMED: (R.CLAIMED, R.DIALLED, R.ANSWERED, R.PENDING, *RETRYABLE, R.CONFIRMED),
-    R.RESCHEDULED: (R.CLAIMED, R.DIALLED, R.ANSWERED, R.PENDING, *RETRYABLE, R.RESCHEDULED),
-    R.CANCELLED: (R.CLAIMED, R.DIALLED, R.ANSWERED, R.PENDING, *RETRYABLE, R.CANCELLED),
+    R.NO_ANSWER: (*INTENT, R.DIALLED),
+    R.BUSY: (*INTENT, R.DIALLED),
+    R.FAILED: (*INTENT, R.DIALLED),
+    R.ANSWERED: (*INTENT, R.DIALLED, *RETRYABLE),
+    R.VOICEMAIL: (*INTENT, R.DIALLED, R.ANSWERED, *RETRYABLE),
+    R.CONFIRMED: (*INTENT, R.DIALLED, R.ANSWERED, R.PENDING, *RETRYABLE, R.CONFIRMED),
+    R.RESCHEDULED: (*INTENT, R.DIALLED, R.ANSWERED, R.PENDING, *RETRYABLE, R.RESCHEDULED),
+    R.CANCELLED: (*INTENT, R.DIALLED, R.ANSWERED, R.PENDING, *RETRYABLE, R.CANCELLED),
 }
 
 
@@ -103,31 +112,34 @@ class ReminderRepository:
     def claim(
         self, appointment: Appointment, now: datetime, lease: timedelta, max_attempts: int
     ) -> str | None:
-        """Claim the appointment for one dial; the claim token, or None if it is not ours to dial.
+        """Claim the appointment and record the intent to dial it now; the attempt id, or None.
 
-        Succeeds only while the appointment is still scheduled at the time we read, and its
-        reminder is pending, or claimed by a run whose lease has lapsed, or a retryable outcome
-        whose next attempt is due with attempts left. One conditional write: of any number of
-        concurrent runs, exactly one wins.
+        Succeeds only while the appointment is still scheduled at the time we read, its customer
+        has not opted out, and its reminder is pending, or an intent whose lease has lapsed (a
+        run died), or a retryable outcome whose next attempt is due with attempts left. One
+        conditional write: of any number of concurrent runs, exactly one wins.
         """
-        token = uuid.uuid4().hex
+        attempt = uuid.uuid4().hex
         values: dict[str, AttributeValue] = {
             ":scheduled": AppointmentStatus.SCHEDULED.value,
             ":read_start": appointment.start.isoformat(),
+            ":false": False,
             ":pending": R.PENDING.value,
             ":claimed": R.CLAIMED.value,
+            ":dialling": R.DIALLING.value,
             ":now": stamp(now),
             ":no_answer": R.NO_ANSWER.value,
             ":busy": R.BUSY.value,
             ":failed": R.FAILED.value,
             ":max": max_attempts,
             ":until": stamp(now + lease),
-            ":token": token,
+            ":attempt": attempt,
         }
         condition = (
-            "#status = :scheduled AND #start = :read_start AND ("
-            " attribute_not_exists(reminder_status) OR reminder_status = :pending"
-            " OR (reminder_status = :claimed AND reminder_claimed_until < :now)"
+            "#status = :scheduled AND #start = :read_start"
+            " AND (attribute_not_exists(reminder_do_not_call) OR reminder_do_not_call = :false)"
+            " AND (attribute_not_exists(reminder_status) OR reminder_status = :pending"
+            " OR (reminder_status IN (:claimed, :dialling) AND reminder_claimed_until < :now)"
             " OR (reminder_status IN (:no_answer, :busy, :failed)"
             "     AND reminder_next_attempt <= :now"
             "     AND (attribute_not_exists(reminder_attempts) OR reminder_attempts < :max)))"
@@ -135,15 +147,15 @@ class ReminderRepository:
         try:
             self._table.update_item(
                 Key=self._key(appointment.customer_id, appointment.appointment_id),
-                UpdateExpression="SET reminder_status = :claimed, reminder_claimed_until = :until, "
-                "reminder_claim_token = :token",
+                UpdateExpression="SET reminder_status = :dialling, reminder_claimed_until = :until,"
+                " reminder_attempt_id = :attempt, reminder_dialling_since = :now",
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status", "#start": "start"},
                 ExpressionAttributeValues=values,
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return None
-        return token
+        return attempt
 
     def mark_dialled(
         self, appointment: Appointment, token: str, call_sid: str, now: datetime
@@ -170,11 +182,11 @@ class ReminderRepository:
             self._table.update_item(
                 Key=key,
                 UpdateExpression=f"SET reminder_status = :dialled, {common}{remove}",
-                ConditionExpression="reminder_claim_token = :token AND reminder_status = :claimed",
+                ConditionExpression="reminder_attempt_id = :token AND reminder_status = :dialling",
                 ExpressionAttributeValues={
                     **values,
                     ":dialled": R.DIALLED.value,
-                    ":claimed": R.CLAIMED.value,
+                    ":dialling": R.DIALLING.value,
                 },
             )
             return True
@@ -185,7 +197,7 @@ class ReminderRepository:
             self._table.update_item(
                 Key=key,
                 UpdateExpression=f"SET {common}{remove}",
-                ConditionExpression="reminder_claim_token = :token AND "
+                ConditionExpression="reminder_attempt_id = :token AND "
                 "(attribute_not_exists(reminder_call_sid) OR reminder_call_sid <> :sid)",
                 ExpressionAttributeValues=values,
             )
@@ -221,7 +233,7 @@ class ReminderRepository:
             self._table.update_item(
                 Key=self._key(appointment.customer_id, appointment.appointment_id),
                 UpdateExpression=update,
-                ConditionExpression="reminder_claim_token = :token",
+                ConditionExpression="reminder_attempt_id = :token",
                 ExpressionAttributeValues=values,
             )
             return True
@@ -252,8 +264,9 @@ class ReminderRepository:
         if call_sid:
             values[":sid"] = call_sid
             values[":claimed"] = R.CLAIMED.value
+            values[":dialling"] = R.DIALLING.value
             condition += (
-                " AND (reminder_call_sid = :sid OR (reminder_status = :claimed AND"
+                " AND (reminder_call_sid = :sid OR (reminder_status IN (:claimed, :dialling) AND"
                 " (attribute_not_exists(reminder_call_sid) OR reminder_call_sid <> :sid)))"
             )
         sets = "reminder_status = :outcome, reminder_outcome_at = :now"

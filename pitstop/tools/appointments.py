@@ -13,8 +13,8 @@ from typing import TypeVar
 
 from pydantic import Field
 
-from pitstop.dal import NotFound, SlotTaken, StaleAppointment
-from pitstop.models import Appointment, AppointmentStatus, ServiceType, new_id
+from pitstop.dal import NotFound, SlotTaken, StaleAppointment, VehicleBusy
+from pitstop.models import Appointment, AppointmentStatus, ServiceType, Vehicle, new_id
 from pitstop.scheduling import granules
 from pitstop.tools.availability import (
     capable_bays,
@@ -25,7 +25,7 @@ from pitstop.tools.availability import (
     taken_reader,
 )
 from pitstop.tools.context import Refused, ToolEnv
-from pitstop.tools.schema import Arguments, Refusal, Result
+from pitstop.tools.schema import Arguments, CalendarDatetime, Refusal, Result
 from pitstop.tools.views import AppointmentView, SlotView
 
 T = TypeVar("T")
@@ -146,7 +146,7 @@ class BookAppointmentArgs(Arguments):
         description="The caller's vehicle, from lookup_customer or register_customer."
     )
     service_type: str = Field(description="The service, e.g. 'oil change' or 'oil_change'.")
-    start: datetime = Field(
+    start: CalendarDatetime = Field(
         description="Start time from check_availability (ISO; without an offset "
         "it is taken as the shop's local time)."
     )
@@ -183,6 +183,7 @@ def book_appointment(args: BookAppointmentArgs, env: ToolEnv) -> AppointmentResu
     service = service_or_refuse(env, args.service_type)
     start = env.local(args.start)
     end = check_start(env, service, start)
+    # A quick answer from the file already read; the transaction below is what guarantees it.
     for other in env.file.appointments:
         if (
             other.active
@@ -190,14 +191,9 @@ def book_appointment(args: BookAppointmentArgs, env: ToolEnv) -> AppointmentResu
             and other.start < end
             and start < other.end
         ):
-            raise Refused(
-                AlreadyBooked(
-                    error="already_booked",
-                    appointment_id=other.appointment_id,
-                    message=f"Your {vehicle.label} is already booked in at that time.",
-                )
-            )
+            raise Refused(_already_booked(vehicle, other.appointment_id))
     bays = capable_bays(service, env.catalog.bays)
+    do_not_call = env.file.customer.do_not_call
 
     def attempt(bay: str) -> Appointment:
         appointment = Appointment(
@@ -210,11 +206,15 @@ def book_appointment(args: BookAppointmentArgs, env: ToolEnv) -> AppointmentResu
             start=start,
             end=end,
             notes=args.notes,
+            reminder_do_not_call=do_not_call,
         )
         env.crm.appointments.book(appointment)
         return appointment
 
-    booked = claim_bay(env, bays, args.bay, start, end, attempt)
+    try:
+        booked = claim_bay(env, bays, args.bay, start, end, attempt)
+    except VehicleBusy as busy:
+        raise Refused(_already_booked(vehicle, busy.appointment_id)) from busy
     if booked is None:
         raise slot_taken(env, service, bays, start)
     view = AppointmentView.of(booked, env.catalog, vehicle)
@@ -302,7 +302,7 @@ def confirm_appointment(args: ConfirmArgs, env: ToolEnv) -> AppointmentResult:
 # --- reschedule ----------------------------------------------------------------------------
 class RescheduleArgs(Arguments):
     appointment_id: str = Field(description="The appointment to move.")
-    new_start: datetime = Field(
+    new_start: CalendarDatetime = Field(
         description="New start from check_availability (ISO; without an "
         "offset it is the shop's local time)."
     )
@@ -344,6 +344,10 @@ def reschedule_appointment(args: RescheduleArgs, env: ToolEnv) -> AppointmentRes
         moved = claim_bay(env, bays, args.bay or appointment.bay, start, end, attempt, own)
     except StaleAppointment as error:
         raise Refused(_changed()) from error
+    except VehicleBusy as busy:
+        raise Refused(
+            _already_booked(env.file.vehicle(appointment.vehicle_id), busy.appointment_id)
+        ) from busy
     if moved is None:
         raise slot_taken(env, service, bays, start)
     view = AppointmentView.of(moved, env.catalog, None)
@@ -370,6 +374,15 @@ def _change(
         return apply(appointment)
     except StaleAppointment as error:
         raise Refused(_changed()) from error
+
+
+def _already_booked(vehicle: Vehicle | None, appointment_id: str) -> AlreadyBooked:
+    what = f"Your {vehicle.label}" if vehicle else "That vehicle"
+    return AlreadyBooked(
+        error="already_booked",
+        appointment_id=appointment_id,
+        message=f"{what} is already booked in at that time.",
+    )
 
 
 def _changed() -> Refusal:

@@ -15,7 +15,15 @@ from typing import Any, Generic, TypeVar
 
 from pitstop.dal import Crm
 from pitstop.telephony import Telephony
-from pitstop.tools import appointments, availability, calls, customers, messaging, vin
+from pitstop.tools import (
+    appointments,
+    availability,
+    calls,
+    customers,
+    messaging,
+    take_message,
+    vin,
+)
 from pitstop.tools.context import Refused, ToolContext, ToolEnv
 from pitstop.tools.schema import Arguments, Result, function_definition
 
@@ -116,6 +124,12 @@ TOOLS: dict[str, Tool[Any]] = {
             calls.HANDOFF,
             calls.HandoffArgs,
             calls.request_operator_handoff,
+        ),
+        Tool(
+            "take_message",
+            take_message.TAKE_MESSAGE,
+            take_message.TakeMessageArgs,
+            take_message.take_message,
         ),
         Tool("end_call", calls.END_CALL, calls.EndCallArgs, calls.end_call),
         Tool(

@@ -8,9 +8,26 @@ more reliably than a faithful-but-nested one.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+# The years a booking can name. Wider than the booking horizon on purpose (that refusal is a
+# sentence for the caller), narrow enough that shifting to the shop's zone or adding a service's
+# duration can never leave `datetime`'s range (year 1 and 9999 overflow; that was an HTTP 500).
+CALENDAR_YEARS = range(1970, 2200)
+
+
+def _within_calendar(value: datetime) -> datetime:
+    if value.year not in CALENDAR_YEARS:
+        raise ValueError(
+            f"the year must be between {CALENDAR_YEARS.start} and {CALENDAR_YEARS.stop - 1}"
+        )
+    return value
+
+
+CalendarDatetime = Annotated[datetime, AfterValidator(_within_calendar)]
 
 
 class Arguments(BaseModel):

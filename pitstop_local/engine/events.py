@@ -31,14 +31,10 @@ def error(
     param: str | None = None,
     event_id: str | None = None,
 ) -> dict[str, Any]:
-    """An `error` event; `event_id` inside `error` names the client event that caused it."""
-    body: dict[str, Any] = {"type": type_, "message": message}
-    if code:
-        body["code"] = code
-    if param:
-        body["param"] = param
-    if event_id:
-        body["event_id"] = event_id
+    """An `error` event; `event_id` inside `error` names the client event that caused it.
+
+    Every key is present, null when it does not apply, as the API sends them."""
+    body = {"type": type_, "code": code, "message": message, "param": param, "event_id": event_id}
     return event("error", error=body)
 
 
@@ -89,6 +85,7 @@ def response(
     voice: str,
     usage: dict | None = None,
     reason: str | None = None,
+    details: dict | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": response_id,
@@ -103,7 +100,9 @@ def response(
         "usage": usage,
         "status_details": None,
     }
-    if status == "cancelled":
+    if details is not None:
+        body["status_details"] = details
+    elif status == "cancelled":
         body["status_details"] = {"type": "cancelled", "reason": reason or "client_cancelled"}
     elif status != "in_progress":
         body["status_details"] = {"type": status}

@@ -144,6 +144,8 @@ def _forget_undelivered(state: State, undelivered: tuple) -> None:
                 state.search = None  # search again on the next turn
             if action.name == "end_call":
                 state.ended = False
+            if not state.introduced:
+                state.greeted = False  # the greeting never went out: greet on the next ask
 
 
 def _on_start(state: State) -> list[Action]:

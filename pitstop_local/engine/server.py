@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
+from pitstop_local.engine.rules import EngineRules
 from pitstop_local.engine.session import Session
 from pitstop_local.engine.voice import Speech
 
@@ -40,8 +41,12 @@ async def serve_engine(
     speech: Speech | None = None,
     pace: float = DEFAULT_PACE,
     chunk_ms: int = 160,
+    rules: EngineRules | None = None,
 ) -> Server:
-    """Start the engine on `host:port` (0 = any free port) and return the running server."""
+    """Start the engine on `host:port` (0 = any free port) and return the running server.
+
+    `rules` (default: from `PITSTOP_ENGINE_*`) say how strictly it imitates the real server."""
+    rules = rules or EngineRules()
     if speech is None:
         speech = Speech()
         speech.warm_up()
@@ -49,8 +54,15 @@ async def serve_engine(
     async def handler(connection: ServerConnection) -> None:
         path = connection.request.path if connection.request else "/"
         model = (parse_qs(urlsplit(path).query).get("model") or ["gpt-realtime"])[0]
-        session = Session(connection, speech, pace=pace, chunk_ms=chunk_ms, model=model)
-        log.info("offline engine: session %s opened (%s)", session.session_id, path)
+        session = Session(
+            connection, speech, pace=pace, chunk_ms=chunk_ms, model=model, rules=rules
+        )
+        log.info(
+            "offline engine: session %s opened (%s, %s)",
+            session.session_id,
+            path,
+            "strict" if rules.strict else "forgiving",
+        )
         try:
             await session.run()
         finally:
@@ -58,6 +70,7 @@ async def serve_engine(
 
     server = await serve(handler, host, port, max_size=2**24, ping_interval=None, compression=None)
     server.speech = speech  # type: ignore[attr-defined]  # lets callers warm or share it
+    server.rules = rules  # type: ignore[attr-defined]  # what the engine enforces
     return server
 
 

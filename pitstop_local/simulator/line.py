@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from websockets.exceptions import ConnectionClosed
 
+from pitstop_local.simulator.media_protocol import TwilioError, check_outbound
 from pitstop_local.speech import codec
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class LineEvent:
     """Something that happened on the line, at call time `ms`."""
 
     ms: int
-    kind: str  # mark_acked | clear | dtmf | barge_in | stop | remote_closed
+    kind: str  # mark_acked | clear | dtmf | barge_in | stop | remote_closed | twilio_error
     detail: dict = field(default_factory=dict)
 
 
@@ -158,6 +159,9 @@ class MediaSession:
     by `speak`, otherwise silence), `dtmf` on request and `stop` at the end. Agent `media`
     goes into a playback buffer played one frame per tick; a `mark` is echoed once the audio
     queued before it has been played; `clear` drops buffered audio and echoes pending marks.
+
+    `strict` (the default): a message Twilio would not accept (see `media_protocol`) is dropped
+    and recorded in `errors` with Twilio's code, as Twilio's debugger would record it.
     """
 
     def __init__(
@@ -171,8 +175,11 @@ class MediaSession:
         parameters: dict[str, str],
         on_event: Callable[[LineEvent], None] | None = None,
         poll: Callable[[], str | None] | None = None,
+        strict: bool = True,
     ):
         self.ws = ws
+        self.strict = strict
+        self.errors: list[TwilioError] = []
         self.clock = clock
         self.stream_sid = stream_sid
         self.call_sid = call_sid
@@ -345,17 +352,36 @@ class MediaSession:
     async def _receive(self) -> None:
         try:
             async for raw in self.ws:
-                try:
-                    message = json.loads(raw)
-                except (TypeError, ValueError):
-                    log.warning("non-JSON frame from the stream server")
-                    continue
-                await self._handle(message)
+                message = self._accept(raw)
+                if message is not None:
+                    await self._handle(message)
         except (ConnectionClosed, OSError) as error:  # the stream is over either way
             log.debug("stream receive ended: %r", error)
         if self.closed_reason is None:
             self.closed_reason = "remote_closed"
             self._event("remote_closed")
+
+    def _accept(self, raw: str | bytes) -> dict | None:
+        """The message as Twilio would act on it, or None (dropped, and in strict mode recorded
+        with Twilio's error code)."""
+        if self.strict:
+            message, error = check_outbound(raw, self.stream_sid)
+            if error is not None:
+                self._twilio_error(error)
+            return message
+        try:
+            message = json.loads(raw)
+        except (TypeError, ValueError):
+            log.warning("non-JSON frame from the stream server")
+            return None
+        return message if isinstance(message, dict) else None
+
+    def _twilio_error(self, error: TwilioError) -> None:
+        error = TwilioError(error.code, error.message, self.clock.ms)
+        if all(e.code != error.code for e in self.errors):  # Twilio reports once per stream
+            log.warning("simulated Twilio: call %s: %s", self.call_sid, error)
+        self.errors.append(error)
+        self._event("twilio_error", code=error.code, message=error.message)
 
     async def _handle(self, message: dict) -> None:
         event = message.get("event")

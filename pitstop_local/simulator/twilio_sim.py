@@ -31,6 +31,7 @@ from pitstop.secrets import twilio_credentials
 from pitstop.telephony import read_outbox
 from pitstop_local.simulator import scenario as sc
 from pitstop_local.simulator.line import FRAME_MS, SILENCE_FRAME, Clock, LineEvent, MediaSession
+from pitstop_local.simulator.media_protocol import TwilioError
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class CallResult:
     events: list[LineEvent] = field(default_factory=list)
     barge_ins: list[BargeIn] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    #: Messages from the stream server that Twilio would have refused (31950/31951), dropped.
+    twilio_errors: list[TwilioError] = field(default_factory=list)
     duration_ms: int = 0
     http_status: int | None = None
     caller_audio: bytes = b""
@@ -111,8 +114,10 @@ class TwilioSimulator:
         transcript_source: TranscriptSource | None = None,
         on_turn: Callable[[Turn], None] | None = None,
         http_timeout: float = 15.0,
+        strict: bool = True,
     ):
         creds = twilio_credentials()
+        self.strict = strict  # refuse stream messages Twilio would refuse (see media_protocol)
         self.http_url = http_url.rstrip("/")
         self.public_url = (public_url or http_url).rstrip("/")
         self.auth_token = auth_token or creds.auth_token
@@ -304,6 +309,7 @@ class TwilioSimulator:
                 parameters=parameters,
                 poll=outbox.poll,
                 on_event=lambda e: self._on_line(e, result),
+                strict=self.strict,
             )
             await session.open()
             runner = asyncio.create_task(session.run())
@@ -318,6 +324,7 @@ class TwilioSimulator:
             if script.done() and not script.cancelled() and script.exception():
                 result.failures.append(f"scenario error: {script.exception()!r}")
             result.events.extend(session.events)
+            _record_twilio_errors(result, session.errors)
         result.barge_ins = [self._measure(b, clock, session) for b in result.barge_ins]
         reason = session.closed_reason
         if reason == "remote_closed" and outbox.poll():  # the REST change raced the close
@@ -556,6 +563,16 @@ class TwilioSimulator:
         agent = [text for role, text in turns if role == "agent"]
         for text in agent[known:]:
             self._turn(result, Turn("agent", text, result.duration_ms if ms is None else ms))
+
+
+def _record_twilio_errors(result: CallResult, errors: list[TwilioError]) -> None:
+    """Twilio's debugger warnings fail the call: one failure per code (Twilio reports each once
+    per stream), every occurrence kept in `twilio_errors`."""
+    result.twilio_errors.extend(errors)
+    for code in dict.fromkeys(e.code for e in errors):
+        first = next(e for e in errors if e.code == code)
+        count = sum(1 for e in errors if e.code == code)
+        result.failures.append(f"{first} ({count} message(s) dropped, first at {first.ms} ms)")
 
 
 def _reply_start(result: CallResult) -> int:

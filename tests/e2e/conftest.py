@@ -24,6 +24,9 @@ from pitstop_local.simulator.twilio_sim import CallResult
 #: Line speed for scenario calls: faster than real time, while the engine's VAD (driven by
 #: audio frames, not the wall clock) still segments speech exactly as at 1x.
 SPEED = float(os.environ.get("PITSTOP_E2E_SPEED", "2"))
+#: The offline engine as strict as OpenAI's GA server (see `pitstop_local.engine.rules`): on
+#: unless PITSTOP_ENGINE_STRICT=0 says otherwise. The simulated Twilio is always strict.
+ENGINE_STRICT = os.environ.get("PITSTOP_ENGINE_STRICT", "1")
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
@@ -31,6 +34,7 @@ async def stack(tmp_path_factory):
     # Scoped to this package: a leaked variable would change other tests' loggers and metrics.
     with pytest.MonkeyPatch.context() as env:
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+        env.setenv("PITSTOP_ENGINE_STRICT", ENGINE_STRICT)  # read when the engine starts
         async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
             # Reminder calls only go out in calling hours; the suite runs at any time of day.
             shop = stack.crm.shops.catalog().shop

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.infra
 
 def test_schedule_runs_in_the_shops_time_zone(synth):
     schedule = synth.one("AWS::Scheduler::Schedule")["Properties"]
-    assert schedule["ScheduleExpression"] == "cron(0 10 * * ? *)"
+    assert schedule["ScheduleExpression"] == "cron(0 10-19 * * ? *)"
     assert schedule["ScheduleExpressionTimezone"] == "America/New_York"
     assert schedule["State"] == "ENABLED"
     target = schedule["Target"]

@@ -30,7 +30,7 @@ from media_bridge.observability import bind_call, logger, mask_phone
 from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
 from media_bridge.runtime import Runtime
-from media_bridge.upstream import Upstream, connect
+from media_bridge.upstream import Upstream, open_session
 from pitstop.models import CallOutcome, CallRecord, CallStatus
 from pitstop.stream_token import InvalidStreamToken, verify_token
 
@@ -106,18 +106,26 @@ class MediaStream:
 
 
 class CallerInput(Protocol):
-    """Where the caller's audio and keypad presses go."""
+    """Where the caller's audio, keypad presses and Twilio's marks (what was heard) go."""
 
     async def audio(self, payload: str) -> None: ...
 
     async def dtmf(self, digit: str) -> None: ...
 
+    def played(self, mark: str) -> None: ...
+
 
 class _NotRelaying:
     """Caller input before the Realtime session is open: there is no agent to hear it yet."""
 
+    def __init__(self, state: CallState):
+        self._state = state
+
     async def audio(self, payload: str) -> None:
         return None
+
+    def played(self, mark: str) -> None:
+        self._state.playout.acked(mark)
 
     async def dtmf(self, digit: str) -> None:
         return None
@@ -140,7 +148,7 @@ class CallSession:
         )
         self.control = CallControl(self.parts)
         self._ws = ws
-        self._input: CallerInput = _NotRelaying()
+        self._input: CallerInput = _NotRelaying(state)
         self._caller_left = False
         self._on_cleanup = contextlib.AsyncExitStack()  # what the Realtime side leaves to close
 
@@ -171,7 +179,7 @@ class CallSession:
         if parts.ended.is_set():
             return
         url = rt.realtime_url(runtime.settings.realtime_url, brief.model)
-        link = await connect(parts, url, options.realtime_open_timeout)
+        link = await open_session(parts, url, session_event)
         if link is None:
             if not parts.ended.is_set():
                 await self.control.handoff("ai_unavailable", wait_audio=False)
@@ -218,13 +226,16 @@ class CallSession:
             return fallback_brief(runtime.settings)
 
     async def _converse(self, upstream: Upstream, brief: AgentBrief) -> None:
-        """The Realtime session is open: configure it, then relay until the call ends."""
+        """The session is confirmed: caller audio flows, the agent speaks first."""
         parts = self.parts
         conversation = Conversation(parts, self.control, upstream, brief)
         self._on_cleanup.push_async_callback(upstream.close)
         self._on_cleanup.callback(conversation.tools.cancel_all)
-        await upstream.start()
+        self._on_cleanup.callback(conversation.gate.close)
+        self._on_cleanup.callback(conversation.transcript.finish)
+        parts.state.relaying = True
         self._input = conversation
+        await conversation.gate.request()
         parts.spawn(conversation.read(), "realtime-reader")
         parts.spawn(self.control.watchdog(conversation, brief.settings), "watchdog")
 
@@ -241,7 +252,7 @@ class CallSession:
                     case tw.Media(payload=payload):
                         await self._input.audio(payload)
                     case tw.Mark(name=name):
-                        parts.state.playout.acked(name)
+                        self._input.played(name)
                     case tw.Dtmf(digit=digit):
                         await self._input.dtmf(digit)
                     case tw.Stop():

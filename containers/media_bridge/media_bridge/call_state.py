@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from media_bridge.realtime_events import ResponseUsage
@@ -52,26 +53,44 @@ class CallContext:
 
 
 class Playout:
-    """Mark bookkeeping: bytes of μ-law sent and acknowledged (played) per assistant item.
+    """What the caller has heard of each assistant item, measured in time.
 
     Marks are named `m<seq>` with a rising sequence; Twilio acknowledges them in order, so an
     acknowledgement settles every earlier mark too. After a `clear`, Twilio still echoes the
     cleared marks; those are older than anything sent later and are ignored.
+
+    Real audio deltas are long (hundreds of ms), so acknowledged marks alone say too little.
+    The item now playing has an anchor: where in it the caller was, and when (its first audio
+    reaching an idle line, or the latest mark). What was heard at any moment is the anchor plus
+    the wall-clock time since, never less than the marks say nor more than was sent.
     """
 
-    __slots__ = ("_pending", "_played", "_sent", "_seq", "drained", "last_played_at")
+    __slots__ = (
+        "_anchor",
+        "_clock",
+        "_pending",
+        "_played",
+        "_sent",
+        "_seq",
+        "drained",
+        "last_played_at",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._seq = 0
         self._pending: deque[tuple[int, str, int]] = deque()  # (seq, item_id, sent bytes after)
         self._sent: dict[str, int] = {}
         self._played: dict[str, int] = {}
+        self._anchor: tuple[str, float, int] | None = None  # (item_id, at, ms heard by then)
         self.drained = asyncio.Event()
         self.drained.set()
-        self.last_played_at = time.monotonic()
+        self.last_played_at = clock()
 
     def sent(self, item_id: str, nbytes: int) -> str:
         """Record audio sent for `item_id`; returns the name of the mark to send after it."""
+        if not self._pending:  # an idle line: Twilio starts playing this at once
+            self._anchor = (item_id, self._clock(), self.played_ms(item_id))
         self._seq += 1
         total = self._sent.get(item_id, 0) + nbytes
         self._sent[item_id] = total
@@ -85,12 +104,20 @@ class Playout:
             return
         seq = int(name[1:])
         pending = self._pending
+        acked_item = None
         while pending and pending[0][0] <= seq:
-            _, item_id, total = pending.popleft()
-            self._played[item_id] = total
-        self.last_played_at = time.monotonic()
-        if not pending:
+            _, acked_item, total = pending.popleft()
+            self._played[acked_item] = total
+        now = self._clock()
+        self.last_played_at = now
+        if acked_item is None:
+            return  # the echo of a cleared mark: says nothing about what plays now
+        if pending:  # playing on: the next pending item, from where it stands
+            item_id = pending[0][1]
+            self._anchor = (item_id, now, self.played_ms(item_id))
+        else:
             self.drained.set()
+            self._anchor = None
 
     @property
     def audible(self) -> bool:
@@ -98,10 +125,21 @@ class Playout:
         return bool(self._pending)
 
     def played_ms(self, item_id: str) -> int:
+        """What the marks prove was played of `item_id`."""
         return self._played.get(item_id, 0) // 8
 
     def sent_ms(self, item_id: str) -> int:
         return self._sent.get(item_id, 0) // 8
+
+    def heard_ms(self, item_id: str) -> int:
+        """What the caller has heard of `item_id` by now: marks plus wall-clock time."""
+        played = self.played_ms(item_id)
+        anchor = self._anchor
+        if anchor is None or anchor[0] != item_id:
+            return played
+        _, at, heard = anchor
+        elapsed = round((self._clock() - at) * 1000)
+        return max(played, min(heard + elapsed, self.sent_ms(item_id)))
 
     def interrupt(self) -> list[tuple[str, int]]:
         """Forget the audio Twilio is about to drop (after a `clear`).
@@ -112,8 +150,9 @@ class Playout:
         items: dict[str, int] = {}
         for _, item_id, _ in self._pending:
             if item_id not in items:
-                items[item_id] = self.played_ms(item_id)
+                items[item_id] = self.heard_ms(item_id)
         self._pending.clear()
+        self._anchor = None
         self.drained.set()
         return list(items.items())
 
@@ -160,10 +199,8 @@ class CallState:
     started_at: float = field(default_factory=time.monotonic)
     last_activity: float = field(default_factory=time.monotonic)
     relaying: bool = False  # the Realtime session is configured: caller audio and DTMF flow to it
-    response_active: bool = False
     audio_responses: set[str] = field(default_factory=set)  # responses that produced audio
     suppressed_items: set[str] = field(default_factory=set)  # interrupted items: drop late deltas
-    history: list[tuple[str, str]] = field(default_factory=list)  # (role, text) to restore
     usage: Usage = field(default_factory=Usage)
     outcome: CallOutcome | None = None
     handoff_reason: str | None = None

@@ -21,7 +21,14 @@ class BridgeOptions(BaseSettings):
     # Realtime events carry whole audio deltas and session objects.
     max_realtime_frame: int = 8 * 1024 * 1024
     start_timeout: float = 10.0  # seconds to wait for Twilio's `start` after the socket opens
-    realtime_open_timeout: float = 5.0  # first connect; a reconnect uses at most 2 s per try
+    # Opening a Realtime link *and* confirming its session, all attempts together, at call start
+    # and after a drop: the caller hears silence meanwhile, so after this a person takes over.
+    connect_budget: float = 3.0
+    realtime_open_timeout: float = 1.5  # one attempt's WebSocket handshake
+    session_timeout: float = 1.5  # `session.updated` after `session.update`
+    response_start_timeout: float = 2.5  # `response.created` after `response.create`
+    garbage_timeout: float = 3.0  # nothing but unparseable frames for this long: a dead link
+    response_retries: int = 2  # failed/incomplete responses asked again before apologising
     tool_timeout: float = 8.0
     drain_seconds: float = 90.0  # ECS gives a task at most 120 s after SIGTERM
     reconnect_tries: int = 3

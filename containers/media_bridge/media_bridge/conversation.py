@@ -8,6 +8,7 @@ parsed into its typed model first. One odd event is logged and dropped, never th
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -21,10 +22,13 @@ from media_bridge.observability import logger
 from media_bridge.parts import CallParts
 from media_bridge.realtime_events import (
     SERVER_EVENTS,
+    BufferCommitted,
     ErrorEvent,
     FunctionCallArgumentsDone,
     InputTranscriptionCompleted,
+    OutputItemDone,
     OutputTranscriptDone,
+    RateLimitsUpdated,
     RealtimeError,
     Response,
     ResponseCreated,
@@ -35,7 +39,9 @@ from media_bridge.realtime_events import (
     ValidationError,
     parse_server_event,
 )
+from media_bridge.response_gate import ResponseGate
 from media_bridge.tool_runner import ToolOutcome, ToolRunner
+from media_bridge.transcript import Transcript
 from media_bridge.upstream import Upstream
 from pitstop.models import CallOutcome
 
@@ -50,6 +56,14 @@ ESCALATION_HINT = (
     "of the team (request_operator_handoff) if they would like that."
 )
 DEFAULT_HANDOFF_REASON = "caller asked for a person"
+APOLOGY = (
+    "Something went wrong on our side and you could not answer just now. Apologise briefly, and "
+    "offer to connect the caller with a member of the team (request_operator_handoff)."
+)
+
+
+class LinkDead(Exception):
+    """The link is open but useless (nothing but garbage): treated as a drop."""
 
 
 def escalation_pattern(words: list[str]) -> re.Pattern[str] | None:
@@ -72,7 +86,19 @@ class Conversation:
         self._control = control
         self.upstream = upstream
         self._escalation = escalation_pattern(brief.settings.escalation_words)
+        self._instructions = brief.instructions
         self._session_items: set[str] = set()  # assistant items of the current Realtime session
+        self._generated: dict[str, int] = {}  # μ-law bytes generated per assistant item
+        self._heard: dict[str, int] = {}  # ms heard of each interrupted assistant item
+        self._calls: dict[str, tuple[str, str, str]] = {}  # call_id → (response, name, arguments)
+        self._failures = 0  # failed/incomplete responses in a row
+        self._garbage_since: float | None = None
+        self.transcript = Transcript(parts.recorder)
+        self.gate = ResponseGate(
+            upstream.send,
+            start_timeout=parts.runtime.options.response_start_timeout,
+            on_stall=upstream.kill,
+        )
         self.tools = ToolRunner(
             parts.runtime.tools,
             timeout=parts.runtime.options.tool_timeout,
@@ -85,15 +111,24 @@ class Conversation:
     # ------------------------------------------------------------------ what call control asks
     @property
     def busy(self) -> bool:
-        return self._state.response_active or self.tools.busy
+        return self.gate.busy or self.tools.busy
 
     async def respond(self, instructions: str) -> None:
-        await self.upstream.send(rt.response_create(instructions))
+        """One response with `instructions` added to the session's (persona, language, shop)."""
+        await self.gate.request(f"{self._instructions}\n\n{instructions}")
 
     # ------------------------------------------------------------------ the caller
     async def audio(self, payload: str) -> None:
         if self._state.relaying:
             await self.upstream.append(payload)
+
+    def played(self, mark: str) -> None:
+        """Twilio played up to `mark`: agent turns whose audio has all played are final."""
+        playout = self._state.playout
+        playout.acked(mark)
+        self.transcript.played(
+            lambda item_id: playout.sent_ms(item_id) > playout.played_ms(item_id)
+        )
 
     async def dtmf(self, digit: str) -> None:
         """A keypad press is the caller's input: interrupt the agent and let the model answer it."""
@@ -103,12 +138,12 @@ class Conversation:
             return
         try:
             await self._interrupt_playout()
-            if state.response_active:
+            if self.gate.active:
                 await self.upstream.send(rt.response_cancel())
             await self.upstream.send(
                 rt.message("user", f"[The caller pressed {digit} on the keypad]")
             )
-            await self.upstream.send(rt.response_create())
+            await self.gate.request()
         except ConnectionClosed:
             state.relaying = False
 
@@ -119,7 +154,7 @@ class Conversation:
         while True:
             try:
                 await self._pump()
-            except ConnectionClosed:
+            except (ConnectionClosed, LinkDead):
                 pass
             except Exception:
                 logger.exception("realtime reader failed")
@@ -128,28 +163,40 @@ class Conversation:
                 return
             self.tools.cancel_all()
             self._session_items = set()
-            state.response_active = False
-            if not await self.upstream.replace(state.history):
+            self._calls.clear()
+            self._garbage_since = None
+            self.gate.reset()
+            if not await self.upstream.replace(self.transcript.history()):
                 if not parts.ended.is_set():
                     await self._control.handoff("ai_unavailable", wait_audio=False)
                 return
+            await self.gate.request()
 
     async def _pump(self) -> None:
-        bad_frame = self._parts.bad_frame
+        """Events of the current link; unknown and future event types pass without a word."""
         async for text in self.upstream.link.ws:
-            if type(text) is not str:
-                bad_frame("realtime", "binary frame")
-                continue
             try:
-                event = loads(text)
-                kind = event["type"]
+                event = loads(text) if type(text) is str else None
+                kind = event["type"] if type(event) is dict else None
             except (ValueError, TypeError, KeyError):
-                bad_frame("realtime", "not an event")
+                kind = None
+            if type(kind) is not str or type(event) is not dict:
+                self._garbage("not an event")
                 continue
+            self._garbage_since = None
             if kind == rt.AUDIO_DELTA:
                 await self._on_audio(event)
             elif kind in SERVER_EVENTS:
                 await self._dispatch(kind, event)
+
+    def _garbage(self, reason: str) -> None:
+        """A bad frame; nothing but bad frames for `garbage_timeout` seconds is a dead link."""
+        self._parts.bad_frame("realtime", reason)
+        now = time.monotonic()
+        if self._garbage_since is None:
+            self._garbage_since = now
+        elif now - self._garbage_since >= self._parts.runtime.options.garbage_timeout:
+            raise LinkDead(reason)
 
     async def _dispatch(self, kind: str, event: dict[str, Any]) -> None:
         try:
@@ -165,26 +212,37 @@ class Conversation:
             logger.exception("failed to handle a realtime event", extra={"type": kind})
 
     async def _handle(self, event: ServerEvent) -> None:
-        state = self._state
         match event:
-            case SpeechStarted():
-                state.touch()
-                await self._interrupt_playout()
-            case SpeechStopped():
-                state.touch()
+            case SpeechStarted() | BufferCommitted() | SpeechStopped():
+                await self._on_caller_speech(event)
             case ResponseCreated():
-                state.response_active = True
+                await self.gate.created()
             case ResponseDone(response=response):
                 await self._on_response_done(response)
             case FunctionCallArgumentsDone(response_id=response_id, call_id=call_id, name=name):
-                state.touch()
-                self.tools.start(response_id, call_id, name, event.arguments)
-            case InputTranscriptionCompleted(transcript=transcript):
-                await self._on_caller_transcript(transcript.strip())
-            case OutputTranscriptDone(transcript=transcript):
-                self._on_agent_transcript(transcript.strip())
+                self._state.touch()  # run once its item completes: a cancelled call must not run
+                self._calls[call_id] = (response_id, name, event.arguments)
+            case OutputItemDone(item=item) if item.type == "function_call":
+                if item.status == "completed" and item.call_id:
+                    self._run_tool(item.call_id)
+            case InputTranscriptionCompleted(item_id=item_id, transcript=transcript):
+                await self._on_caller_transcript(item_id, transcript.strip())
+            case OutputTranscriptDone(item_id=item_id, transcript=transcript):
+                self._on_agent_transcript(item_id, transcript.strip())
             case ErrorEvent(error=error):
-                self._on_error(error)
+                await self._on_error(error)
+            case RateLimitsUpdated():
+                self._on_rate_limits(event)
+
+    async def _on_caller_speech(
+        self, event: SpeechStarted | BufferCommitted | SpeechStopped
+    ) -> None:
+        """The caller speaks: barge-in, and their turn takes its place in the transcript."""
+        if isinstance(event, SpeechStarted):
+            await self._interrupt_playout()
+        if not isinstance(event, SpeechStopped) and event.item_id:
+            self.transcript.caller_spoke(event.item_id)
+        self._state.touch()
 
     # ------------------------------------------------------------------ agent audio, barge-in
     async def _on_audio(self, event: dict[str, Any]) -> None:
@@ -194,9 +252,12 @@ class Conversation:
             self._parts.bad_frame("realtime", "bad audio delta")
             return
         state = self._state
+        self._generated[item_id] = self._generated.get(item_id, 0) + tw.ulaw_bytes(delta)
         if item_id in state.suppressed_items:
             return  # late audio of an item the caller interrupted
-        self._session_items.add(item_id)
+        if item_id not in self._session_items:
+            self._session_items.add(item_id)
+            self.transcript.agent_started(item_id)
         response_id = event.get("response_id")
         if type(response_id) is str:
             state.audio_responses.add(response_id)
@@ -212,21 +273,33 @@ class Conversation:
         self._metrics.count("BargeIns")
         for item_id, played_ms in interrupted:
             state.suppressed_items.add(item_id)
+            self._heard[item_id] = played_ms
+            self._cut(item_id)
             if item_id in self._session_items:
                 await self.upstream.send(rt.truncate(item_id, played_ms))
 
+    def _cut(self, item_id: str) -> None:
+        """Record the heard fraction of an interrupted item (of all the audio generated)."""
+        generated = self._generated.get(item_id, 0) // 8
+        if generated:
+            self.transcript.interrupted(item_id, self._heard[item_id] / generated)
+
     # ------------------------------------------------------------------ other server events
     async def _on_response_done(self, response: Response) -> None:
-        state, control = self._state, self._control
-        state.response_active = False
-        state.usage.add(response.usage)
-        if response.status == "failed":
-            self._metrics.count("RealtimeErrors")
-            details = response.status_details
-            logger.warning(
-                "response failed",
-                extra={"details": details.model_dump(exclude_none=True) if details else None},
-            )
+        control = self._control
+        self._state.usage.add(response.usage)
+        completed = response.status == "completed"
+        for call_id, (response_id, _, _) in list(self._calls.items()):
+            if response_id == response.id:  # the response's own status settles its calls
+                if completed:
+                    self._run_tool(call_id)
+                self._calls.pop(call_id, None)
+        if response.status in ("failed", "incomplete"):
+            await self._on_failed(response)
+            return
+        if completed:
+            self._failures = 0
+        await self.gate.done()
         if control.goodbye_requested:
             self._parts.spawn(control.hang_up(), "hang-up")
             return
@@ -235,13 +308,45 @@ class Conversation:
         if control.goodbye is not None and not self.tools.busy and not control.goodbye_requested:
             await control.request_goodbye(self, control.goodbye)
 
-    async def _on_caller_transcript(self, text: str) -> None:
+    async def _on_failed(self, response: Response) -> None:
+        """Ask again (bounded); then an apology that offers a person; then a person."""
+        self._failures += 1
+        self._metrics.count("FailedResponses")
+        details = response.status_details
+        logger.warning(
+            "response did not complete",
+            extra={
+                "status": response.status,
+                "failures": self._failures,
+                "details": details.model_dump(exclude_none=True) if details else None,
+            },
+        )
+        await self.gate.done()
+        if self._failures <= self._parts.runtime.options.response_retries:
+            failed = self.gate.last_done  # asked again as it was asked
+            await self.gate.request(failed.instructions if failed else None)
+        elif self._failures == self._parts.runtime.options.response_retries + 1:
+            await self.respond(APOLOGY)
+        else:
+            await self._control.handoff("ai_failing", wait_audio=False)
+
+    def _on_rate_limits(self, event: RateLimitsUpdated) -> None:
+        """Nothing left of a limit: log, count, and hold the next response until its reset."""
+        for limit in event.rate_limits:
+            if limit.remaining == 0:
+                self._metrics.count("RateLimited")
+                logger.warning(
+                    "realtime rate limit reached",
+                    extra={"limit": limit.name, "reset_seconds": limit.reset_seconds},
+                )
+                self.gate.hold(limit.reset_seconds or 1.0)
+
+    async def _on_caller_transcript(self, item_id: str | None, text: str) -> None:
         state = self._state
         state.touch()
         if not text:
             return
-        state.history.append(("user", text))
-        self._parts.recorder.turn("caller", text)
+        self.transcript.caller(item_id, text)
         if self._escalation is None or state.escalation_hinted or state.ending:
             return
         found = self._escalation.search(text)
@@ -250,22 +355,29 @@ class Conversation:
             hint = ESCALATION_HINT.format(word=found.group(1))
             await self.upstream.send(rt.message("system", hint))
 
-    def _on_agent_transcript(self, text: str) -> None:
-        if text:
-            self._state.history.append(("assistant", text))
-            self._parts.recorder.turn("agent", text)
+    def _on_agent_transcript(self, item_id: str | None, text: str) -> None:
+        if not text:
+            return
+        if item_id in self._heard:
+            self._cut(item_id)  # of all the audio generated by now
+        playout = self._state.playout
+        playing = item_id is not None and playout.sent_ms(item_id) > playout.played_ms(item_id)
+        self.transcript.agent(item_id, text, playing=playing)
 
-    def _on_error(self, error: RealtimeError) -> None:
+    async def _on_error(self, error: RealtimeError) -> None:
         # Not `message`/`type` as keys: `message` is reserved by the stdlib's LogRecord.
-        self._metrics.count("RealtimeErrors")
+        self._metrics.realtime_error(error.code)
         logger.warning(
             "realtime error",
             extra={
                 "error_code": error.code,
                 "error_type": error.type,
                 "error_message": error.message[:300],
+                "error_param": error.param,
+                "client_event_id": error.event_id,
             },
         )
+        await self.gate.rejected(error.event_id, error.code)
 
     # ------------------------------------------------------------------ tools
     def _on_tool_outcome(self, outcome: ToolOutcome) -> None:
@@ -273,7 +385,7 @@ class Conversation:
         result = outcome.result
         self._metrics.tool_latency(outcome.latency_ms)
         self._parts.recorder.tool_call(outcome.name, outcome.arguments, result, outcome.latency_ms)
-        state.history.append(("system", f"Tool {outcome.name} returned: {str(result)[:400]}"))
+        self.transcript.note(f"Tool {outcome.name} returned: {str(result)[:400]}")
         state.touch()
         if not result.get("ok"):
             return
@@ -300,4 +412,11 @@ class Conversation:
         elif control.goodbye is not None:
             await control.request_goodbye(self, control.goodbye)
         elif self._state.relaying:
-            await self.upstream.send(rt.response_create())
+            await self.gate.request()
+
+    def _run_tool(self, call_id: str) -> None:
+        """Run a tool call whose item completed (once: the call is forgotten here)."""
+        found = self._calls.pop(call_id, None)
+        if found is not None:
+            response_id, name, arguments = found
+            self.tools.start(response_id, call_id, name, arguments)

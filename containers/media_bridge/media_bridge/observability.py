@@ -56,16 +56,24 @@ class BridgeMetrics:
         metrics.add_metric(name="ToolLatency", unit=MetricUnit.Milliseconds, value=ms)
 
     def outcome(self, outcome: CallOutcome) -> None:
-        # A dimension per outcome needs its own EMF blob; one per call is cheap.
+        self._by("CallOutcome", "outcome", outcome.value)
+
+    def realtime_error(self, code: str | None) -> None:
+        """A Realtime `error` event, counted by its code (which says what to fix)."""
+        self._by("RealtimeErrors", "code", code or "none")
+
+    @staticmethod
+    def _by(name: str, dimension: str, value: str) -> None:
+        # A dimension per value needs its own EMF blob; one per event is cheap.
         service = {"service": metrics.service} if metrics.service else {}
         with single_metric(
-            name="CallOutcome",
+            name=name,
             unit=MetricUnit.Count,
             value=1,
             namespace=metrics.namespace,
             default_dimensions=service,
         ) as metric:
-            metric.add_dimension(name="outcome", value=outcome.value)
+            metric.add_dimension(name=dimension, value=value)
 
     def flush(self, live_calls: int) -> None:
         metrics.add_metric(name="LiveCalls", unit=MetricUnit.Count, value=live_calls)

@@ -16,14 +16,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 __all__ = [
     "SERVER_EVENTS",
+    "BufferCommitted",
     "ErrorEvent",
     "FunctionCallArgumentsDone",
     "InputTranscriptionCompleted",
+    "OutputItemDone",
     "OutputTranscriptDone",
+    "RateLimitsUpdated",
     "Response",
     "ResponseCreated",
     "ResponseDone",
     "ServerEvent",
+    "SessionUpdated",
     "SpeechStarted",
     "SpeechStopped",
     "ValidationError",
@@ -64,6 +68,15 @@ class StatusDetails(_Model):
     error: StatusError | None = None
 
 
+class OutputItem(_Model):
+    """An item of a response; `status` says whether it was finished or cut short."""
+
+    id: str | None = None
+    type: str | None = None
+    status: str | None = None
+    call_id: str | None = None
+
+
 class Response(_Model):
     id: str | None = None
     # `completed`, `cancelled`, `failed`, `incomplete` or `in_progress` today; a plain string so
@@ -71,6 +84,7 @@ class Response(_Model):
     status: str | None = None
     status_details: StatusDetails | None = None
     usage: ResponseUsage | None = None
+    output: list[OutputItem] | None = None
 
 
 class ResponseCreated(_Model):
@@ -97,6 +111,8 @@ class RealtimeError(_Model):
     message: str
     type: str
     code: str | None = None
+    param: str | None = None
+    event_id: str | None = None  # the client event that caused it, when there was one
 
 
 class ErrorEvent(_Model):
@@ -105,9 +121,76 @@ class ErrorEvent(_Model):
 
 
 class SpeechStarted(_Model):
-    """Server VAD heard the caller start speaking: barge-in if the agent is talking."""
+    """Server VAD heard the caller start speaking: barge-in if the agent is talking.
+
+    `item_id` is the user item this speech becomes: its place in the transcript.
+    """
 
     type: Literal["input_audio_buffer.speech_started"]
+    item_id: str | None = None
+
+
+class BufferCommitted(_Model):
+    """The caller's audio became user item `item_id` (its place in the conversation)."""
+
+    type: Literal["input_audio_buffer.committed"]
+    item_id: str
+
+
+class OutputItemDone(_Model):
+    """An output item is finished, or was cut short (`status` other than `completed`)."""
+
+    type: Literal["response.output_item.done"]
+    response_id: str
+    item: OutputItem
+
+
+class AudioFormat(_Model):
+    type: str | None = None
+    rate: int | None = None
+
+
+class EchoInput(_Model):
+    format: AudioFormat | None = None
+
+
+class EchoOutput(_Model):
+    format: AudioFormat | None = None
+    voice: str | None = None
+
+
+class EchoAudio(_Model):
+    input: EchoInput | None = None
+    output: EchoOutput | None = None
+
+
+class EchoTool(_Model):
+    name: str | None = None
+
+
+class EchoSession(_Model):
+    """What the server applied, as `session.updated` echoes it (only what the bridge checks)."""
+
+    audio: EchoAudio | None = None
+    tools: list[EchoTool] | None = None
+
+
+class SessionUpdated(_Model):
+    type: Literal["session.updated"]
+    session: EchoSession
+
+
+class RateLimit(_Model):
+    name: str | None = None
+    remaining: int | None = None
+    reset_seconds: float | None = None
+
+
+class RateLimitsUpdated(_Model):
+    """Sent at the start of each response: what is left before the account is throttled."""
+
+    type: Literal["rate_limits.updated"]
+    rate_limits: list[RateLimit]
 
 
 class SpeechStopped(_Model):
@@ -117,16 +200,18 @@ class SpeechStopped(_Model):
 
 
 class InputTranscriptionCompleted(_Model):
-    """What the caller said; may arrive after the reply it triggered."""
+    """What the caller said in user item `item_id`; may arrive after the reply it triggered."""
 
     type: Literal["conversation.item.input_audio_transcription.completed"]
+    item_id: str | None = None
     transcript: str
 
 
 class OutputTranscriptDone(_Model):
-    """What the agent said in one audio item (also sent for interrupted items)."""
+    """What the agent generated in one audio item (also sent for interrupted items)."""
 
     type: Literal["response.output_audio_transcript.done"]
+    item_id: str | None = None
     transcript: str
 
 
@@ -139,6 +224,10 @@ ServerEvent = (
     | SpeechStopped
     | InputTranscriptionCompleted
     | OutputTranscriptDone
+    | BufferCommitted
+    | OutputItemDone
+    | SessionUpdated
+    | RateLimitsUpdated
 )
 
 _MODELS: dict[str, type[ServerEvent]] = {
@@ -150,6 +239,10 @@ _MODELS: dict[str, type[ServerEvent]] = {
     "input_audio_buffer.speech_stopped": SpeechStopped,
     "conversation.item.input_audio_transcription.completed": InputTranscriptionCompleted,
     "response.output_audio_transcript.done": OutputTranscriptDone,
+    "input_audio_buffer.committed": BufferCommitted,
+    "response.output_item.done": OutputItemDone,
+    "session.updated": SessionUpdated,
+    "rate_limits.updated": RateLimitsUpdated,
 }
 SERVER_EVENTS = frozenset(_MODELS)  # the event types the bridge acts on (besides audio deltas)
 

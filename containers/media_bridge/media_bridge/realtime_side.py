@@ -67,11 +67,35 @@ def session_update(
     }
 
 
-def response_create(instructions: str | None = None) -> Event:
-    """Ask for a response; `instructions` override the session's for this one response only."""
-    if instructions is None:
-        return {"type": "response.create"}
-    return {"type": "response.create", "response": {"instructions": instructions}}
+def response_create(instructions: str | None = None, *, event_id: str | None = None) -> Event:
+    """Ask for a response; `instructions` replace the session's for this one response only.
+
+    The `event_id` comes back in an `error` that this create caused (see response_gate.py).
+    """
+    event: Event = {"type": "response.create"}
+    if event_id is not None:
+        event["event_id"] = event_id
+    if instructions is not None:
+        event["response"] = {"instructions": instructions}
+    return event
+
+
+def minimal_session(full: Event) -> Event:
+    """The least a phone call needs of `full`: μ-law both ways, server VAD, its instructions
+    and tools. Sent once when the server rejected or only partly applied the full update."""
+    session = full["session"]
+    return {
+        "type": "session.update",
+        "session": {
+            "type": "realtime",
+            "instructions": session["instructions"],
+            "audio": {
+                "input": {"format": PCMU, "turn_detection": {"type": "server_vad"}},
+                "output": {"format": PCMU},
+            },
+            "tools": session["tools"],
+        },
+    }
 
 
 def response_cancel() -> Event:
@@ -136,6 +160,10 @@ class RealtimeLink:
 
     async def send(self, event: Event) -> None:
         await self.ws.send(dumps(event))
+
+    def abort(self) -> None:
+        """Drop a link that is open but dead: no closing handshake to wait for."""
+        self.ws.transport.abort()
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a broken socket must not raise

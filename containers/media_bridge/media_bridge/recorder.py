@@ -69,14 +69,25 @@ class CallRecorder:
         """Create the record if the webhook has not (a no-op when it exists)."""
         self._put("start", record, datetime.now(UTC))
 
-    def turn(self, role: str, text: str) -> None:
+    def reserve_turn(self) -> int:
+        """A place in the transcript for a turn whose text comes later (see transcript.py)."""
         self._turns += 1
-        self._put(
-            "add_turn",
-            self._call_sid,
-            self._turns,
-            TranscriptTurn(role=role, text=text, at=datetime.now(UTC)),
+        return self._turns
+
+    def turn(
+        self,
+        role: str,
+        text: str,
+        *,
+        seq: int | None = None,
+        at: datetime | None = None,
+        interrupted: bool = False,
+    ) -> None:
+        """Write a turn, at its reserved place `seq` if it has one, else after the others."""
+        turn = TranscriptTurn(
+            role=role, text=text, at=at or datetime.now(UTC), interrupted=interrupted
         )
+        self._put("add_turn", self._call_sid, seq or self.reserve_turn(), turn)
 
     def tool_call(
         self, name: str, arguments: dict[str, Any], result: dict[str, Any], latency_ms: float

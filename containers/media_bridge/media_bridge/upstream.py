@@ -1,18 +1,23 @@
-"""The call's Realtime link: opening it with retries, caller audio into it, replacing it.
+"""The call's Realtime link: opened and confirmed within a budget, caller audio into it, replaced.
 
-A dropped link is replaced by a new one that gets the same session configuration and the
-conversation so far. Short timeouts throughout: the caller is waiting in silence.
+Each time a link is needed (call start, after a drop) the bridge has `connect_budget` seconds
+(about 3) to open it *and* get the session confirmed, across retries: the caller is listening
+to silence meanwhile, and after the budget a person is better than more waiting. A 429 is
+honoured (its `Retry-After`) when it fits in the budget. A replaced link gets the same session
+configuration and the conversation so far.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from media_bridge import realtime_side as rt
 from media_bridge.observability import logger
 from media_bridge.parts import CallParts
+from media_bridge.session_setup import Setup, configure
 from media_bridge.wsfast import write_now
 
 RECONNECTED = (
@@ -20,33 +25,70 @@ RECONNECTED = (
     "interruption and continue exactly where the conversation left off."
 )
 _RESTORED_TURNS = 60
-_RECONNECT_OPEN_TIMEOUT = 2.0
 
 
-async def connect(parts: CallParts, url: str, open_timeout: float) -> rt.RealtimeLink | None:
-    """Open a Realtime link, retrying with backoff (at most `reconnect_tries` attempts)."""
-    runtime = parts.runtime
-    options = runtime.options
+def _retry_after(error: InvalidStatus) -> float | None:
+    """Seconds a 429 asks us to wait (None when it is not a 429)."""
+    response = error.response
+    if response.status_code != 429:
+        return None
+    try:
+        return max(float(response.headers.get("Retry-After", "1")), 0.0)
+    except ValueError:
+        return 1.0
+
+
+async def open_session(
+    parts: CallParts, url: str, session_event: rt.Event
+) -> rt.RealtimeLink | None:
+    """A link whose session is confirmed, within the connect budget; None: give up."""
+    options = parts.runtime.options
+    deadline = time.monotonic() + options.connect_budget
     delay = options.reconnect_backoff
     for attempt in range(1, options.reconnect_tries + 1):
-        if parts.ended.is_set():
+        remaining = deadline - time.monotonic()
+        if parts.ended.is_set() or remaining <= 0:
             return None
+        wait = delay
+        link = None
         try:
-            return await rt.RealtimeLink.open(
-                url,
-                runtime.api_key,
-                max_size=options.max_realtime_frame,
-                open_timeout=open_timeout,
-            )
+            link = await _open(parts, url, min(options.realtime_open_timeout, remaining))
+            remaining = deadline - time.monotonic()
+            setup = await configure(link, session_event, min(options.session_timeout, remaining))
+        except InvalidStatus as error:
+            retry_after = _retry_after(error)
+            _failed(parts, attempt, error)
+            if retry_after is not None:
+                parts.runtime.metrics.count("RateLimited")
+                logger.warning("realtime rate limited", extra={"retry_after": retry_after})
+                wait = retry_after
+            setup = Setup.SILENT
         except Exception as error:  # noqa: BLE001 - any failure to open is one failed attempt
-            runtime.metrics.count("RealtimeErrors")
-            logger.warning(
-                "realtime connect failed", extra={"attempt": attempt, "error": repr(error)[:200]}
-            )
-        if attempt < options.reconnect_tries:
-            await asyncio.sleep(delay)
-            delay *= 2
+            _failed(parts, attempt, error)
+            setup = Setup.SILENT
+        if setup is Setup.CONFIRMED and link is not None:
+            return link
+        if link is not None:
+            link.abort()
+        if setup is Setup.REJECTED or time.monotonic() + wait >= deadline:
+            return None
+        await asyncio.sleep(wait)  # backoff between attempts, inside the budget
+        delay *= 2
     return None
+
+
+async def _open(parts: CallParts, url: str, within: float) -> rt.RealtimeLink:
+    runtime = parts.runtime
+    return await rt.RealtimeLink.open(
+        url, runtime.api_key, max_size=runtime.options.max_realtime_frame, open_timeout=within
+    )
+
+
+def _failed(parts: CallParts, attempt: int, error: Exception) -> None:
+    parts.runtime.metrics.count("RealtimeErrors")
+    logger.warning(
+        "realtime connect failed", extra={"attempt": attempt, "error": repr(error)[:200]}
+    )
 
 
 class Upstream:
@@ -58,12 +100,6 @@ class Upstream:
         self._session_event = session_event
         self.link = link
         self.drops = 0  # links lost during this call
-
-    async def start(self) -> None:
-        """Configure the session and let the agent speak first; caller audio flows from now on."""
-        await self.link.send(self._session_event)
-        await self.link.send(rt.response_create())
-        self._parts.state.relaying = True
 
     async def append(self, payload: str) -> None:
         """Caller audio (checked base64) as `input_audio_buffer.append`, spliced, not dumped."""
@@ -78,29 +114,30 @@ class Upstream:
     async def send(self, event: rt.Event) -> None:
         await self.link.send(event)
 
+    def kill(self) -> None:
+        """The link is open but dead: drop it, and the reader reconnects."""
+        self.link.abort()
+
     async def replace(self, history: list[tuple[str, str]]) -> bool:
         """Replace the dropped link and restore the conversation; False means hand off instead.
 
-        A link that keeps dropping is not worth more attempts than one drop's worth.
+        A link that keeps dropping is not worth more attempts than one drop's worth. The
+        caller's next response is asked for by the conversation (through its response gate).
         """
         self.drops += 1
         self._parts.runtime.metrics.count("Reconnects")
         logger.warning("realtime link dropped; reconnecting", extra={"drops": self.drops})
-        await self.link.close()
-        options = self._parts.runtime.options
-        if self.drops > options.reconnect_tries:
+        self.link.abort()
+        if self.drops > self._parts.runtime.options.reconnect_tries:
             return False
-        open_timeout = min(options.realtime_open_timeout, _RECONNECT_OPEN_TIMEOUT)
-        link = await connect(self._parts, self._url, open_timeout)
+        link = await open_session(self._parts, self._url, self._session_event)
         if link is None:
             return False
         self.link = link
         try:
-            await link.send(self._session_event)
             for role, text in history[-_RESTORED_TURNS:]:
                 await link.send(rt.message(role, text))
             await link.send(rt.message("system", RECONNECTED))
-            await link.send(rt.response_create())
         except ConnectionClosed:
             return False
         self._parts.state.relaying = True

@@ -121,13 +121,21 @@ class Call:
         self.twilio = twilio
         self.rt = rt
         self.session_update: dict | None = None
+        self.greeting: str | None = None  # the id of the greeting's response
 
 
-async def start_call(bridge: Bridge, realtime: FakeRealtime, **params) -> Call:
+async def start_call(
+    bridge: Bridge, realtime: FakeRealtime, *, greeting_done: bool = True, **params
+) -> Call:
+    """A call whose session is confirmed and whose greeting was asked for (and, unless
+    `greeting_done=False`, has finished: the server is free for what the test scripts)."""
     twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, **params).open()
     call = Call(twilio, await realtime.next_connection())
     call.session_update = await call.rt.received.take("session.update")
     await call.rt.received.take("response.create")
+    call.greeting = await call.rt.next_response()
+    if greeting_done:
+        await call.rt.finish()
     return call
 
 

@@ -1,8 +1,9 @@
 """Test doubles for the bridge's neighbours, over real WebSockets on 127.0.0.1.
 
 - `FakeRealtime`: a Realtime server that validates EVERY event the bridge sends against
-  `openai.types.realtime` (client events) and only ever sends events that validate as server
-  events. A bridge that sent something OpenAI would reject fails the test.
+  `openai.types.realtime` (client events), only ever sends events that validate as server
+  events, and keeps the GA server's rules (see `RealtimeConn`): a bridge that sent something
+  OpenAI would reject, or at a moment OpenAI would reject it, fails the test.
 - `FakeTwilio`: a Media Streams client that sends what Twilio sends and records what it gets.
 - `FakeTelephony`, `FakeTools`: record the bridge's REST and tools calls.
 
@@ -157,11 +158,69 @@ class RealtimeEvents:
         return {"type": "response.done", "event_id": _eid(), "response": response}
 
     @staticmethod
-    def error(message: str, code: str | None = None, kind: str = "invalid_request_error") -> dict:
+    def error(
+        message: str,
+        code: str | None = None,
+        kind: str = "invalid_request_error",
+        *,
+        param: str | None = None,
+        client_event_id: str | None = None,
+    ) -> dict:
         return {
             "type": "error",
             "event_id": _eid(),
-            "error": {"type": kind, "code": code, "message": message},
+            "error": {
+                "type": kind,
+                "code": code,
+                "message": message,
+                "param": param,
+                "event_id": client_event_id,
+            },
+        }
+
+    @staticmethod
+    def function_item_done(
+        response_id: str, call_id: str, name: str, arguments: dict, status: str = "completed"
+    ) -> dict:
+        return {
+            "type": "response.output_item.done",
+            "event_id": _eid(),
+            "response_id": response_id,
+            "output_index": 0,
+            "item": {
+                "id": "item_" + call_id,
+                "type": "function_call",
+                "object": "realtime.item",
+                "status": status,
+                "call_id": call_id,
+                "name": name,
+                "arguments": json.dumps(arguments),
+            },
+        }
+
+    @staticmethod
+    def committed(item_id: str, previous_item_id: str | None = None) -> dict:
+        return {
+            "type": "input_audio_buffer.committed",
+            "event_id": _eid(),
+            "item_id": item_id,
+            "previous_item_id": previous_item_id,
+        }
+
+    @staticmethod
+    def rate_limits(remaining: int, reset_seconds: float) -> dict:
+        return {
+            "type": "rate_limits.updated",
+            "event_id": _eid(),
+            "rate_limits": [
+                {"name": "requests", "limit": 1000, "remaining": 1000, "reset_seconds": 0.0},
+                {
+                    "name": "tokens",
+                    "limit": 40000,
+                    "remaining": remaining,
+                    "reset_seconds": reset_seconds,
+                },
+            ],
         }
 
     @staticmethod
@@ -188,36 +247,178 @@ class RealtimeEvents:
         }
 
 
+ACTIVE_RESPONSE = (
+    "Conversation already has an active response in progress: {rid}. Wait until the response is "
+    "finished before creating a new one."
+)
+
+
+def session_echo(asked: dict, *, pcm24k: bool = False) -> dict:
+    """`session.updated` as GA sends it: the session applied (the asked one, or PCM at 24 kHz
+    where a partly applied update left the default formats)."""
+    session = json.loads(json.dumps(asked))
+    session["model"] = "gpt-realtime"
+    if pcm24k:
+        for side in ("input", "output"):
+            session.setdefault("audio", {}).setdefault(side, {})["format"] = {
+                "type": "audio/pcm",
+                "rate": 24000,
+            }
+    return {"type": "session.updated", "event_id": _eid(), "session": session}
+
+
 class RealtimeConn:
-    """One bridge → Realtime connection as the fake server sees it."""
+    """One bridge → Realtime connection as the fake server sees it.
+
+    It keeps the server's rules: `session.update` is answered (`session.updated`, or as the
+    server's `session_mode` says), one response at a time (a `response.create` during one gets
+    the real `conversation_already_has_active_response` error), and a cancelled response stays
+    active until its `response.done`, which comes `cancel_latency` later, after the
+    `function_call_arguments.done` of any call it was generating (as the real server does).
+    """
 
     def __init__(self, ws, server: FakeRealtime):
         self.ws = ws
         self.server = server
         self.received = Inbox()
+        self.responses = Inbox()  # {"id": …} of each response the server started on request
+        self.rejected: list[dict] = []  # creates refused: the error events sent for them
         self.closed = asyncio.Event()
         self.path = ws.request.path
         self.headers = ws.request.headers
+        self.active: str | None = None
+        self.calls: dict[str, list[tuple[str, str, dict]]] = {}  # response → calls in progress
+        self._count = 0
+        self._tasks: set[asyncio.Task] = set()
 
     async def send(self, event: dict) -> None:
         validate_server_event(event)  # we never send anything OpenAI would not
+        kind = event["type"]
+        if kind == "response.created":
+            if self.active is not None:
+                self.server.violations.append(f"two active responses: {self.active}")
+            self.active = event["response"]["id"]
+        elif kind == "response.done" and event["response"]["id"] == self.active:
+            self.active = None
         await self.ws.send(json.dumps(event))
+
+    async def send_raw(self, data) -> None:
+        """A frame the contract does not know (a future event type, garbage)."""
+        await self.ws.send(data)
+
+    async def finish(self, status: str = "completed", output: list | None = None) -> str:
+        """The active response ends with `status`; returns its id."""
+        response_id = self.active
+        assert response_id is not None, "no active response"
+        done = RealtimeEvents.response_done(response_id, status=status)
+        if output is not None:
+            done["response"]["output"] = output
+        await self.send(done)
+        return response_id
+
+    async def next_response(self) -> str:
+        """The id of the next response the server started for a `response.create`."""
+        return (await self.responses.take(lambda r: True))["id"]
 
     async def drop(self) -> None:
         """Kill the TCP connection without a closing handshake (a network drop)."""
         self.ws.transport.abort()
         await self.closed.wait()
 
+    async def answer(self, event: dict) -> None:
+        """What the real server does on its own when it receives `event`."""
+        mode = self.server.session_mode
+        if mode == "silent":
+            return
+        kind = event.get("type")
+        if kind == "session.update":
+            await self._session_update(event, mode)
+        elif kind == "response.create":
+            await self._response_create(event)
+        elif kind == "response.cancel":
+            await self._response_cancel(event)
+
+    async def _session_update(self, event: dict, mode: str) -> None:
+        if mode == "reject" or (mode == "reject_full" and "voice" in json.dumps(event)):
+            await self.send(
+                RealtimeEvents.error(
+                    "Unknown parameter: 'session.audio.output.speed_factor'.",
+                    code="unknown_parameter",
+                    param="session.audio.output.speed_factor",
+                    client_event_id=event.get("event_id"),
+                )
+            )
+        else:
+            await self.send(session_echo(event["session"], pcm24k=mode == "pcm24k"))
+
+    async def _response_create(self, event: dict) -> None:
+        if self.active is not None:
+            error = RealtimeEvents.error(
+                ACTIVE_RESPONSE.format(rid=self.active),
+                code="conversation_already_has_active_response",
+                client_event_id=event.get("event_id"),
+            )
+            self.rejected.append(error)
+            await self.send(error)
+            return
+        self._count += 1
+        response_id = f"resp_auto{self._count}"
+        await self.send(RealtimeEvents.response_created(response_id))
+        await self.responses.add({"id": response_id})
+
+    async def _response_cancel(self, event: dict) -> None:
+        if self.active is None:
+            await self.send(
+                RealtimeEvents.error(
+                    "Cancellation failed: no active response found",
+                    code="response_cancel_not_active",
+                    client_event_id=event.get("event_id"),
+                )
+            )
+            return
+        task = asyncio.create_task(self._cancelled(self.active))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _cancelled(self, response_id: str) -> None:
+        await asyncio.sleep(self.server.cancel_latency)  # the server's latency, not a wait
+        for call_id, name, arguments in self.calls.pop(response_id, []):
+            await self.send(
+                RealtimeEvents.function_call_done(response_id, call_id, name, arguments)
+            )
+            await self.send(
+                RealtimeEvents.function_item_done(
+                    response_id, call_id, name, arguments, "incomplete"
+                )
+            )
+        done = RealtimeEvents.response_done(response_id, status="cancelled")
+        done["response"]["status_details"] = {"type": "cancelled", "reason": "client_cancelled"}
+        await self.send(done)
+
 
 class FakeRealtime:
-    """A Realtime server; `connections` queues each new bridge connection."""
+    """A Realtime server; `connections` queues each new bridge connection.
 
-    def __init__(self, on_connect: Callable[[RealtimeConn], None] | None = None):
+    `session_mode`: "echo" (as GA: `session.updated`), "pcm24k" (the echo shows the default
+    PCM formats: a partly applied update), "reject" (an `error` for every update),
+    "reject_full" (an `error` for the full update, the minimal one applies), "silent" (accepts
+    the connection, then says nothing at all). `hang` makes every handshake hang; `refuse` /
+    `refuse_status` / `retry_after` refuse that many connections.
+    """
+
+    def __init__(self):
         self.connections: asyncio.Queue[RealtimeConn] = asyncio.Queue()
         self.all: list[RealtimeConn] = []
         self.violations: list[str] = []
-        self.refuse = 0  # refuse this many connection attempts (HTTP 503)
+        self.refuse = 0  # refuse this many connection attempts (HTTP refuse_status)
+        self.refuse_status = 503
+        self.retry_after: str | None = None
+        self.session_mode = "echo"
+        self.cancel_latency = 0.1
+        self.hang = False
+        self.attempts = 0
         self._server = None
+        self._never = asyncio.Event()
 
     async def start(self) -> FakeRealtime:
         self._server = await serve(
@@ -234,17 +435,24 @@ class FakeRealtime:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/v1/realtime"
 
-    def _gate(self, connection, request):
+    async def _gate(self, connection, request):
+        self.attempts += 1
+        if self.hang:
+            await self._never.wait()  # a handshake that never completes
         if self.refuse > 0:
             self.refuse -= 1
-            return connection.respond(503, "unavailable\n")
+            response = connection.respond(self.refuse_status, "unavailable\n")
+            if self.retry_after is not None:
+                response.headers["Retry-After"] = self.retry_after
+            return response
         return None
 
     async def _handle(self, ws) -> None:
         conn = RealtimeConn(ws, self)
         self.all.append(conn)
         await self.connections.put(conn)
-        await conn.send(RealtimeEvents.session_created())
+        if self.session_mode != "silent":
+            await conn.send(RealtimeEvents.session_created())
         try:
             async for text in ws:
                 event = json.loads(text)
@@ -253,6 +461,7 @@ class FakeRealtime:
                 except Exception as error:  # noqa: BLE001
                     self.violations.append(f"{event.get('type')}: {error}")
                 await conn.received.add(event)
+                await conn.answer(event)
         except ConnectionClosed:
             pass  # the bridge dropped or closed the link: that is what some tests do
         finally:

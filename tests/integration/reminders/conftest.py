@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import format_datetime
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
@@ -70,6 +71,8 @@ class RecordingHttpClient(HttpClient):
         self.clock = clock
         self.fail_for = set(fail_for)
         self.fail_status = 400
+        self.now = NOW  # Twilio's wall clock: a call's date_created / start_time
+        self._placed: list[dict] = []  # Call resources as Twilio lists them
         self._lock = threading.Lock()
 
     def request(
@@ -84,6 +87,8 @@ class RecordingHttpClient(HttpClient):
         allow_redirects=False,
     ):
         data = dict(data or {})
+        if method == "GET" and uri.endswith("/Calls.json"):
+            return self._list(uri, dict(params or {}))
         with self._lock:
             sid = f"CA{len(self.requests) + 1:032x}"
             self.requests.append(
@@ -108,13 +113,49 @@ class RecordingHttpClient(HttpClient):
             "from": data.get("From"),
             "status": "queued",
             "direction": "outbound-api",
+            "date_created": format_datetime(self.now.astimezone(UTC), usegmt=True),
+            # Dialled at once (paced within Twilio's limit): it has a start time to filter on.
+            "start_time": format_datetime(self.now.astimezone(UTC), usegmt=True),
             "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json",
         }
+        with self._lock:
+            self._placed.append({**body, "_started": self.now.astimezone(UTC)})
         return Response(201, json.dumps(body))
+
+    def _list(self, uri: str, params: dict) -> Response:
+        """Twilio's Calls list: `To`/`From` exact, `StartTime>` by UTC *date* (as Twilio
+        documents it: `YYYY-MM-DD`, a time of day is ignored), newest first, one page."""
+        with self._lock:
+            self.requests.append({"method": "GET", "url": uri, "params": params, "sid": None})
+            placed = list(self._placed)
+        after = params.get("StartTime>")
+        day = datetime.fromisoformat(after.replace("Z", "+00:00")).date() if after else None
+        calls = [
+            {k: v for k, v in c.items() if not k.startswith("_")}
+            for c in reversed(placed)
+            if c["to"] == params.get("To", c["to"])
+            and c["from"] == params.get("From", c["from"])
+            and (day is None or c["_started"].date() >= day)
+        ]
+        page = {
+            "calls": calls,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+            "page": 0,
+            "page_size": 50,
+            "start": 0,
+            "end": max(len(calls) - 1, 0),
+            "uri": uri,
+        }
+        return Response(200, json.dumps(page))
 
     @property
     def calls(self) -> list[dict]:
-        return [r for r in self.requests if r["url"].endswith("/Calls.json")]
+        """The calls placed (`POST …/Calls.json`), not the list queries."""
+        return [
+            r for r in self.requests if r["url"].endswith("/Calls.json") and r["method"] == "POST"
+        ]
 
     def appointment_ids(self) -> list[str]:
         return [parse_qs(urlparse(r["data"]["Url"]).query)["appointment_id"][0] for r in self.calls]

@@ -25,7 +25,7 @@ CONTEXT = {
 def test_lists_the_definitions(invoke):
     status, body = invoke("GET", "/tools")
     assert status == 200
-    assert len(body["tools"]) == 14
+    assert len(body["tools"]) == 15
     assert all(
         t["type"] == "function" and t["parameters"]["type"] == "object" for t in body["tools"]
     )

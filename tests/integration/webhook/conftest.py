@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from urllib.parse import urlencode
 
 import pytest
@@ -93,3 +96,17 @@ def twilio(monkeypatch) -> Twilio:
     # A warm container: the once-per-process ColdStart metric is not what these tests count.
     monkeypatch.setattr(cold_start, "is_cold_start", False)
     return Twilio()
+
+
+@pytest.fixture
+def log_lines():
+    """The webhook logger's JSON lines, formatted exactly as in Lambda."""
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    from functions.webhook import handler
+
+    capture.setFormatter(handler.logger.registered_formatter)
+    python_logger = logging.getLogger(handler.logger.name)  # named after POWERTOOLS_SERVICE_NAME
+    python_logger.addHandler(capture)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    python_logger.removeHandler(capture)

@@ -1,9 +1,8 @@
 """POST /voice against moto's DynamoDB: signed → TwiML + call record; forged → 403, no writes."""
 
-import io
 import json
-import logging
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -43,18 +42,6 @@ def _stream_params(result):
         stream.get("url"),
         {p.get("name"): p.get("value") for p in stream.findall("Parameter")},
     )
-
-
-@pytest.fixture
-def log_lines():
-    """The webhook logger's JSON lines, formatted exactly as in Lambda."""
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(handler.logger.registered_formatter)
-    python_logger = logging.getLogger(handler.logger.name)  # named after POWERTOOLS_SERVICE_NAME
-    python_logger.addHandler(capture)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    python_logger.removeHandler(capture)
 
 
 def test_signed_call_from_a_customer_streams_with_context_and_token(seeded, twilio):
@@ -112,13 +99,12 @@ def test_recording_notice_is_spoken_before_connecting(crm, webhook_settings, twi
     assert root.find("Say").text == "This call is recorded for quality."
 
 
-@pytest.mark.parametrize(
-    "agent", [AgentSettings(bridge_available=False), AgentSettings(agent_enabled=False)]
-)
+@pytest.mark.parametrize("agent", [AgentSettings(), AgentSettings(agent_enabled=False)])
 def test_fallback_when_the_bridge_is_off_or_the_agent_disabled(
     crm, webhook_settings, twilio, agent
 ):
     seed_shop(crm, agent)
+    crm.heartbeats.beat("task-dead", datetime.now(UTC) - timedelta(minutes=5))  # a dead fleet
     result = twilio.post("/voice", CALL)
     root = ET.fromstring(result["body"])
     assert result["statusCode"] == 200
@@ -195,7 +181,7 @@ def test_failure_after_the_shop_was_read_falls_back_to_the_shop(
     def broken(*args, **kwargs):
         raise RuntimeError("DynamoDB is having a bad day")
 
-    monkeypatch.setattr(CallRepository, "start", broken)
+    monkeypatch.setattr(CallRepository, "open_stream", broken)
     result = twilio.post("/voice", CALL)
     root = ET.fromstring(result["body"])
     assert result["statusCode"] == 200

@@ -61,3 +61,35 @@ def test_usage_sums_response_done_usage():
         "output_audio": 10,
         "responses": 2,
     }
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_heard_counts_wall_clock_time_into_an_800_ms_delta_capped_by_what_was_sent():
+    clock = Clock()
+    playout = Playout(clock)
+    playout.sent("item_a", 6400)  # one 800 ms delta on an idle line: it plays at once
+    clock.now += 0.3
+    assert playout.heard_ms("item_a") == 300
+    clock.now += 2.0
+    assert playout.heard_ms("item_a") == 800  # never more than was sent
+    assert playout.interrupt() == [("item_a", 800)]
+
+
+def test_heard_with_20_ms_deltas_runs_on_from_the_last_mark():
+    clock = Clock()
+    playout = Playout(clock)
+    names = [playout.sent("item_a", 160) for _ in range(10)]
+    clock.now += 0.5  # Twilio was slow to start: the marks are what count
+    playout.acked(names[1])
+    assert playout.heard_ms("item_a") == 40
+    clock.now += 0.03
+    assert playout.heard_ms("item_a") == 70
+    playout.acked("m1")  # a late, older echo changes nothing
+    assert playout.interrupt() == [("item_a", 70)]

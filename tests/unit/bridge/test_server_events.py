@@ -21,6 +21,10 @@ CONTRACT: dict[type[BaseModel], type[BaseModel]] = {
         openai_rt.ConversationItemInputAudioTranscriptionCompletedEvent
     ),
     ev.OutputTranscriptDone: openai_rt.ResponseAudioTranscriptDoneEvent,
+    ev.BufferCommitted: openai_rt.InputAudioBufferCommittedEvent,
+    ev.OutputItemDone: openai_rt.ResponseOutputItemDoneEvent,
+    ev.SessionUpdated: openai_rt.SessionUpdatedEvent,
+    ev.RateLimitsUpdated: openai_rt.RateLimitsUpdatedEvent,
 }
 
 
@@ -51,8 +55,11 @@ def _mismatches(ours: type[BaseModel], theirs: type[BaseModel], path: str) -> li
             candidates = _models_in(their_annotation)
             if not candidates:
                 found.append(f"{where}: an object here, not in {theirs.__name__}")
-            else:
-                found += _mismatches(nested, candidates[0], where)
+                continue
+            # A union (conversation items, session kinds): ours must fit one of its members.
+            tries = [_mismatches(nested, candidate, where) for candidate in candidates]
+            if all(tries):
+                found += min(tries, key=len)
     return found
 
 

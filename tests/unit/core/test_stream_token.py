@@ -31,3 +31,26 @@ def test_token_refused(call_sid, direction, key, now):
 def test_malformed_tokens_refused(token):
     with pytest.raises(InvalidStreamToken):
         verify_token(token, "CA1", "inbound", KEY, now=0)
+
+
+def test_a_token_carries_its_id_and_a_recorded_grant_reissues_the_same_token():
+    from pitstop.stream_token import StreamGrant
+
+    token = issue_token("CA1", "inbound", KEY, now=1000)
+    token_id = verify_token(token, "CA1", "inbound", KEY, now=1100)
+    again = issue_token("CA1", "inbound", KEY, grant=StreamGrant(token_id, 1120))
+    assert again == token
+
+
+def test_the_id_is_signed():
+    expires, token_id, signature = issue_token("CA1", "inbound", KEY, now=1000).split(".")
+    with pytest.raises(InvalidStreamToken):
+        verify_token(f"{expires}.{'0' * len(token_id)}.{signature}", "CA1", "inbound", KEY, now=0)
+
+
+@pytest.mark.parametrize(
+    "token", ["1000.abc.d\u00e9f", "\u0661\u0660\u0660\u0660.abc.def", "9" * 40 + ".a.b"]
+)
+def test_non_ascii_or_absurd_tokens_are_refused_not_raised(token):
+    with pytest.raises(InvalidStreamToken):
+        verify_token(token, "CA1", "inbound", KEY, now=0)

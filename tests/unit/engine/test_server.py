@@ -7,165 +7,25 @@ sent as fast as the socket takes them. Every event the engine sends must validat
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
-import functools
 import json
 
 import pytest
 from websockets.asyncio.client import connect
 
 from pitstop_local.engine.server import bound_port, serve_engine
-from pitstop_local.engine.voice import Speech
-from pitstop_local.realtime_contract import validate_client_event, validate_server_event
 from pitstop_local.speech import codec
-from pitstop_local.speech.tts import CALLER_VOICE, Synthesizer
-
-INSTRUCTIONS = (
-    "You are Robin, the AI assistant answering the phone for Pitstop Demo Garage, a car service "
-    "centre.\n"
-    "Shop: Pitstop Demo Garage. Address: 1200 Piston Avenue. Phone: +15551239000. Time zone: "
-    "America/New_York.\n"
-    "Today is Thursday, November 26, 2026.\n"
-    "Services (typical price range): Oil change ($49-$89); Tire rotation ($25-$40); Brake service "
-    "($150-$450).\n"
-    "This is an inbound call from a known customer: Alex Morgan.\n"
+from tests.unit.engine.harness import (
+    ALEX,
+    INSTRUCTIONS,
+    SLOTS,
+    Client,
+    audio,
+    function_calls,
+    shared_speech,
+    transcript,
 )
-TOOLS = [
-    {
-        "type": "function",
-        "name": name,
-        "description": name,
-        "parameters": {"type": "object", "properties": {}},
-    }
-    for name in ("lookup_customer", "check_availability", "book_appointment", "end_call")
-]
-ALEX = {
-    "ok": True,
-    "found": True,
-    "customer": {"customer_id": "cus_1", "name": "Alex Morgan"},
-    "vehicles": [{"vehicle_id": "veh_1", "label": "2019 Toyota Camry"}],
-    "next_appointment": None,
-}
-SLOTS = {
-    "ok": True,
-    "slots": [
-        {
-            "start": "2026-12-01T09:00:00-05:00",
-            "end": "2026-12-01T09:30:00-05:00",
-            "bay": "bay1",
-            "spoken": "Tuesday, December 1 at 9:00 AM",
-        }
-    ],
-}
-TIMEOUT = 30
-
-_caller = Synthesizer(**CALLER_VOICE)
-
-
-@functools.cache
-def shared_speech() -> Speech:
-    """One Speech for the module: the TTS cache and the recognisers outlive each test's loop."""
-    return Speech()
-
-
-class Client:
-    """The bridge's side of the protocol, validating both directions."""
-
-    def __init__(self, ws) -> None:
-        self.ws = ws
-        self.received: list[dict] = []
-
-    async def send(self, event: dict) -> None:
-        validate_client_event(event)
-        await self.ws.send(json.dumps(event))
-
-    async def recv(self) -> dict:
-        event = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
-        validate_server_event(event)  # every event the engine sends
-        self.received.append(event)
-        return event
-
-    async def until(self, kind: str) -> dict:
-        while True:
-            event = await self.recv()
-            if event["type"] == kind:
-                return event
-
-    async def response(self) -> list[dict]:
-        """The next response's events, `response.created` … `response.done`."""
-        events = []
-        while True:
-            events.append(await self.recv())
-            if events[-1]["type"] == "response.done":
-                starts = [i for i, e in enumerate(events) if e["type"] == "response.created"]
-                return events[starts[-1] :] if starts else events
-
-    async def configure(self) -> dict:
-        await self.send(
-            {
-                "type": "session.update",
-                "session": {
-                    "type": "realtime",
-                    "instructions": INSTRUCTIONS,
-                    "tools": TOOLS,
-                    "output_modalities": ["audio"],
-                    "audio": {
-                        "input": {
-                            "format": {"type": "audio/pcmu"},
-                            "turn_detection": {"type": "server_vad", "silence_duration_ms": 500},
-                        },
-                        "output": {"format": {"type": "audio/pcmu"}, "voice": "marin"},
-                    },
-                },
-            }
-        )
-        return await self.until("session.updated")
-
-    async def speak(self, text: str) -> None:
-        audio = codec.silence_mulaw(300) + _caller.synthesize_mulaw(text) + codec.silence_mulaw(900)
-        for frame in codec.frames(audio):
-            await self.send(
-                {"type": "input_audio_buffer.append", "audio": base64.b64encode(frame).decode()}
-            )
-
-    async def tool_output(self, call_id: str, output: dict) -> None:
-        await self.send(
-            {
-                "type": "conversation.item.create",
-                "item": {
-                    "type": "function_call_output",
-                    "call_id": call_id,
-                    "output": json.dumps(output),
-                },
-            }
-        )
-        await self.send({"type": "response.create"})
-
-    async def greeted(self) -> list[dict]:
-        """Greeting flow: response.create → lookup_customer → output → spoken greeting."""
-        await self.send({"type": "response.create"})
-        call = _function_calls(await self.response())[0]
-        assert call["name"] == "lookup_customer"
-        await self.tool_output(call["call_id"], ALEX)
-        return await self.response()
-
-
-def _function_calls(events: list[dict]) -> list[dict]:
-    return [e for e in events if e["type"] == "response.function_call_arguments.done"]
-
-
-def _transcript(events: list[dict]) -> str:
-    return " ".join(
-        e["transcript"] for e in events if e["type"] == "response.output_audio_transcript.done"
-    )
-
-
-def _audio(events: list[dict]) -> bytes:
-    return b"".join(
-        base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta"
-    )
 
 
 @pytest.fixture
@@ -207,15 +67,15 @@ async def test_greeting_is_spoken_audio_with_matching_transcript(engine_url):
             "response.output_audio.delta"
         )
         assert kinds.index("response.output_audio.done") < kinds.index("response.output_item.done")
-        text = _transcript(events)
+        text = transcript(events)
         assert "offline test voice" in text and "Alex" in text and "help you" in text
         deltas = "".join(
             e["delta"] for e in events if e["type"] == "response.output_audio_transcript.delta"
         )
         assert deltas == text
-        audio = _audio(events)
-        assert len(audio) > 8000 * 2  # seconds of 8 kHz μ-law speech
-        assert max(codec.mulaw_to_pcm16(audio)) != 0
+        spoken = audio(events)
+        assert len(spoken) > 8000 * 2  # seconds of 8 kHz μ-law speech
+        assert max(codec.mulaw_to_pcm16(spoken)) != 0
         done = events[-1]["response"]
         assert done["status"] == "completed" and done["usage"]["output_tokens"] > 0
         assert (
@@ -243,7 +103,7 @@ async def test_utterance_is_detected_transcribed_and_turned_into_a_tool_call(eng
         assert heard["item_id"] == started["item_id"]
         assert "oil change" in heard["transcript"] and "tuesday" in heard["transcript"]
         events = await client.response()
-        call = _function_calls(events)[-1]
+        call = function_calls(events)[-1]
         args = json.loads(call["arguments"])
         assert call["name"] == "check_availability"
         assert "oil" in args["service_type"].lower()
@@ -260,10 +120,10 @@ async def test_utterance_is_detected_transcribed_and_turned_into_a_tool_call(eng
 
         await client.tool_output(call["call_id"], SLOTS)
         offer = await client.response()
-        assert "Tuesday, December 1 at 9:00 AM" in _transcript(
+        assert "Tuesday, December 1 at 9:00 AM" in transcript(
             offer
-        ) and "Shall I book" in _transcript(offer)
-        assert _audio(offer)
+        ) and "Shall I book" in transcript(offer)
+        assert audio(offer)
 
 
 async def test_speech_times_count_from_the_session_start_across_a_buffer_clear(engine_url):
@@ -289,7 +149,7 @@ async def test_truncate_stops_the_rest_of_the_item(paced_url):
         client = Client(ws)
         await client.configure()
         await client.send({"type": "response.create"})
-        call = _function_calls(await client.response())[0]
+        call = function_calls(await client.response())[0]
         await client.tool_output(call["call_id"], ALEX)
         first = await client.until("response.output_audio.delta")
         await client.send(
@@ -307,7 +167,7 @@ async def test_truncate_stops_the_rest_of_the_item(paced_url):
         assert not [e for e in after if e["type"] == "response.output_audio.delta"]
         item = next(e for e in rest if e["type"] == "response.output_item.done")["item"]
         assert item["status"] == "incomplete"
-        assert len(_audio([first, *rest])) < 8000 * 2  # far less than the whole greeting
+        assert len(audio([first, *rest])) < 8000 * 2  # far less than the whole greeting
 
 
 async def test_truncate_of_unknown_item_is_an_error(engine_url):
@@ -331,7 +191,7 @@ async def test_response_cancel_ends_the_response_cancelled(paced_url):
         client = Client(ws)
         await client.configure()
         await client.send({"type": "response.create"})
-        call = _function_calls(await client.response())[0]
+        call = function_calls(await client.response())[0]
         await client.tool_output(call["call_id"], ALEX)
         await client.until("response.output_audio.delta")
         await client.send({"type": "response.cancel"})
@@ -345,7 +205,7 @@ async def test_caller_speech_interrupts_the_agent(paced_url):
         client = Client(ws)
         await client.configure()
         await client.send({"type": "response.create"})
-        call = _function_calls(await client.response())[0]
+        call = function_calls(await client.response())[0]
         await client.tool_output(call["call_id"], ALEX)
         await client.until("response.output_audio.delta")
         await client.speak("Sorry, I need to move my appointment.")
@@ -391,7 +251,7 @@ async def test_dtmf_note_from_the_bridge_hands_off(engine_url):
             }
         )
         await client.send({"type": "response.create"})
-        call = _function_calls(await client.response())[0]
+        call = function_calls(await client.response())[0]
         assert call["name"] == "request_operator_handoff"
 
 

@@ -18,6 +18,7 @@ NAMES = {
     "decode_vin",
     "send_sms_confirmation",
     "request_operator_handoff",
+    "take_message",
     "end_call",
     "set_do_not_call",
 }

@@ -1,0 +1,103 @@
+// Today: calls in progress, live (transcript as it is spoken, tools as they run, elapsed time),
+// with "hand to me now" and "end call"; today's board; calls that need a call back.
+import { api } from "/api.js";
+import { h, status, time } from "/dom.js";
+import { onLive } from "/live.js";
+import { renderBoard } from "/pages/board.js";
+import { transcriptList } from "/pages/calls.js";
+
+function elapsed(since) {
+  const seconds = Math.max(0, Math.round((Date.now() - new Date(since)) / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function liveCard(call, say) {
+  const sid = call.call_sid;
+  const control = (action, label) => async () => {
+    try {
+      await api("POST", `/admin/calls/${sid}/${action}`, {});
+      say(`${label}: done for ${call.customer_number}.`);
+    } catch (error) {
+      say(error.message, "error");
+    }
+  };
+  const clock = h("span", { class: "clock", "aria-label": "elapsed" }, elapsed(call.started_at));
+  const transcript = transcriptList([]);
+  const tools = h("ul", { class: "tools", "aria-label": "Tools run" });
+  const node = h(
+    "article",
+    { class: "live-call", dataset: { sid }, "aria-label": `Live call from ${call.customer_number}` },
+    h("h3", {}, `${call.customer_number} · ${call.direction}`, " ", clock),
+    h("p", { class: "muted" }, call.customer_id || "new caller", " · ", h("span", { class: "call-status" }, call.status)),
+    h("div", { class: "actions" },
+      h("button", { type: "button", onclick: control("handoff", "Handed to the shop") }, "Hand to me now"),
+      h("button", { type: "button", class: "danger", onclick: control("end", "Call ended") }, "End call")),
+    transcript,
+    tools,
+  );
+  return { node, clock, transcript, tools, call };
+}
+
+export default async function today(page) {
+  const notice = h("div", { "aria-live": "polite" });
+  const say = (message, kind) => notice.replaceChildren(status(message, kind));
+  const liveList = h("div", { class: "live-calls", "aria-live": "polite" });
+  const empty = h("p", { class: "muted" }, "No calls in progress.");
+  const callbacks = h("ul");
+  const boardArea = h("div");
+  page.replaceChildren(
+    h("h1", {}, "Today"),
+    notice,
+    h("h2", {}, "Calls in progress"),
+    empty,
+    liveList,
+    h("h2", {}, "Today's board"),
+    boardArea,
+    h("h2", {}, "To call back"),
+    callbacks,
+  );
+  const cards = new Map();
+  const seenTurns = new Set();
+  const addTurn = (sid, turn) => {
+    const key = `${sid}#${turn.at}#${turn.role}#${turn.text}`;
+    const card = cards.get(sid);
+    if (!card || seenTurns.has(key)) return;
+    seenTurns.add(key);
+    card.transcript.append(transcriptList([turn]).firstChild);
+  };
+  const show = (call) => {
+    const existing = cards.get(call.call_sid);
+    if (["completed", "busy", "no-answer", "failed", "canceled"].includes(call.status)) {
+      if (existing) existing.node.classList.add("ended");
+      if (existing) existing.node.querySelector(".call-status").textContent = `${call.status} (${call.outcome || ""})`;
+      return;
+    }
+    if (existing) return;
+    const card = liveCard(call, say);
+    cards.set(call.call_sid, card);
+    liveList.append(card.node);
+    empty.hidden = true;
+  };
+  const stop = onLive((message) => {
+    if (message.type === "call") show(message.call);
+    else if (message.type === "turn") addTurn(message.call_sid, message);
+    else if (message.type === "tool") {
+      const card = cards.get(message.call_sid);
+      if (card) card.tools.append(h("li", { class: message.ok ? "" : "failed" }, `${message.name}: ${message.summary}`));
+    }
+  });
+  const live = await api("GET", "/admin/calls?live=true");
+  for (const call of live.calls) {
+    show(call);
+    const detail = await api("GET", `/admin/calls/${call.call_sid}`);
+    detail.transcript.forEach((t) => addTurn(call.call_sid, t));
+  }
+  const all = await api("GET", "/admin/calls");
+  for (const call of all.calls.filter((c) => c.outcome === "handed_off" || c.outcome === "voicemail")) {
+    callbacks.append(h("li", {}, h("a", { href: `#/calls/${call.call_sid}` }, `${time(call.started_at)} ${call.customer_number}`), ` — ${call.handoff_reason || call.outcome}`));
+  }
+  if (!callbacks.childElementCount) callbacks.append(h("li", { class: "muted" }, "Nobody waiting."));
+  await renderBoard(boardArea, "", { compact: true });
+  const tick = setInterval(() => cards.forEach((c) => { c.clock.textContent = elapsed(c.call.started_at); }), 1000);
+  return () => { stop(); clearInterval(tick); };
+}

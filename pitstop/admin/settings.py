@@ -1,0 +1,107 @@
+"""Changing the agent settings from the console: validated, versioned, reversible.
+
+A change is validated by the very model the agent reads (`AgentSettings`), tightened with the
+checks a form needs and the agent cannot make at call time: unknown fields, a voice the Realtime
+API does not have, template variables nobody fills in, limits that would make calls absurd. A
+refused change says which field and why; an accepted one becomes the next version, with who made
+it and what changed, and the next call uses it.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pitstop.admin.staff import Staff
+from pitstop.dal.settings_log import Change, SettingsLog, SettingsVersion
+from pitstop.models import AgentSettings
+
+# The Realtime API's built-in voices (`openai.types.realtime.RealtimeAudioConfigOutput.voice`).
+REALTIME_VOICES = frozenset(
+    {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"}
+)
+# What the shop's own instructions may refer to, e.g. "Greet {customer_first_name} by name".
+TEMPLATE_VARIABLES = frozenset({"shop_name", "shop_phone", "persona_name", "customer_first_name"})
+
+
+class ConsoleAgentSettings(AgentSettings):
+    """`AgentSettings` as the console may write them: strict about what a person can mistype."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    persona_name: str = Field("Robin", min_length=1, max_length=40)
+    max_call_seconds: int = Field(600, ge=60, le=3600)
+    silence_timeout_seconds: int = Field(30, ge=5, le=300)
+    extra_instructions: str = Field("", max_length=4000)
+
+    @field_validator("voice")
+    @classmethod
+    def _known_voice(cls, value: str) -> str:
+        if value not in REALTIME_VOICES:
+            raise ValueError(f"unknown voice {value!r}; choose one of {sorted(REALTIME_VOICES)}")
+        return value
+
+    @field_validator("extra_instructions")
+    @classmethod
+    def _known_variables(cls, value: str) -> str:
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as error:
+            raise ValueError(f"unbalanced braces in the instructions ({error})") from None
+        if unknown := names - TEMPLATE_VARIABLES:
+            raise ValueError(
+                f"unknown template variable(s) {sorted(unknown)}; "
+                f"use {sorted('{' + n + '}' for n in TEMPLATE_VARIABLES)}"
+            )
+        return value
+
+
+class SettingsChange(BaseModel):
+    """A save from the settings form: the fields that change, and the version the form showed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=0, description="the version the editor read (optimistic locking)")
+    settings: dict[str, Any]
+
+
+class Rollback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=0, description="the live version the editor read")
+
+
+def validated(current: AgentSettings, changes: dict[str, Any]) -> AgentSettings:
+    """The settings after `changes`, or a pydantic `ValidationError` naming each bad field."""
+    merged = {**current.model_dump(mode="json", exclude_unset=True), **changes}
+    checked = ConsoleAgentSettings.model_validate(merged)
+    return AgentSettings.model_validate(checked.model_dump(mode="json", exclude_unset=True))
+
+
+def differences(before: AgentSettings, after: AgentSettings) -> dict[str, Change]:
+    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
+    return {k: Change(before=old[k], after=new[k]) for k in new if old.get(k) != new[k]}
+
+
+def save(
+    log: SettingsLog,
+    staff: Staff,
+    expected: int,
+    before: AgentSettings,
+    after: AgentSettings,
+    now: datetime,
+    rollback_of: int | None = None,
+) -> SettingsVersion:
+    """Store `after` as the next version (`StaleSettings` if `expected` is no longer live)."""
+    entry = SettingsVersion(
+        version=expected + 1,
+        at=now,
+        by=staff.username,
+        changes=differences(before, after),
+        rollback_of=rollback_of,
+        settings=after.model_dump(mode="json", exclude_unset=True),
+    )
+    return log.save(before, entry, after)

@@ -1,0 +1,143 @@
+"""The agent settings with their change history: every save is a new numbered version.
+
+The live settings stay where the agent reads them (`SHOP#<shop_id>` / `SETTINGS`, so a call still
+reads its whole catalogue in one Query); the history lives in a partition of its own, so it never
+slows that Query down. A save writes the new settings and its log entry in one transaction,
+guarded by the version the editor read: two owners saving at once cannot silently overwrite each
+other (the loser gets `StaleSettings` and reloads).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Key
+from pydantic import BaseModel
+
+from pitstop.dal import keys
+from pitstop.dal.errors import DataError
+from pitstop.dal.table import from_item
+from pitstop.models import AgentSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+VERSION_ATTRIBUTE = "settings_version"
+HISTORY_PAGE = 50
+
+
+class StaleSettings(DataError):
+    """Someone saved the settings after this editor read them."""
+
+
+class Change(BaseModel):
+    before: Any = None
+    after: Any = None
+
+
+class SettingsVersion(BaseModel):
+    """One saved state of the settings: who saved it, when, what changed, and the whole state."""
+
+    version: int
+    at: datetime
+    by: str
+    changes: dict[str, Change] = {}
+    rollback_of: int | None = None
+    settings: dict[str, Any]
+
+
+class SettingsLog:
+    def __init__(self, table: Table, shop_id: str):
+        self._table = table
+        self._client = table.meta.client
+        self._shop_id = shop_id
+
+    def current(self) -> tuple[AgentSettings, int]:
+        """The live settings and their version (0: never saved from the console)."""
+        item = self._table.get_item(Key=self._settings_key()).get("Item")
+        if item is None:
+            return AgentSettings(), 0
+        return from_item(AgentSettings, item), int(str(item.get(VERSION_ATTRIBUTE, 0)))
+
+    def save(
+        self, previous: AgentSettings, entry: SettingsVersion, new: AgentSettings
+    ) -> SettingsVersion:
+        """Store `new` as version `entry.version` if the live version is still the one before.
+
+        Only fields somebody set are stored, so an unset `model` keeps following the deployment's
+        default. The first save also logs the state it replaces as version 0, so that original
+        can be rolled back to.
+        """
+        expected = entry.version - 1
+        settings_item = {
+            **_dynamo(new.model_dump(mode="json", exclude_unset=True)),
+            **self._settings_key(),
+            "entity": "AgentSettings",
+            VERSION_ATTRIBUTE: entry.version,
+        }
+        put: Any = {"TableName": self._table.name, "Item": settings_item}
+        if expected == 0:
+            put["ConditionExpression"] = f"attribute_not_exists({VERSION_ATTRIBUTE})"
+        else:
+            put["ConditionExpression"] = f"{VERSION_ATTRIBUTE} = :expected"
+            put["ExpressionAttributeValues"] = {":expected": expected}
+        writes: list[TransactWriteItemTypeDef] = [{"Put": put}, self._log_put(entry)]
+        if expected == 0:
+            writes.append(
+                self._log_put(
+                    SettingsVersion(
+                        version=0,
+                        at=entry.at,
+                        by="before the console",
+                        settings=previous.model_dump(mode="json", exclude_unset=True),
+                    )
+                )
+            )
+        try:
+            self._client.transact_write_items(TransactItems=writes)
+        except self._client.exceptions.TransactionCanceledException as error:
+            raise StaleSettings(f"settings changed since version {expected}") from error
+        return entry
+
+    def versions(self) -> list[SettingsVersion]:
+        """The most recent versions, newest first (one Query)."""
+        page = self._table.query(
+            KeyConditionExpression=Key(keys.PK).eq(keys.settings_log(self._shop_id)),
+            ScanIndexForward=False,
+            Limit=HISTORY_PAGE,
+        )
+        return [from_item(SettingsVersion, item) for item in page.get("Items", [])]
+
+    def version(self, version: int) -> SettingsVersion | None:
+        key = keys.item_key(keys.settings_log(self._shop_id), keys.settings_version_sk(version))
+        item = self._table.get_item(Key=key).get("Item")
+        return from_item(SettingsVersion, item) if item else None
+
+    def _log_put(self, entry: SettingsVersion) -> TransactWriteItemTypeDef:
+        item = {
+            **_dynamo(entry.model_dump(mode="json", exclude_none=True)),
+            **keys.item_key(
+                keys.settings_log(self._shop_id), keys.settings_version_sk(entry.version)
+            ),
+            "entity": "SettingsVersion",
+        }
+        return {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _settings_key(self) -> dict[str, str]:
+        return keys.item_key(keys.shop(self._shop_id), keys.SETTINGS)
+
+
+def _dynamo(body: dict[str, Any]) -> dict[str, Any]:
+    """JSON numbers as Decimal, as the resource layer stores them."""
+    result: dict[str, Any] = json.loads(json.dumps(body), parse_float=Decimal)
+    return result

@@ -1,0 +1,110 @@
+"""Handoff that lands: who a call goes to, when, and what staff hear before they say hello.
+
+Pure decisions (no I/O), shared by the webhook (rescuing a stream that ended, the `<Dial action>`
+route), the bridge (the agent's handoff tool) and the console. Opening hours and holidays come
+from the shop profile; the numbers to ring, in order, from the agent settings, so a shop
+changes who picks up without a deploy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from pitstop import twiml
+from pitstop.models import AgentSettings, Shop
+
+# The webhook routes a handoff and a rescue use (the HTTP API serves each; see infra/constants).
+STREAM_ENDED_PATH = "/voice/stream-ended"
+DIAL_ENDED_PATH = "/voice/dial-ended"
+WHISPER_PATH = "/voice/whisper"
+MESSAGE_RECORDED_PATH = "/voice/message-recorded"
+
+# Twilio's `DialCallStatus` values that mean a person took the call.
+ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
+
+AFTER_HOURS_INSTRUCTION = (
+    "The shop is closed right now, so nobody can take the call. Say so, then offer to take a "
+    "message for a call back (use take_message) or to book an appointment."
+)
+UNANSWERED_INSTRUCTION = (
+    "You tried to put the caller through but nobody could pick up. Apologise, then offer to take "
+    "a message for a call back (use take_message) or to book an appointment."
+)
+
+
+def is_open(shop: Shop, now: datetime) -> bool:
+    """Is the shop open at `now` (its weekday hours, minus holidays, in its own time zone)?"""
+    local = now.astimezone(ZoneInfo(shop.timezone))
+    hours = shop.hours_on(local.date())
+    return hours is not None and hours.opens <= local.time() < hours.closes
+
+
+def targets(shop: Shop, settings: AgentSettings) -> list[str]:
+    """The numbers a handoff rings, in order: the settings' list, else the shop's line."""
+    return list(settings.handoff_numbers) or [shop.phone]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What staff are told about the caller before they are connected."""
+
+    name: str = ""
+    vehicle: str = ""
+    reason: str = ""
+
+
+def whisper_text(shop_name: str, caller: Caller) -> str:
+    """The whisper staff hear on picking up: who, which car, and why (only what is known)."""
+    who = caller.name or "a caller we could not identify"
+    parts = [f"{shop_name} call for you from {who}."]
+    if caller.vehicle:
+        parts.append(f"Vehicle: {caller.vehicle}.")
+    if caller.reason:
+        parts.append(f"Reason: {caller.reason}.")
+    parts.append("Connecting now.")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A decided handoff: the TwiML to redirect the call with, or None when the shop is closed
+    (then `instruction` is what the agent is told to do instead)."""
+
+    twiml: str | None
+    instruction: str | None = None
+
+
+def dial_attempt_twiml(
+    public_url: str,
+    call_sid: str,
+    number: str,
+    attempt: int,
+    ring_seconds: int,
+    message: str | None = twiml.DEFAULT_HANDOFF_MESSAGE,
+) -> str:
+    """`<Dial action>` to the `attempt`-th handoff number, with the whisper on pick-up."""
+    base = public_url.rstrip("/")
+    action = f"{base}{DIAL_ENDED_PATH}?{urlencode({'attempt': attempt})}"
+    whisper = f"{base}{WHISPER_PATH}?{urlencode({'call': call_sid})}"
+    return twiml.dial_twiml(number, action, whisper, ring_seconds, message)
+
+
+def plan(
+    shop: Shop, settings: AgentSettings, now: datetime, public_url: str, call_sid: str
+) -> Handoff:
+    """Inside opening hours ring the first handoff number; outside, tell the agent what to do."""
+    if not is_open(shop, now):
+        return Handoff(None, AFTER_HOURS_INSTRUCTION)
+    first = targets(shop, settings)[0]
+    return Handoff(
+        dial_attempt_twiml(public_url, call_sid, first, 0, settings.handoff_ring_seconds)
+    )
+
+
+def next_target(shop: Shop, settings: AgentSettings, attempt: int) -> str | None:
+    """The number to try after `attempt` failed, or None when every one has been tried."""
+    numbers = targets(shop, settings)
+    return numbers[attempt + 1] if attempt + 1 < len(numbers) else None

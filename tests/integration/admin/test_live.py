@@ -1,0 +1,58 @@
+"""The live view's local stand-in: token checked at connect, call changes from the table's
+DynamoDB Stream (moto) arrive as the same messages the fan-out Lambda posts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+
+from pitstop.models import CallDirection, CallRecord, CallStatus, TranscriptTurn
+from pitstop_local.console import LiveServer
+from tests.integration.admin.conftest import ADVISOR, now
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_connect_needs_a_valid_token(crm):
+    live = await LiveServer(crm.settings).start("127.0.0.1", 0)
+    try:
+        for url in (live.url, live.url + "?token=forged"):
+            with pytest.raises(websockets.InvalidStatus) as refused:
+                await websockets.connect(url)
+            assert refused.value.response.status_code == 401
+    finally:
+        await live.stop()
+
+
+async def test_call_record_and_transcript_changes_reach_the_browser(crm):
+    live = await LiveServer(crm.settings).start("127.0.0.1", 0)
+    try:
+        async with websockets.connect(f"{live.url}?token={ADVISOR}") as browser:
+            record = CallRecord(
+                call_sid="CAlive",
+                direction=CallDirection.INBOUND,
+                customer_number="+15551230001",
+                status=CallStatus.IN_PROGRESS,
+                started_at=now(),
+            )
+            await asyncio.to_thread(crm.calls.start, record, now())
+            turn = TranscriptTurn(role="agent", text="Thanks for calling", at=now())
+            await asyncio.to_thread(crm.calls.add_turn, "CAlive", 1, turn)
+            async with asyncio.timeout(10):
+                first = json.loads(await browser.recv())
+                second = json.loads(await browser.recv())
+    finally:
+        await live.stop()
+    assert first["type"] == "call" and first["call"]["call_sid"] == "CAlive"
+    assert first["call"]["status"] == "in-progress"
+    assert second == {
+        "type": "turn",
+        "call_sid": "CAlive",
+        "seq": 1,
+        "role": "agent",
+        "text": "Thanks for calling",
+        "at": turn.at.isoformat(),
+    }
