@@ -72,7 +72,10 @@ export default async function today(page) {
       if (existing) existing.node.querySelector(".call-status").textContent = `${call.status} (${call.outcome || ""})`;
       return;
     }
-    if (existing) return;
+    if (existing) {
+      existing.node.querySelector(".call-status").textContent = call.status;
+      return;
+    }
     const card = liveCard(call, say);
     cards.set(call.call_sid, card);
     liveList.append(card.node);

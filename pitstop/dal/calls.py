@@ -48,15 +48,13 @@ class CallRepository:
 
         The record carries the by-day index keys (UTC day, start time) so the console lists a
         day's calls with a Query, never a Scan."""
-        started = (record.started_at or now).astimezone(UTC)
         item = to_item(
             record,
             pk=keys.call(record.call_sid),
             sk=keys.CALL_RECORD,
             status_rank=record.status.rank,
             ttl=self._ttl(now),
-            gsi1pk=keys.calls_day(self._shop_id, started.date()),
-            gsi1sk=keys.calls_day_sort(started, record.call_sid),
+            **self._day_keys(record, now),
         )
         with suppress(self._client.exceptions.ConditionalCheckFailedException):
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
@@ -69,7 +67,12 @@ class CallRepository:
         context); on a replayed webhook it changes nothing and returns the first answer's token
         id and expiry, so the replay is answered with the same token, not a fresh one.
         """
-        item = to_item(record, status_rank=record.status.rank, ttl=self._ttl(now))
+        item = to_item(
+            record,
+            status_rank=record.status.rank,
+            ttl=self._ttl(now),
+            **self._day_keys(record, now),
+        )
         names = {f"#a{i}": name for i, name in enumerate(item)}
         values = {f":a{i}": value for i, value in enumerate(item.values())}
         sets = ", ".join(f"#a{i} = if_not_exists(#a{i}, :a{i})" for i in range(len(item)))
@@ -174,11 +177,47 @@ class CallRepository:
             ExpressionAttributeValues={f":{k}": v for k, v in fields.items()},
         )
 
-    def add_turn(self, call_sid: str, seq: int, turn: TranscriptTurn) -> None:
-        self._table.put_item(Item=to_item(turn, pk=keys.call(call_sid), sk=keys.turn_sk(seq)))
+    def add_turn(self, call_sid: str, seq: int, turn: TranscriptTurn) -> bool:
+        """Write turn `seq` unless that place is taken (False): turns never overwrite."""
+        return self._put_new(to_item(turn, pk=keys.call(call_sid), sk=keys.turn_sk(seq)))
 
-    def add_tool_call(self, call_sid: str, seq: int, call: ToolCallRecord) -> None:
-        self._table.put_item(Item=to_item(call, pk=keys.call(call_sid), sk=keys.tool_sk(seq)))
+    def add_tool_call(self, call_sid: str, seq: int, call: ToolCallRecord) -> bool:
+        """Write tool call `seq` unless that place is taken (False)."""
+        return self._put_new(to_item(call, pk=keys.call(call_sid), sk=keys.tool_sk(seq)))
+
+    def finish_stream(
+        self, call_sid: str, token_id: str, fields: Mapping[str, AttributeValue]
+    ) -> bool:
+        """The bridge's last write for the stream of token `token_id`: once, and only while
+        that token is the call's current grant (False otherwise). A second stream on a stale
+        or replayed token, or a repeated finish, cannot rewrite outcome, usage or cost;
+        `ended_at`, if given, keeps the first value written."""
+        sets = ["stream_finished = :token"]
+        for name in fields:
+            value = f"if_not_exists(#{name}, :{name})" if name == "ended_at" else f":{name}"
+            sets.append(f"#{name} = {value}")
+        try:
+            self._table.update_item(
+                Key=self._key(call_sid),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="stream_token_id = :token AND "
+                "(attribute_not_exists(stream_finished) OR stream_finished <> :token)",
+                ExpressionAttributeNames={f"#{k}": k for k in fields},
+                ExpressionAttributeValues={
+                    ":token": token_id,
+                    **{f":{k}": v for k, v in fields.items()},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _put_new(self, item: Item) -> bool:
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(sk)")
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def get(self, call_sid: str) -> CallRecord | None:
         item = self._table.get_item(Key=self._key(call_sid))
@@ -200,6 +239,14 @@ class CallRepository:
     @staticmethod
     def _key(call_sid: str) -> dict[str, str]:
         return keys.item_key(keys.call(call_sid), keys.CALL_RECORD)
+
+    def _day_keys(self, record: CallRecord, now: datetime) -> dict[str, str]:
+        """The by-day index keys (UTC day, start time): the console's call log Queries them."""
+        started = (record.started_at or now).astimezone(UTC)
+        return {
+            keys.GSI1_PK: keys.calls_day(self._shop_id, started.date()),
+            keys.GSI1_SK: keys.calls_day_sort(started, record.call_sid),
+        }
 
     @staticmethod
     def _ttl(now: datetime) -> int:

@@ -50,7 +50,7 @@ async def test_live_call_appears_with_its_transcript_growing_and_can_be_taken_ov
     await page.get_by_text("taken over from the console by owner@pitstop.local").wait_for()
     await screenshot(page, "call")
     await page.goto(f"{stack.console.url}#/calls")
-    await page.get_by_role("link").filter(has_text=":").first.wait_for()
+    await page.locator(f"table a[href='#/calls/{sid}']").wait_for()
     await screenshot(page, "calls")
 
 

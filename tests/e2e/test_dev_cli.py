@@ -20,10 +20,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 
 
 def _clean_env() -> dict[str, str]:
-    """The environment without the in-process stack's PITSTOP_* exports."""
+    """The environment without the in-process stack's PITSTOP_* exports, strict engine on."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PITSTOP_")}
     env.pop("TWILIO_AUTH_TOKEN", None)
     env.pop("OPENAI_API_KEY", None)
+    env["PITSTOP_ENGINE_STRICT"] = "1"  # the offline engine refuses what OpenAI refuses
     return env
 
 

@@ -1,7 +1,9 @@
 """One Twilio media stream: refused unless it starts with a valid token, then one call.
 
-`MediaStream` reads up to Twilio's `start` and checks the stream token before anything else
-happens. `CallSession` is the call from then on; every part of it exists from its first line:
+`MediaStream` reads up to Twilio's `start`, checks the stream token's signature, and consumes
+the token on the call record (a conditional write: once, never after the call ended, never for
+a second concurrent stream) before anything else happens. Who the call is with comes back from
+that claim, as the webhook recorded it; the stream's own parameters are informational only. `CallSession` is the call from then on; every part of it exists from its first line:
 the call's state, its Twilio socket and record, call control. Its tasks are the Twilio reader
 (caller audio, marks, DTMF, stop), and once the Realtime session is open the Realtime reader
 (which reconnects when the link drops) and the watchdog. Anything that goes wrong inside one
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -31,7 +34,7 @@ from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
 from media_bridge.runtime import Runtime
 from media_bridge.upstream import Upstream, open_session
-from pitstop.models import CallOutcome, CallRecord, CallStatus
+from pitstop.models import CallOutcome
 from pitstop.stream_token import InvalidStreamToken, verify_token
 
 
@@ -41,6 +44,15 @@ async def _quietly(awaitable: Awaitable[object]) -> None:
         await awaitable
     except Exception:
         logger.debug("ignored error", exc_info=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A stream let in: Twilio's `start`, the call's recorded context, the token it consumed."""
+
+    start: tw.Start
+    context: CallContext
+    token_id: str
 
 
 class MediaStream:
@@ -56,9 +68,9 @@ class MediaStream:
         return self.call.parts.call_sid if self.call is not None else None
 
     async def run(self) -> None:
-        start = await self._await_start()
-        if start is not None:
-            self.call = CallSession(self._runtime, self._ws, start)
+        admission = await self._admit()
+        if admission is not None:
+            self.call = CallSession(self._runtime, self._ws, admission)
             await self.call.run()
 
     async def handoff(self, reason: str, *, wait_audio: bool = True) -> None:
@@ -66,33 +78,59 @@ class MediaStream:
         if self.call is not None:
             await self.call.control.handoff(reason, wait_audio=wait_audio)
 
-    async def _await_start(self) -> tw.Start | None:
-        """Read until Twilio's `start`; check the stream token before anything else happens."""
-        ws = self._ws
-        try:
-            async with asyncio.timeout(self._runtime.options.start_timeout):
-                start = await self._first_start()
-        except tw.TwilioProtocolError as error:
-            logger.warning("refused stream: bad frame before start", extra={"error": str(error)})
-            await ws.close(1008, "expected start")
-            return None
-        except (TimeoutError, ConnectionClosed):
-            await _quietly(ws.close(1008, "no start"))
-            return None
+    async def _admit(self) -> Admission | None:
+        """Twilio's `start`, its token checked and consumed, before anything else happens."""
+        start = await self._await_start()
         if start is None:
             return None
         try:
             key = await self._runtime.token_key()
             direction = start.parameters.get("direction", "")
-            verify_token(start.parameters.get("token"), start.call_sid, direction, key)
+            token_id = verify_token(start.parameters.get("token"), start.call_sid, direction, key)
         except InvalidStreamToken as error:
-            logger.warning(
-                "refused stream: invalid token",
-                extra={"call_sid": start.call_sid, "reason": str(error)},
-            )
-            await _quietly(ws.close(1008, "invalid stream token"))
+            await self._refuse(start, 1008, "invalid stream token", str(error))
             return None
-        return start
+        try:
+            context = await self._claim(start, direction, token_id)
+        except Exception:
+            logger.exception("could not claim the stream", extra={"call_sid": start.call_sid})
+            await self._refuse(start, 1011, "call record unavailable", "claim failed")
+            return None
+        if context is None:
+            await self._refuse(start, 1008, "stream token already used", "replayed or call over")
+            return None
+        return Admission(start, context, token_id)
+
+    async def _claim(self, start: tw.Start, direction: str, token_id: str) -> CallContext | None:
+        """Consume the token on the call record; the context the webhook recorded, or None.
+
+        Without a CRM (benchmarks) there is no record: the call knows only what was signed."""
+        crm = self._runtime.crm
+        if crm is None:
+            return CallContext.signed_only(start.call_sid, start.stream_sid, direction)
+        now = datetime.now(UTC)
+        recorded = await asyncio.to_thread(crm.calls.claim_stream, start.call_sid, token_id, now)
+        return None if recorded is None else CallContext.from_record(start.stream_sid, recorded)
+
+    async def _refuse(self, start: tw.Start, code: int, reason: str, detail: str) -> None:
+        logger.warning(
+            "refused stream", extra={"call_sid": start.call_sid, "refusal": reason, "why": detail}
+        )
+        self._runtime.metrics.count("StreamsRefused")
+        await _quietly(self._ws.close(code, reason))
+
+    async def _await_start(self) -> tw.Start | None:
+        """Read until Twilio's `start` (within `start_timeout`); None if it never comes."""
+        ws = self._ws
+        try:
+            async with asyncio.timeout(self._runtime.options.start_timeout):
+                return await self._first_start()
+        except tw.TwilioProtocolError as error:
+            logger.warning("refused stream: bad frame before start", extra={"error": str(error)})
+            await ws.close(1008, "expected start")
+        except (TimeoutError, ConnectionClosed):
+            await _quietly(ws.close(1008, "no start"))
+        return None
 
     async def _first_start(self) -> tw.Start | None:
         """Twilio's `start` (after its `connected`); None when the socket closes first."""
@@ -134,16 +172,16 @@ class _NotRelaying:
 class CallSession:
     """A call, from Twilio's `start` to its record's last write."""
 
-    def __init__(self, runtime: Runtime, ws: ServerConnection, start: tw.Start):
-        context = CallContext.from_parameters(start.call_sid, start.stream_sid, start.parameters)
-        state = CallState(context)
+    def __init__(self, runtime: Runtime, ws: ServerConnection, admission: Admission):
+        state = CallState(admission.context)
         ended = asyncio.Event()
         calls = runtime.crm.calls if runtime.crm is not None else None
+        stream_sid = admission.start.stream_sid
         self.parts = CallParts(
             runtime=runtime,
             state=state,
-            twilio=tw.TwilioLeg(ws, start.stream_sid, state.playout, ended),
-            recorder=CallRecorder(calls, start.call_sid),
+            twilio=tw.TwilioLeg(ws, stream_sid, state.playout, ended),
+            recorder=CallRecorder(calls, state.context.call_sid, admission.token_id),
             ended=ended,
         )
         self.control = CallControl(self.parts)
@@ -188,24 +226,15 @@ class CallSession:
         await parts.ended.wait()
 
     def _start_record(self) -> None:
+        """The webhook wrote the record and the claim stamped it: nothing to write, only log."""
         context = self.parts.state.context
         bind_call(context.call_sid)
-        self.parts.recorder.start(
-            CallRecord(
-                call_sid=context.call_sid,
-                direction=context.direction,
-                customer_number=context.customer_number,
-                customer_id=context.customer_id,
-                appointment_id=context.appointment_id,
-                status=CallStatus.IN_PROGRESS,
-                started_at=datetime.now(UTC),
-            )
-        )
         logger.info(
             "call started",
             extra={
                 "direction": context.direction,
                 "customer_number": mask_phone(context.customer_number),
+                "resume_reason": context.resume_reason,
             },
         )
 
@@ -284,6 +313,7 @@ class CallSession:
             usage=state.usage,
             handoff_reason=state.handoff_reason,
             customer_id=state.context.customer_id,
+            on_purpose=self.control.done,
         )
         parts.runtime.metrics.outcome(outcome)
         logger.info(

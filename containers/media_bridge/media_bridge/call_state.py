@@ -8,18 +8,26 @@ to, and what "the goodbye has finished playing" waits for.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from media_bridge.realtime_events import ResponseUsage
-from pitstop.models import CallDirection, CallOutcome
+from pitstop.models import CallDirection, CallOutcome, ResumeReason, StreamContext
+
+# Our mark names: "m" and a sequence number, ASCII digits only (`str.isdigit` accepts "²").
+_MARK_NAME = re.compile(r"m([0-9]{1,15})")
 
 
 @dataclass
 class CallContext:
-    """The call as the webhook described it in the stream's custom parameters."""
+    """Who the call is with, as the webhook recorded it on the call record.
+
+    Never read from the stream's `<Parameter>`s: anyone holding a valid token could edit those.
+    The bridge claims the record with the token (`CallRepository.claim_stream`) and builds this
+    from what comes back."""
 
     call_sid: str
     stream_sid: str
@@ -28,18 +36,25 @@ class CallContext:
     customer_id: str | None
     shop_id: str | None
     appointment_id: str | None
+    resume_reason: ResumeReason | None = None
 
     @classmethod
-    def from_parameters(cls, call_sid: str, stream_sid: str, params: dict[str, str]) -> CallContext:
+    def from_record(cls, stream_sid: str, recorded: StreamContext) -> CallContext:
         return cls(
-            call_sid=call_sid,
+            call_sid=recorded.call_sid,
             stream_sid=stream_sid,
-            direction=CallDirection(params.get("direction") or CallDirection.INBOUND),
-            customer_number=params.get("customer_number") or "",
-            customer_id=params.get("customer_id") or None,
-            shop_id=params.get("shop_id") or None,
-            appointment_id=params.get("appointment_id") or None,
+            direction=recorded.direction,
+            customer_number=recorded.customer_number,
+            customer_id=recorded.customer_id,
+            shop_id=recorded.shop_id,
+            appointment_id=recorded.appointment_id,
+            resume_reason=recorded.resume_reason,
         )
+
+    @classmethod
+    def signed_only(cls, call_sid: str, stream_sid: str, direction: str) -> CallContext:
+        """A bridge without a CRM (benchmarks) has no record: only what the token signed."""
+        return cls(call_sid, stream_sid, CallDirection(direction), "", None, None, None)
 
     def for_tools(self) -> dict[str, str | None]:
         """The `context` body of a tools API request."""
@@ -100,9 +115,10 @@ class Playout:
 
     def acked(self, name: str) -> None:
         """Twilio played everything up to the mark `name`."""
-        if not name.startswith("m") or not name[1:].isdigit():
+        ours = _MARK_NAME.fullmatch(name)
+        if ours is None:  # not a mark we sent (bounded: `int()` of 5,000 digits raises)
             return
-        seq = int(name[1:])
+        seq = int(ours[1])
         pending = self._pending
         acked_item = None
         while pending and pending[0][0] <= seq:

@@ -21,6 +21,10 @@ class BridgeOptions(BaseSettings):
     # Realtime events carry whole audio deltas and session objects.
     max_realtime_frame: int = 8 * 1024 * 1024
     start_timeout: float = 10.0  # seconds to wait for Twilio's `start` after the socket opens
+    # Open streams per process, and of those, sockets that have not sent `start` yet (an idle
+    # socket is free to open): beyond either, a new stream is refused with 503.
+    max_streams: int = 1000
+    max_pending: int = 200
     # Opening a Realtime link *and* confirming its session, all attempts together, at call start
     # and after a drop: the caller hears silence meanwhile, so after this a person takes over.
     connect_budget: float = 3.0

@@ -3,11 +3,17 @@
 boto3 is synchronous, so each call has one writer task that takes writes off a queue and runs
 them in a worker thread, in order (turn and tool sequence numbers stay in order). The audio
 paths only ever `put_nowait` onto the queue.
+
+The webhook wrote the record; the bridge only adds to it. Turns and tool calls are conditional
+puts that never overwrite: a place already taken (by an earlier stream of the same call, one
+resumed after an unanswered handoff) moves the turn to the next free place. The stream's last
+write is conditional on its own token, once: a finished stream's outcome, usage and cost stay.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from media_bridge.call_state import Usage
 from media_bridge.observability import logger
-from pitstop.models import CallOutcome, CallRecord, ToolCallRecord, TranscriptTurn
+from pitstop.models import CallOutcome, ToolCallRecord, TranscriptTurn
 
 if TYPE_CHECKING:
     from pitstop.dal.calls import CallRepository
@@ -55,24 +61,21 @@ def _dynamo(value: dict[str, Any]) -> Any:
 class CallRecorder:
     """Queues the call's record writes and performs them in order in a worker thread."""
 
-    def __init__(self, calls: CallRepository | None, call_sid: str):
+    def __init__(self, calls: CallRepository | None, call_sid: str, token_id: str):
         self._calls = calls  # None: nothing is recorded
         self._call_sid = call_sid
+        self._token_id = token_id  # the stream grant this stream consumed
         self._queue: asyncio.Queue[tuple[Callable[..., object], tuple[Any, ...]] | None] = (
             asyncio.Queue()
         )
-        self._turns = 0
-        self._tools = 0
+        # `next()` of a count is atomic: the event loop reserves, the writer thread skips ahead.
+        self._turns = itertools.count(1)
+        self._tools = itertools.count(1)
         self._task = asyncio.create_task(self._writer(), name=f"recorder-{call_sid}")
-
-    def start(self, record: CallRecord) -> None:
-        """Create the record if the webhook has not (a no-op when it exists)."""
-        self._put("start", record, datetime.now(UTC))
 
     def reserve_turn(self) -> int:
         """A place in the transcript for a turn whose text comes later (see transcript.py)."""
-        self._turns += 1
-        return self._turns
+        return next(self._turns)
 
     def turn(
         self,
@@ -87,12 +90,11 @@ class CallRecorder:
         turn = TranscriptTurn(
             role=role, text=text, at=at or datetime.now(UTC), interrupted=interrupted
         )
-        self._put("add_turn", self._call_sid, seq or self.reserve_turn(), turn)
+        self._add(turn, seq, self._turns)
 
     def tool_call(
         self, name: str, arguments: dict[str, Any], result: dict[str, Any], latency_ms: float
     ) -> None:
-        self._tools += 1
         summary = json.dumps(result, default=str)[:500]
         record = ToolCallRecord(
             name=name,
@@ -102,7 +104,7 @@ class CallRecorder:
             latency_ms=round(latency_ms, 1),
             at=datetime.now(UTC),
         )
-        self._put("add_tool_call", self._call_sid, self._tools, record)
+        self._add(record, None, self._tools)
 
     def finish(
         self,
@@ -111,18 +113,25 @@ class CallRecorder:
         usage: Usage,
         handoff_reason: str | None,
         customer_id: str | None,
+        on_purpose: bool,
     ) -> None:
+        """The stream's last write. `on_purpose`: the bridge hung up or handed off, so Twilio's
+        `<Connect action>` must not rescue the call. A handed-off call is not over (the shop may
+        not answer, and the caller may come back to the agent): its `ended_at` is Twilio's."""
         fields: dict[str, Any] = {
             "outcome": outcome,
             "usage": usage.as_dict(),
             "estimated_cost_usd": estimate_cost(usage),
-            "ended_at": datetime.now(UTC).isoformat(),
+            "ended_by_bridge": on_purpose,
         }
+        if outcome is not CallOutcome.HANDED_OFF:
+            fields["ended_at"] = datetime.now(UTC).isoformat()
         if handoff_reason:
             fields["handoff_reason"] = handoff_reason
         if customer_id:
             fields["customer_id"] = customer_id
-        self._put("set_fields", self._call_sid, _dynamo(fields))
+        if self._calls is not None:
+            self._put(self._finish, _dynamo(fields))
 
     async def close(self) -> None:
         """Wait for queued writes (at most `CLOSE_WAIT` seconds), then stop the writer."""
@@ -133,9 +142,31 @@ class CallRecorder:
             logger.warning("call record writes did not finish in time")
             self._task.cancel()
 
-    def _put(self, method: str, *args: Any) -> None:
-        if self._calls is not None:
-            self._queue.put_nowait((getattr(self._calls, method), args))
+    def _put(self, fn: Callable[..., object], *args: Any) -> None:
+        self._queue.put_nowait((fn, args))
+
+    def _add(
+        self, entry: TranscriptTurn | ToolCallRecord, seq: int | None, places: itertools.count[int]
+    ) -> None:
+        """Queue `entry` at `seq` (or the next place); a taken place moves it to the next one."""
+        calls = self._calls
+        if calls is None:
+            return
+        add = calls.add_turn if isinstance(entry, TranscriptTurn) else calls.add_tool_call
+        first = seq or next(places)
+
+        def add_at_a_free_place() -> None:
+            place = first
+            while not add(self._call_sid, place, entry):  # type: ignore[arg-type]
+                place = next(places)
+
+        self._put(add_at_a_free_place)
+
+    def _finish(self, fields: dict[str, Any]) -> None:
+        if self._calls is not None and not self._calls.finish_stream(
+            self._call_sid, self._token_id, fields
+        ):
+            logger.warning("call record already finished by another stream; left as it was")
 
     async def _writer(self) -> None:
         while (job := await self._queue.get()) is not None:

@@ -1,9 +1,11 @@
 """The bridge server: `/media-stream` WebSockets (one task per call) and `GET /health`.
 
 `Bridge` is the in-process API (tests, `pitstop dev`); `python -m media_bridge` wraps it with
-signal handling. Draining (SIGTERM): health turns 503 so the load balancer stops sending new
-streams, new streams are refused, live calls may finish until the deadline, and whatever is
-still live then is handed to a person rather than cut off.
+signal handling. Streams beyond `max_streams`, or beyond `max_pending` not yet started, are
+refused with HTTP 503 at the handshake (1013 "try again later" if they raced past it).
+Draining (SIGTERM): health turns 503 so the load balancer stops sending new streams, new
+streams are refused, live calls may finish until the deadline, and whatever is still live
+then is handed to a person rather than cut off.
 """
 
 from __future__ import annotations
@@ -197,9 +199,31 @@ class Bridge:
             return _json_response(404, {"error": "not found"})
         if self.draining:
             return _json_response(503, {"error": "draining"})
+        full = self._over_capacity()
+        if full is not None:
+            return _json_response(503, {"error": f"too many {full}; try again later"})
         return None
 
+    def _over_capacity(self) -> str | None:
+        """What is full, if a new stream must be refused (None: there is room).
+
+        Sockets that have not sent `start` cost nothing to open and hold a slot for up to
+        `start_timeout`: they get a cap of their own, so idle sockets cannot crowd out calls."""
+        options = self.runtime.options
+        full = None
+        if len(self.streams) >= options.max_streams:
+            full = "streams"
+        elif sum(1 for s in self.streams if s.call is None) >= options.max_pending:
+            full = "pending streams"
+        if full is not None:
+            self.runtime.metrics.count("StreamsOverCapacity")
+            logger.warning("refused stream: over capacity", extra={"full": full})
+        return full
+
     async def _handle(self, ws: ServerConnection) -> None:
+        if self._over_capacity() is not None:  # handshakes in flight together passed the check
+            await ws.close(1013, "try again later")
+            return
         stream = MediaStream(self.runtime, ws)
         self.streams.add(stream)
         try:

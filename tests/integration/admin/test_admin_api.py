@@ -186,3 +186,17 @@ def test_customer_search_by_phone(api, shop):
     status, body = api("GET", "/admin/customers/cus_alex")
     assert status == 200 and body["vehicles"][0]["vehicle_id"] == "veh_alex"
     assert api("GET", "/admin/customers/cus_nobody")[0] == 404
+
+
+def test_a_call_answered_by_the_webhook_is_in_the_log(api, shop):
+    """The webhook records inbound calls with `open_stream`; those carry the day index too."""
+    record = CallRecord(
+        call_sid="CAopened",
+        direction=CallDirection.INBOUND,
+        customer_number="+15551230002",
+        status=CallStatus.RINGING,
+        started_at=now(),
+    )
+    shop.calls.open_stream(record, now())
+    _, body = api("GET", "/admin/calls?live=true")
+    assert [c["call_sid"] for c in body["calls"]] == ["CAopened"]

@@ -129,7 +129,9 @@ async def start_call(
 ) -> Call:
     """A call whose session is confirmed and whose greeting was asked for (and, unless
     `greeting_done=False`, has finished: the server is free for what the test scripts)."""
-    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, **params).open()
+    twilio = await FakeTwilio(
+        bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls, **params
+    ).open()
     call = Call(twilio, await realtime.next_connection())
     call.session_update = await call.rt.received.take("session.update")
     await call.rt.received.take("response.create")

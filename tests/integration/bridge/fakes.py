@@ -18,12 +18,15 @@ import json
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-from pitstop.stream_token import issue_token
+from pitstop.dal.calls import CallRepository
+from pitstop.models import CallDirection, CallRecord, CallStatus
+from pitstop.stream_token import StreamGrant, issue_token, new_grant
 from pitstop_local.realtime_contract import validate_client_event, validate_server_event
 
 TIMEOUT = 5.0
@@ -479,6 +482,29 @@ class FakeRealtime:
 
 
 # ---------------------------------------------------------------------------- Twilio
+def webhook_answer(calls: CallRepository, call_sid: str, params: dict[str, str]) -> StreamGrant:
+    """What `/voice` records before Twilio opens the stream: the call's context and the one
+    stream grant it issued (`CallRepository.open_stream`, as the webhook calls it)."""
+    now = datetime.now(UTC)
+    grant = new_grant(now=now.timestamp())
+    calls.open_stream(
+        CallRecord(
+            call_sid=call_sid,
+            direction=CallDirection(params["direction"]),
+            customer_number=params["customer_number"],
+            customer_id=params["customer_id"] or None,
+            appointment_id=params["appointment_id"] or None,
+            shop_id=params["shop_id"],
+            status=CallStatus.IN_PROGRESS,
+            started_at=now,
+            stream_token_id=grant.token_id,
+            stream_token_expires=grant.expires,
+        ),
+        now,
+    )
+    return grant
+
+
 class FakeTwilio:
     """A Twilio Media Streams client for one call."""
 
@@ -493,7 +519,11 @@ class FakeTwilio:
         appointment_id: str = "",
         token: str | None = None,
         key: str = "pitstop-dev-stream-key",
+        calls: CallRepository | None = None,
     ):
+        """With `calls`, the call is answered first as the webhook answers it (its context and
+        stream grant on the call record, the token for that grant in the parameters); without,
+        the token is signed but no record knows it."""
         self.url = url
         self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self.stream_sid = "MZ" + uuid.uuid4().hex
@@ -503,8 +533,11 @@ class FakeTwilio:
             "customer_id": customer_id,
             "shop_id": "demo",
             "appointment_id": appointment_id,
-            "token": token if token is not None else issue_token(self.call_sid, direction, key),
         }
+        if token is None:
+            grant = webhook_answer(calls, self.call_sid, self.params) if calls else None
+            token = issue_token(self.call_sid, direction, key, grant=grant)
+        self.params["token"] = token
         self.received = Inbox()
         self.closed = asyncio.Event()
         self.close_code: int | None = None

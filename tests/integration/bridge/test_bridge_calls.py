@@ -291,7 +291,7 @@ async def test_reconnect_restores_the_session_and_conversation(bridge, realtime,
 
 async def test_realtime_unreachable_hands_the_call_to_a_person(bridge, realtime, telephony):
     realtime.refuse = 3
-    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY).open()
+    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
     _, _, twiml = await telephony.wait_for("redirect", twilio.call_sid)
     assert SHOP_PHONE in twiml
     await twilio.close()
@@ -394,7 +394,7 @@ async def test_sigterm_drain_lets_calls_finish_then_hands_off_the_rest(
         health = (await http.get(bridge.health_url)).json()
     assert health == {"status": "draining", "live_calls": 2}
     with pytest.raises(InvalidStatus):  # no new streams while draining
-        await FakeTwilio(bridge.url, key=STREAM_KEY).open()
+        await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
     # One call finishes by itself during the drain; it is not handed off.
     await finishing.twilio.media(ulaw_frame(1))
     await finishing.rt.received.take("input_audio_buffer.append")

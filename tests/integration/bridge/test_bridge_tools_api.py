@@ -51,7 +51,10 @@ async def test_tool_calls_run_through_the_tools_api_and_book(settings, tools_sta
     ).start("127.0.0.1", 0)
     try:
         twilio = await FakeTwilio(
-            bridge.url, customer_number=DEMO_CALLER["phone"], key=STREAM_KEY
+            bridge.url,
+            customer_number=DEMO_CALLER["phone"],
+            key=STREAM_KEY,
+            calls=bridge.runtime.crm.calls,
         ).open()
         conn = await realtime.next_connection()
         update = await conn.received.take("session.update", timeout=15)

@@ -16,7 +16,7 @@ async def test_a_partly_applied_session_is_retried_minimal_then_handed_to_a_pers
     bridge, realtime, telephony, crm
 ):
     realtime.session_mode = "pcm24k"  # the echo says PCM 24 kHz: static on a phone line
-    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY).open()
+    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
     conn = await realtime.next_connection()
     full = await conn.received.take("session.update")
     minimal = await conn.received.take("session.update")
@@ -38,7 +38,7 @@ async def test_a_rejected_full_session_falls_back_to_the_minimal_one_and_the_cal
     bridge, realtime, caplog
 ):
     realtime.session_mode = "reject_full"
-    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY).open()
+    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
     conn = await realtime.next_connection()
     await conn.received.take("session.update")
     await conn.received.take("session.update")
@@ -55,7 +55,7 @@ async def test_a_hanging_handshake_reaches_a_person_within_about_three_seconds(
 ):
     realtime.hang = True
     started = time.monotonic()
-    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY).open()
+    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
     await telephony.wait_for("redirect", twilio.call_sid)
     assert time.monotonic() - started < 3.5
     await twilio.close()
@@ -66,7 +66,7 @@ async def test_an_open_but_silent_server_reaches_a_person_and_is_not_recorded_co
 ):
     realtime.session_mode = "silent"
     started = time.monotonic()
-    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY).open()
+    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
     await telephony.wait_for("redirect", twilio.call_sid)
     assert time.monotonic() - started < 3.5
     await twilio.stop()
@@ -79,7 +79,7 @@ async def test_an_open_but_silent_server_reaches_a_person_and_is_not_recorded_co
 async def test_a_429_with_retry_after_is_respected_within_the_budget(bridge, realtime):
     realtime.refuse, realtime.refuse_status, realtime.retry_after = 1, 429, "0.4"
     started = time.monotonic()
-    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY).open()
+    twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
     conn = await realtime.next_connection()
     assert time.monotonic() - started >= 0.4  # not the 0.01 s backoff
     await conn.received.take("response.create")

@@ -6,7 +6,7 @@ import threading
 
 from media_bridge.call_state import Usage
 from media_bridge.recorder import CallRecorder
-from pitstop.models import CallOutcome, CallRecord
+from pitstop.models import CallOutcome
 
 
 class SlowCalls:
@@ -16,27 +16,27 @@ class SlowCalls:
         self.release = threading.Event()
         self.writes: list[tuple] = []
 
-    def start(self, record, now):
-        self.release.wait(5)
-        self.writes.append(("start", record.call_sid))
-
     def add_turn(self, call_sid, seq, turn):
+        self.release.wait(5)
         self.writes.append(("turn", seq, turn.text))
+        return True
 
     def add_tool_call(self, call_sid, seq, call):
         self.writes.append(("tool", seq, call.name))
+        return True
 
-    def set_fields(self, call_sid, fields):
+    def finish_stream(self, call_sid, token_id, fields):
         self.writes.append(
-            ("fields", fields["outcome"], type(fields["estimated_cost_usd"]).__name__)
+            ("finish", token_id, fields["outcome"], type(fields["estimated_cost_usd"]).__name__)
         )
+        return True
 
 
 async def test_writes_are_queued_in_order_without_waiting_for_the_database():
     calls = SlowCalls()
-    recorder = CallRecorder(calls, "CA1")
-    recorder.start(CallRecord(call_sid="CA1", direction="inbound", customer_number="+15551230001"))
-    recorder.turn("caller", "hello")  # returns at once although `start` is still blocked
+    recorder = CallRecorder(calls, "CA1", "tok1")
+    recorder.turn("caller", "hello")
+    recorder.turn("agent", "hello?")  # returns at once although the first write is blocked
     recorder.tool_call("lookup_customer", {}, {"ok": True}, 12.5)
     recorder.turn("agent", "hi")
     recorder.finish(
@@ -44,21 +44,21 @@ async def test_writes_are_queued_in_order_without_waiting_for_the_database():
         usage=Usage(output_audio=10),
         handoff_reason=None,
         customer_id=None,
+        on_purpose=False,
     )
     assert calls.writes == []
     calls.release.set()
     await recorder.close()
     assert calls.writes == [
-        ("start", "CA1"),
         ("turn", 1, "hello"),
+        ("turn", 2, "hello?"),
         ("tool", 1, "lookup_customer"),
-        ("turn", 2, "hi"),
-        ("fields", "completed", "Decimal"),
+        ("turn", 3, "hi"),
+        ("finish", "tok1", "completed", "Decimal"),
     ]
 
 
 async def test_without_a_crm_nothing_is_recorded():
-    recorder = CallRecorder(None, "CA1")
-    recorder.start(CallRecord(call_sid="CA1", direction="inbound", customer_number="+15551230001"))
+    recorder = CallRecorder(None, "CA1", "tok1")
     recorder.turn("caller", "hello")
     await recorder.close()
