@@ -17,6 +17,8 @@ SERVICE_WEBHOOK: Final = "webhook"
 SERVICE_TOOLS: Final = "tools"
 SERVICE_REMINDERS: Final = "reminders"
 SERVICE_BRIDGE: Final = "media_bridge"
+SERVICE_ADMIN: Final = "admin"
+SERVICE_LIVE: Final = "live"
 
 # Metric names the code emits (namespace Pitstop, dimension service=...).
 METRIC_LIVE_CALLS: Final = "LiveCalls"  # bridge: gauge, calls open on this task (Count)
@@ -44,6 +46,10 @@ ENV_CALLS_PER_SECOND: Final = "PITSTOP_CALLS_PER_SECOND"
 ENV_BRIDGE_PORT: Final = "PITSTOP_BRIDGE_PORT"
 ENV_TWILIO_SECRET_ARN: Final = "PITSTOP_TWILIO_SECRET_ARN"
 ENV_STREAM_TOKEN_SECRET_ARN: Final = "PITSTOP_STREAM_TOKEN_KEY_ARN"
+# The console (functions/live/services.py reads these three).
+ENV_USER_POOL_ID: Final = "PITSTOP_USER_POOL_ID"
+ENV_USER_POOL_CLIENT_ID: Final = "PITSTOP_USER_POOL_CLIENT_ID"
+ENV_LIVE_ENDPOINT: Final = "PITSTOP_LIVE_ENDPOINT"
 ENV_POWERTOOLS_SERVICE: Final = "POWERTOOLS_SERVICE_NAME"
 ENV_POWERTOOLS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
@@ -73,6 +79,8 @@ LAMBDA_PIP_PLATFORM: Final = "manylinux2014_aarch64"
 # (never edited by hand); boto3/botocore/s3transfer are left out: the Lambda runtime has them.
 LAMBDA_REQUIREMENTS: Final = "functions/requirements.txt"
 HANDLER: Final = "functions.{name}.handler.lambda_handler"
+# The live view's three functions share one bundle (functions/live), one module each.
+LIVE_HANDLER: Final = "functions.live.{module}.lambda_handler"
 
 # --- Media bridge ---------------------------------------------------------------------------
 BRIDGE_PORT: Final = 8080
@@ -90,5 +98,21 @@ WEBHOOK_ROUTES: Final = (
     ("POST", "/voice/dial-ended"),  # <Dial action>: a handoff answered or not
     ("POST", "/voice/whisper"),  # <Number url>: what staff hear before connecting
     ("POST", "/voice/message-recorded"),  # <Record action>: a message left for the shop
+    ("POST", "/sms"),  # a text from a customer: STOP/START/HELP, replies to a reminder text
     ("GET", "/health"),
 )
+
+# The tools Lambda gives up before the bridge does (`BridgeOptions.tool_timeout`, 8 s): a tool
+# the bridge has abandoned must not go on to book or text behind the caller's back.
+TOOLS_TIMEOUT_SECONDS: Final = 6
+
+# --- The console (S3 + CloudFront, Cognito, the admin API, the live view) ---------------------
+CONSOLE_DIR: Final = "console"
+# Under the webhook HTTP API, each behind the Cognito JWT authorizer; CloudFront sends /admin/*.
+ADMIN_ROUTES: Final = (
+    ("GET", "/admin/{proxy+}"),
+    ("POST", "/admin/{proxy+}"),
+    ("PUT", "/admin/{proxy+}"),
+)
+STAFF_GROUPS: Final = ("owners", "advisors")  # pitstop/admin/staff.py Role
+LIVE_STAGE: Final = "live"

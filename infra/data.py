@@ -59,6 +59,8 @@ class CrmTable(Construct):
             removal_policy=RemovalPolicy.RETAIN,
             # Call records and transcripts expire; customers and appointments carry no `ttl`.
             time_to_live_attribute=TTL,
+            # The console's live view: call changes → the fan-out Lambda → `@connections`.
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
         )
         self.table.add_global_secondary_index(
             index_name=GSI1,

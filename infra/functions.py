@@ -61,6 +61,7 @@ class PitstopFunction(Construct):
         memory_mib: int,
         description: str,
         snap_start: bool = False,
+        handler: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -82,7 +83,7 @@ class PitstopFunction(Construct):
             description=description,
             runtime=lambda_.Runtime.PYTHON_3_12,
             architecture=lambda_.Architecture.ARM_64,
-            handler=c.HANDLER.format(name=name),
+            handler=handler or c.HANDLER.format(name=name),
             code=function_code(name),
             role=self.role,
             log_group=self.log_group,
@@ -148,6 +149,8 @@ class PitstopFunctions(Construct):
             c.ENV_TWILIO_SECRET_ARN: secrets.twilio.secret_arn,
         }
         snap = cold_start == "snapstart"
+        # What every function that reads the CRM or speaks to Twilio is told (the console's too).
+        self.common_environment = common
 
         self.webhook = PitstopFunction(
             self,
@@ -174,7 +177,7 @@ class PitstopFunctions(Construct):
             service=c.SERVICE_TOOLS,
             config=config,
             environment=common,
-            timeout=Duration.seconds(15),
+            timeout=Duration.seconds(c.TOOLS_TIMEOUT_SECONDS),
             memory_mib=1024,
             description="The agent's tools over the CRM (IAM-authenticated function URL)",
             snap_start=snap,

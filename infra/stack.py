@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.bridge import MediaBridge
 from infra.config import PitstopConfig
+from infra.console import Console
 from infra.data import CrmTable
 from infra.functions import PitstopFunctions
 from infra.observability import Observability
@@ -35,6 +36,15 @@ class PitstopStack(Stack):
             self, "WebhookApi", config=config, webhook=self.functions.webhook_alias
         )
         self.functions.set_public_url(self.api.endpoint)
+        self.console = Console(
+            self,
+            "Console",
+            config=config,
+            table=self.table,
+            secrets=self.secrets,
+            functions=self.functions,
+            api=self.api,
+        )
         self.bridge = MediaBridge(
             self,
             "MediaBridge",
@@ -86,6 +96,11 @@ class PitstopStack(Stack):
             ),
             "ToolsFunctionUrl": (self.functions.tools_url.url, "IAM-authenticated tools API"),
             "AlarmTopicArn": (self.observability.topic.topic_arn, "Subscribe to get alarms"),
+            "ConsoleUrl": (self.console.site.url, "The shop's console (sign in as invited staff)"),
+            "StaffUserPoolId": (
+                self.console.staff.pool.user_pool_id,
+                "Invite staff here (admin-create-user), then add them to owners or advisors",
+            ),
         }
         for key, (value, description) in out.items():
             CfnOutput(self, key, value=value, description=description)

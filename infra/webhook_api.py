@@ -40,10 +40,12 @@ ACCESS_LOG_FORMAT = {
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
-    def __init__(self, log_group: logs.ILogGroup) -> None:
+class AccessLogSettings:
+    def __init__(
+        self, log_group: logs.ILogGroup, fields: dict[str, str] = ACCESS_LOG_FORMAT
+    ) -> None:
         self._destination = apigwv2.LogGroupLogDestination(log_group)
-        self._format = apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT))
+        self._format = apigw.AccessLogFormat.custom(json.dumps(fields))
 
     @property
     def destination(self) -> apigwv2.IAccessLogDestination:
@@ -83,7 +85,7 @@ class WebhookApi(Construct):
             throttle=apigwv2.ThrottleSettings(
                 rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit
             ),
-            access_log_settings=_AccessLogSettings(self.access_logs),
+            access_log_settings=AccessLogSettings(self.access_logs),
         )
         integration = integrations.HttpLambdaIntegration("Webhook", webhook)
         for method, path in c.WEBHOOK_ROUTES:

@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 COMMANDS = {
     "seed": "pitstop.seed.cli",
     "reminders": "functions.reminders.cli",
+    "messages": "pitstop.messages_cli",
 }
 ENTRY_POINT_GROUP = "pitstop.commands"
 

@@ -11,9 +11,20 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from pitstop.phone import normalize_e164
+from pitstop.voice_settings import (
+    DEFAULT_PROHIBITED_PHRASES,
+    MAX_SPEED,
+    MIN_SPEED,
+    VOICES,
+    EscalationAction,
+    NoiseReduction,
+    ServerVad,
+    TurnDetection,
+    session_audio,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -170,11 +181,19 @@ class AgentSettings(Model):
     """How the agent behaves; stored in the table so a change needs no deploy."""
 
     persona_name: str = "Robin"
-    voice: str = "marin"
+    voice: str = "marin"  # one of `VOICES`
+    # How the agent sounds and hears (see `pitstop.voice_settings`; sent by `session_audio`).
+    speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
+    noise_reduction: NoiseReduction = "near_field"  # a handset held to the ear
+    turn_detection: TurnDetection = Field(default_factory=ServerVad)  # today's thresholds
     model: str = "gpt-realtime"
     language: str = "en"
     extra_instructions: str = ""
     escalation_words: list[str] = ["lawyer", "manager", "complaint", "supervisor", "ridiculous"]
+    # Per escalation word, what hearing it does: "offer" a person (the default) or "handoff" now.
+    escalation_actions: dict[str, EscalationAction] = {}
+    # What the agent must never say (matched case-insensitively on its streamed transcript).
+    prohibited_phrases: list[str] = list(DEFAULT_PROHIBITED_PHRASES)
     max_call_seconds: int = 600
     silence_timeout_seconds: int = 30
     agent_enabled: bool = True
@@ -185,6 +204,39 @@ class AgentSettings(Model):
     handoff_ring_seconds: int = Field(default=20, ge=5, le=60)
     # The service advisor who gets an SMS for each message taken (None: nobody is texted).
     advisor_number: str | None = None
+
+    @field_validator("voice")
+    @classmethod
+    def _known_voice(cls, value: str) -> str:
+        if value not in VOICES:
+            raise ValueError(f"unknown voice {value!r}; choose one of {sorted(VOICES)}")
+        return value
+
+    @field_validator("escalation_actions")
+    @classmethod
+    def _known_words(cls, value: dict[str, EscalationAction], info: ValidationInfo) -> dict:
+        words = {w.lower() for w in info.data.get("escalation_words", [])}
+        unknown = sorted(w for w in value if w.lower() not in words)
+        if unknown:
+            raise ValueError(f"actions for words that are not escalation words: {unknown}")
+        return {w.lower(): action for w, action in value.items()}
+
+    @field_validator("prohibited_phrases")
+    @classmethod
+    def _phrases(cls, value: list[str]) -> list[str]:
+        return [p.strip() for p in value if p.strip()]
+
+    def escalation_action(self, word: str) -> EscalationAction:
+        """What the shop wants done when the caller says `word` (an escalation word)."""
+        return self.escalation_actions.get(word.lower(), "offer")
+
+    def session_audio(self) -> dict[str, Any]:
+        """The session's `audio` settings (turn detection, noise reduction, speed)."""
+        return session_audio(
+            speed=self.speed,
+            noise_reduction=self.noise_reduction,
+            turn_detection=self.turn_detection,
+        )
 
     @field_validator("handoff_numbers")
     @classmethod
@@ -386,3 +438,20 @@ class ToolCallRecord(Model):
     ok: bool
     latency_ms: float
     at: datetime
+
+
+class TextDirection(StrEnum):
+    OUTBOUND = "outbound"  # we texted the customer
+    INBOUND = "inbound"  # the customer texted us
+
+
+class TextExchange(Model):
+    """One text about an appointment (the reminder SMS, the customer's reply, our answer)."""
+
+    text_id: str = Field(default_factory=lambda: new_id("txt"))
+    appointment_id: str
+    customer_id: str
+    direction: TextDirection
+    body: str
+    at: datetime
+    action: str | None = Field(default=None, description="what a reply did: confirm, cancel…")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,11 +26,23 @@ from pitstop.models import (
     CallRecord,
     CallStatus,
     ReminderStatus,
+    TextDirection,
+    TextExchange,
 )
-from pitstop.observability import logger
+from pitstop.observability import logger, mask_phone
+from pitstop.telephony import OptedOut
+from pitstop.tools.views import spoken
 
 if TYPE_CHECKING:
     from pitstop.dal import Crm
+    from pitstop.telephony import Telephony
+
+# The replies a reminder text offers (`functions.webhook.texts` acts on them).
+REPLY_OPTIONS = "Reply 1 to confirm, 2 to cancel, 3 and we'll call you."
+# The `action` of the reminder text on the appointment: a reply is matched to it.
+REMINDER_TEXT_ACTION = "reminder"
+# Reminder outcomes after which the customer is texted (nobody took the call).
+_TEXT_AFTER = frozenset({ReminderStatus.VOICEMAIL, ReminderStatus.NO_ANSWER, ReminderStatus.BUSY})
 
 # Twilio final statuses of a call nobody picked up, and the reminder outcome each one means.
 _UNREACHED = {
@@ -99,6 +112,7 @@ def on_call_status(
     answered_by: str | None,
     now: datetime,
     policy: ReminderPolicy | None = None,
+    telephony: Telephony | None = None,
 ) -> None:
     """Apply a Twilio status callback of `call` to its appointment's reminder.
 
@@ -141,6 +155,8 @@ def on_call_status(
     )
     if applied and (outcome in RETRYABLE or outcome == ReminderStatus.VOICEMAIL):
         crm.calls.set_fields(call.call_sid, {"outcome": CallOutcome(outcome.value).value})
+    if applied and telephony is not None and outcome in _TEXT_AFTER:
+        text_reminder(crm, telephony, call.customer_id, call.appointment_id, now)
 
 
 def record_voicemail(
@@ -149,6 +165,7 @@ def record_voicemail(
     appointment_id: str,
     call_sid: str | None = None,
     now: datetime | None = None,
+    telephony: Telephony | None = None,
 ) -> bool:
     """A machine answered the reminder call and the webhook left the voicemail message.
 
@@ -165,7 +182,57 @@ def record_voicemail(
         "reminder voicemail",
         extra={"appointment_id": appointment_id, "call_sid": call_sid, "applied": applied},
     )
+    if applied and telephony is not None:
+        text_reminder(crm, telephony, customer_id, appointment_id, now)
     return applied
+
+
+def text_reminder(
+    crm: Crm, telephony: Telephony, customer_id: str, appointment_id: str, now: datetime
+) -> bool:
+    """Text the reminder with its reply options, once per appointment; True if it was sent.
+
+    Only to a customer who agreed to texts, about an appointment still active; the claim on the
+    appointment makes a repeated callback (voicemail, then `completed`) send one text."""
+    file = crm.customers.file(customer_id)
+    appointment = next((a for a in file.appointments if a.appointment_id == appointment_id), None)
+    if appointment is None or not appointment.active or appointment.start <= now:
+        return False
+    if not file.customer.sms_opt_in:
+        return False
+    if not crm.texts.claim_reminder_text(customer_id, appointment_id, now):
+        return False
+    catalog = crm.shops.catalog()
+    service = catalog.service(appointment.service_type)
+    start = appointment.start.astimezone(ZoneInfo(catalog.shop.timezone))
+    body = (
+        f"{catalog.shop.name}: a reminder of your "
+        f"{service.name.lower() if service else 'appointment'} on {spoken(start)}. "
+        f"{REPLY_OPTIONS} Reply STOP to opt out."
+    )
+    try:
+        telephony.send_sms(file.customer.phone, body)
+    except OptedOut:
+        crm.customers.set_sms_opt_in(customer_id, False)
+        return False
+    crm.texts.add(
+        TextExchange(
+            appointment_id=appointment_id,
+            customer_id=customer_id,
+            direction=TextDirection.OUTBOUND,
+            body=body,
+            at=now,
+            action=REMINDER_TEXT_ACTION,
+        )
+    )
+    logger.info(
+        "reminder texted",
+        extra={
+            "appointment_id": appointment_id,
+            "customer_number": mask_phone(file.customer.phone),
+        },
+    )
+    return True
 
 
 def is_machine(answered_by: str | None) -> bool:

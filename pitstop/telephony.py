@@ -22,9 +22,18 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
 
+class OptedOut(Exception):
+    """The recipient has texted STOP to our number: Twilio refuses every text to them."""
+
+
+# Twilio's error for a message to a number that unsubscribed ("Attempt to send to unsubscribed
+# recipient"): the opt-out Twilio keeps even when our CRM has not heard of it yet.
+TWILIO_UNSUBSCRIBED = 21610
+
+
 class Telephony(Protocol):
     def send_sms(self, to: str, body: str) -> str:
-        """Send a text; returns the message SID."""
+        """Send a text; returns the message SID. `OptedOut` if the recipient unsubscribed."""
 
     def redirect_call(self, call_sid: str, twiml: str) -> None:
         """Replace what a live call is doing with new TwiML (e.g. `<Dial>` the shop)."""
@@ -67,7 +76,14 @@ class TwilioTelephony:
         return Client(creds.account_sid, creds.auth_token)
 
     def send_sms(self, to: str, body: str) -> str:
-        return self._client.messages.create(to=to, from_=self._from, body=body).sid
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            return self._client.messages.create(to=to, from_=self._from, body=body).sid
+        except TwilioRestException as error:
+            if error.code == TWILIO_UNSUBSCRIBED:
+                raise OptedOut(to) from error
+            raise
 
     def redirect_call(self, call_sid: str, twiml: str) -> None:
         self._client.calls(call_sid).update(twiml=twiml)

@@ -18,6 +18,7 @@ from pitstop.dal import Crm, NotFound, ShopCatalog
 from pitstop.models import Appointment, CallDirection, CallOutcome, CallRecord, CallStatus
 from pitstop.observability import logger
 from pitstop.stream_token import StreamGrant, issue_token, new_grant
+from pitstop.telephony import telephony_for
 
 # The last catalogue read per (table, shop): what a fallback can still say and dial when the
 # table is failing (stale-if-error; the live path always reads afresh, so settings apply at once).
@@ -126,7 +127,14 @@ def answer_reminder(
         call_sid, CallStatus.IN_PROGRESS, {"answered_by": answered_by} if answered_by else {}
     )
     if answer.kind == "voicemail":
-        reminders.record_voicemail(crm, customer_id, appointment_id, call_sid=call_sid, now=now)
+        reminders.record_voicemail(
+            crm,
+            customer_id,
+            appointment_id,
+            call_sid=call_sid,
+            now=now,
+            telephony=telephony_for(crm.settings),
+        )
     return answer
 
 
@@ -196,7 +204,14 @@ def record_status(crm: Crm, form: dict[str, str], now: datetime) -> bool:
     )
     applied = crm.calls.update_status(call_sid, status, fields)
     if applied:
-        reminders.on_call_status(crm, call, status, answered_by or call.answered_by, now)
+        reminders.on_call_status(
+            crm,
+            call,
+            status,
+            answered_by or call.answered_by,
+            now,
+            telephony=telephony_for(crm.settings),
+        )
     return applied
 
 

@@ -276,6 +276,23 @@ def voice_message_recorded() -> Response:
     )
 
 
+@app.post("/sms")
+def sms() -> Response:
+    """A text from a customer (consent keywords, reminder replies): answered with TwiML."""
+    form = _verified_form()
+    settings = _settings()
+    from functions.webhook import texts
+
+    text = texts.Inbound(
+        sid=form.get("MessageSid", ""),
+        sender=routing.caller_number(form.get("From")),
+        body=form.get("Body", ""),
+    )
+    crm = _crm(settings)
+    _count("InboundTexts")
+    return _xml(texts.answer_text(crm, telephony_for(settings), text, _now()))
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )

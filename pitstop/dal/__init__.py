@@ -19,6 +19,7 @@ from pitstop.dal.messages import MessageRepository
 from pitstop.dal.reminders import ReminderRepository
 from pitstop.dal.shops import ShopCatalog, ShopRepository
 from pitstop.dal.table import create_table, table_for
+from pitstop.dal.texts import TextRepository
 
 __all__ = [
     "Crm",
@@ -47,3 +48,4 @@ class Crm:
         self.reminders = ReminderRepository(self.table, self.settings.shop_id)
         self.heartbeats = HeartbeatRepository(self.table, self.settings.shop_id)
         self.messages = MessageRepository(self.table, self.settings.shop_id)
+        self.texts = TextRepository(self.table)

@@ -96,6 +96,22 @@ class CustomerRepository:
             )
         )
 
+    def set_sms_opt_in(self, customer_id: str, value: bool) -> bool:
+        """Record the customer's SMS consent (STOP / START); False if there is no such customer.
+
+        Consent lives on the profile only: every send reads the profile first (`file`), so the
+        next text after a STOP is refused before Twilio is asked."""
+        try:
+            self._table.update_item(
+                Key=self._profile_key(customer_id),
+                UpdateExpression="SET sms_opt_in = :v",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":v": value},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def set_do_not_call(self, customer_id: str, value: bool = True) -> None:
         """Set or clear the flag on an existing customer; `NotFound` if there is none.
 

@@ -15,6 +15,9 @@ Access patterns (each one request unless stated):
 - the console's open live-view connections: Query `LIVE#<shop_id>` (items expire by `ttl`)
 - is the bridge fleet alive: Query `HEARTBEAT#<shop_id>` (one item per bridge task, by `ttl`)
 - the shop's messages, oldest first: Query `MESSAGES#<shop_id>`; one message: GetItem `MSG#<id>`
+- an appointment's text exchanges, oldest first: Query `CUSTOMER#<id>` / begins_with
+  `TEXT#<appointment_id>#` (in the customer's partition, beside the appointment)
+- tool side effects done once (Powertools idempotency records): `IDEMPOTENCY#<shop_id>` / hash
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ HEARTBEAT: Final = "HEARTBEAT#"
 TASK: Final = "TASK#"
 MESSAGES: Final = "MESSAGES#"
 MESSAGE: Final = "MSG#"
+TEXT: Final = "TEXT#"
+IDEMPOTENCY: Final = "IDEMPOTENCY#"
 
 
 def shop(shop_id: str) -> str:
@@ -158,6 +163,18 @@ def messages(shop_id: str) -> str:
 
 def message_sk(message_id: str) -> str:
     return f"{MESSAGE}{message_id}"
+
+
+def text_prefix(appointment_id: str) -> str:
+    return f"{TEXT}{appointment_id}#"
+
+
+def text_sk(appointment_id: str, at: datetime, text_id: str) -> str:
+    return f"{text_prefix(appointment_id)}{at.isoformat()}#{text_id}"
+
+
+def idempotency(shop_id: str) -> str:
+    return f"{IDEMPOTENCY}{shop_id}"
 
 
 def item_key(pk: str, sk: str) -> dict[str, str]:

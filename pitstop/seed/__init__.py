@@ -142,6 +142,12 @@ def demo_appointments(
     return out
 
 
+#: Who a handoff rings, in order (the front desk, then the service manager's mobile), and the
+#: service advisor texted for each message taken: Twilio's magic test numbers, never real lines.
+HANDOFF_NUMBERS = ["+15005550011", "+15005550012"]
+ADVISOR_NUMBER = "+15005550013"
+
+
 def seed(settings: Settings, today: date) -> SeedReport:
     """Create the table if needed and load the demo shop into it."""
     create_table(settings)
@@ -158,7 +164,9 @@ def seed(settings: Settings, today: date) -> SeedReport:
             extra_instructions=(
                 f"You answer the phone for {SHOP_NAME}. "
                 "Prices are ranges; the technician confirms on the day."
-            )
+            ),
+            handoff_numbers=HANDOFF_NUMBERS,
+            advisor_number=ADVISOR_NUMBER,
         )
     )
     people = demo_people(rnd, today)

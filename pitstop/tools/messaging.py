@@ -1,12 +1,16 @@
 """Text confirmations through the telephony port, only to customers who opted in.
 
-The opt-in check lives here, next to the send, so no caller of the port can forget it.
+The opt-in check lives here, next to the send, so no caller of the port can forget it: a
+customer who texted STOP is refused before Twilio is asked. Twilio keeps its own opt-out list
+too (a STOP texted before our webhook saw it); its refusal is recorded in the CRM and becomes
+the same answer, never an error the caller hears as "the system is not available".
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
+from pitstop.telephony import OptedOut
 from pitstop.tools.context import Refused, ToolEnv
 from pitstop.tools.schema import Arguments, Refusal, Result
 from pitstop.tools.views import spoken
@@ -25,7 +29,11 @@ class SendSmsResult(Result):
 SEND_SMS = (
     "Text the caller a confirmation of one of their appointments (service, vehicle, time, shop "
     "address). Offer it after booking or rescheduling. Returns sent=true, or sent=false with a "
-    "reason (e.g. 'sms_opt_out' when the customer has not agreed to texts: do not insist)."
+    "reason (e.g. 'sms_opt_out' when the customer has opted out of texts: do not insist)."
+)
+
+OPTED_OUT = SendSmsResult(
+    sent=False, reason="sms_opt_out", message="not sent: the customer has opted out of texts"
 )
 
 
@@ -41,11 +49,7 @@ def send_sms_confirmation(args: SendSmsArgs, env: ToolEnv) -> SendSmsResult:
         )
     customer = file.customer
     if not customer.sms_opt_in:
-        return SendSmsResult(
-            sent=False,
-            reason="sms_opt_out",
-            message="You haven't signed up for texts, so I won't send one.",
-        )
+        return OPTED_OUT
     if not appointment.active:
         return SendSmsResult(
             sent=False,
@@ -64,5 +68,9 @@ def send_sms_confirmation(args: SendSmsArgs, env: ToolEnv) -> SendSmsResult:
         + f" Ref {appointment.appointment_id}. To change it, call {shop.phone}."
         + " Reply STOP to opt out."
     )
-    env.telephony.send_sms(customer.phone, body)
+    try:
+        env.telephony.send_sms(customer.phone, body)
+    except OptedOut:
+        env.crm.customers.set_sms_opt_in(customer.customer_id, False)
+        return OPTED_OUT
     return SendSmsResult(sent=True, message="I've texted you the details.")

@@ -110,6 +110,13 @@ class Scenario(BaseModel):
     caller: str = Field(default="+15551230001", alias="from", description="caller's E.164")
     direction: Literal["inbound", "reminder"] = "inbound"
     answered_by: Literal["human", "machine_end_beep"] = "human"
+    #: What the shop's line does when a `<Dial>` rings it: a person picks up (then talks for
+    #: `shop_talk_ms` and hangs up), the line is busy, nobody answers within the `<Dial
+    #: timeout>`, or the call cannot be placed. Twilio reports each as its `DialCallStatus`.
+    shop_line: Literal["answered", "busy", "no-answer", "failed"] = "answered"
+    shop_talk_ms: int = Field(default=3000, ge=0)
+    #: What the caller says after the beep when a `<Record>` asks for a message.
+    message: str = "Hi, this is about my car, please call me back."
     steps: list[Step]
     expect: Expectations = Expectations()
 

@@ -3,9 +3,11 @@
 What it does, in Twilio's order: posts the voice webhook (form fields and a valid
 `X-Twilio-Signature`, computed by twilio's own `RequestValidator` with the account's auth
 token), executes the TwiML it gets back (`<Connect><Stream>`, `<Say>`, `<Pause>`, `<Dial>`,
-`<Redirect>`, `<Hangup>`), runs the media stream on the line clock (see `line.py`), follows
-REST changes to the live call (locally: `redirect`/`hangup` entries in the outbox), and posts
-the final status callback. For reminder calls it answers the call the reminders run placed
+`<Record>`, `<Redirect>`, `<Hangup>`), runs the media stream on the line clock (see `line.py`),
+follows REST changes to the live call (locally: `redirect`/`hangup` entries in the outbox),
+follows `action` URLs as Twilio does (`<Connect action>` when the stream ends with the call
+still up, `<Dial action>` and `<Record action>`: see `verbs.py`), and posts the final status
+callback. For reminder calls it answers the call the reminders run placed
 (an outbox `call` entry), as a human or as an answering machine.
 """
 
@@ -18,80 +20,35 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake
 
 from pitstop.secrets import twilio_credentials
 from pitstop.telephony import read_outbox
 from pitstop_local.simulator import scenario as sc
+from pitstop_local.simulator import verbs
 from pitstop_local.simulator.line import FRAME_MS, SILENCE_FRAME, Clock, LineEvent, MediaSession
 from pitstop_local.simulator.media_protocol import TwilioError
+from pitstop_local.simulator.results import BargeIn, CallResult, Hop, Leg, Turn
+
+__all__ = ["BargeIn", "CallResult", "SimulationError", "Turn", "TwilioSimulator"]
 
 log = logging.getLogger(__name__)
+
+#: TwiML documents one call may go through (redirects, actions) before the simulator calls it a
+#: loop: Twilio's own limit is higher, but no Pitstop flow needs more than a handful.
+MAX_HOPS = 12
 
 #: (call_sid) → every transcript turn known so far as (role, text); lets the simulator show the
 #: agent's words (Twilio itself never sees them). The local stack reads them from the CRM.
 TranscriptSource = Callable[[str], Awaitable[list[tuple[str, str]]]]
-
-
-@dataclass
-class Turn:
-    role: str  # caller | agent | twiml
-    text: str
-    ms: int
-
-
-@dataclass
-class BargeIn:
-    speech_ms: int  # call time of the caller's first voiced frame
-    agent_stop_ms: int | None  # end of the last agent frame heard after it
-    clears: int  # clear messages received after the speech started
-    tag: str = ""
-
-    @property
-    def stop_ms(self) -> int | None:
-        return None if self.agent_stop_ms is None else self.agent_stop_ms - self.speech_ms
-
-
-@dataclass
-class CallResult:
-    call_sid: str
-    direction: str
-    caller: str
-    shop_number: str
-    answered_by: str | None = None
-    twiml: list[str] = field(default_factory=list)
-    stream_opened: bool = False
-    stream_parameters: dict = field(default_factory=dict)
-    dialled: str | None = None
-    ended_by: str = ""
-    turns: list[Turn] = field(default_factory=list)
-    events: list[LineEvent] = field(default_factory=list)
-    barge_ins: list[BargeIn] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    #: Messages from the stream server that Twilio would have refused (31950/31951), dropped.
-    twilio_errors: list[TwilioError] = field(default_factory=list)
-    duration_ms: int = 0
-    http_status: int | None = None
-    caller_audio: bytes = b""
-    agent_audio: bytes = b""
-
-    def said(self, role: str) -> list[str]:
-        return [t.text for t in self.turns if t.role == role]
-
-    def to_json(self) -> dict:
-        """The JSON transcript: call facts, turns and line events (no audio)."""
-        data = asdict(self)
-        data.pop("caller_audio")
-        data.pop("agent_audio")
-        data["barge_ins"] = [{**asdict(b), "stop_ms": b.stop_ms} for b in self.barge_ins]
-        return data
 
 
 class SimulationError(RuntimeError):
@@ -135,7 +92,7 @@ class TwilioSimulator:
         """An inbound call from `caller` (default: the scenario's) to the shop's number."""
         call_sid = "CA" + uuid.uuid4().hex
         result = CallResult(call_sid, "inbound", caller or scenario.caller, self.shop_number)
-        form = self._base_form(call_sid, result.caller, self.shop_number, "inbound")
+        form = self.base_form(call_sid, result.caller, self.shop_number, "inbound")
         form["CallStatus"] = "ringing"
         await self._run(
             scenario,
@@ -156,7 +113,7 @@ class TwilioSimulator:
             dialled.get("from_") or self.shop_number,
             answered_by=answered_by,
         )
-        form = self._base_form(result.call_sid, result.shop_number, result.caller, "outbound-api")
+        form = self.base_form(result.call_sid, result.shop_number, result.caller, "outbound-api")
         form["CallStatus"] = "in-progress"
         if dialled.get("machine_detection", True):
             form["AnsweredBy"] = answered_by
@@ -179,16 +136,17 @@ class TwilioSimulator:
 
         caller_tts = Synthesizer(**CALLER_VOICE)
         # Synthesise every utterance before dialling, so speaking never stalls the line clock.
+        texts = [s.text for s in scenario.steps if isinstance(s, sc.Say | sc.BargeIn)]
         speech = {}
-        for step in scenario.steps:
-            if isinstance(step, sc.Say | sc.BargeIn) and step.text not in speech:
-                speech[step.text] = await asyncio.to_thread(caller_tts.synthesize_mulaw, step.text)
+        for text in dict.fromkeys([*texts, scenario.message]):
+            speech[text] = await asyncio.to_thread(caller_tts.synthesize_mulaw, text)
         clock = Clock(self.speed)
         started = datetime.now(UTC)
         async with httpx.AsyncClient(timeout=self.http_timeout) as http:
+            leg = Leg(http, scenario, speech, result, clock, form)
             try:
-                twiml = await self._post(http, url, form, result)
-                await self._execute(http, twiml, url, scenario, speech, result, clock, form)
+                twiml = await self.post(http, url, form, result)
+                await self._execute(twiml, url, leg)
             finally:
                 result.duration_ms = clock.ms
                 result.caller_audio = bytes(clock.caller_audio)
@@ -204,102 +162,105 @@ class TwilioSimulator:
                         SequenceNumber="3",
                     )
                     try:
-                        await self._post(http, status_callback, status, None)
+                        await self.post(http, status_callback, status, None)
                     except (httpx.HTTPError, SimulationError) as error:
                         result.failures.append(f"status callback failed: {error}")
 
-    async def _execute(
-        self,
-        http,
-        twiml: str,
-        url: str,
-        scenario,
-        speech,
-        result: CallResult,
-        clock: Clock,
-        form: dict,
-    ) -> None:
-        """Run TwiML verbs in order, as Twilio does, following `<Redirect>` and REST redirects."""
-        for _hop in range(10):
+    async def _execute(self, twiml: str, url: str, leg: Leg) -> None:
+        """Run TwiML verbs in order, as Twilio does, following `<Redirect>`, `action` URLs and
+        REST redirects, until the call is over."""
+        result = leg.result
+        for _hop in range(MAX_HOPS):
             result.twiml.append(twiml)
             root = ET.fromstring(twiml)
             if root.tag != "Response":
                 raise SimulationError(f"TwiML root is <{root.tag}>, not <Response>")
-            next_hop = await self._run_verbs(root, url, scenario, speech, result, clock)
-            if next_hop is None:
-                return
-            kind, where = next_hop
+            hop = await self._run_verbs(root, url, leg)
+            if hop is None:
+                break
+            result.ended_by = ""  # the call goes on: how it ends is the next document's
+            kind, where, fields = hop
             if kind == "twiml":  # a REST redirect: its TwiML replaces the call's
                 twiml = where
             else:
                 url = where
-                twiml = await self._post(http, where, form, result)
+                form = {**leg.form, "CallStatus": "in-progress", **fields}
+                twiml = await self.post(leg.http, where, form, result)
+        else:
+            result.failures.append(f"more than {MAX_HOPS} TwiML documents: a loop?")
+        steps = leg.scenario.steps
+        if leg.next_step < len(steps):
+            step = steps[leg.next_step]
+            result.failures.append(f"call ended before step {leg.next_step + 1} ({step.type})")
 
-    async def _run_verbs(
-        self,
-        root: ET.Element,
-        url: str,
-        scenario: sc.Scenario,
-        speech: dict[str, bytes],
-        result: CallResult,
-        clock: Clock,
-    ) -> tuple[str, str] | None:
-        """One TwiML document's verbs in order. Returns the next hop, ("url", a `<Redirect>`'s
-        URL) or ("twiml", a REST redirect's TwiML), or None when the call is over."""
+    async def _run_verbs(self, root: ET.Element, url: str, leg: Leg) -> Hop | None:
+        """One TwiML document's verbs in order. Returns where the call goes next (a URL to
+        request, or a REST redirect's TwiML), or None when the call is over."""
+        result, clock = leg.result, leg.clock
         for verb in root:
             if verb.tag == "Say":
                 await self._say(verb.text or "", result, clock)
             elif verb.tag == "Pause":
-                await self._silence(int(verb.get("length", "1")) * 1000, clock)
+                await verbs.silence(clock, int(verb.get("length", "1")) * 1000)
             elif verb.tag == "Dial":
-                number = (verb.findtext("Number") or verb.text or "").strip()
-                result.dialled = number
-                result.ended_by = "dial"
-                self._turn(result, Turn("twiml", f"<Dial {number}>", clock.ms))
-                return None
+                hop = await verbs.dial(self, leg, verb, url)
+                if hop is not None:
+                    return hop
+            elif verb.tag == "Record":
+                return await verbs.record(self, leg, verb, url)
             elif verb.tag == "Hangup":
                 result.ended_by = result.ended_by or "twiml_hangup"
                 return None
             elif verb.tag == "Redirect":
-                return "url", urljoin(url, (verb.text or "").strip())
+                return "post", urljoin(url, (verb.text or "").strip()), {}
             elif verb.tag == "Connect":
-                outcome = await self._connect(verb, scenario, speech, result, clock)
-                if outcome is None or outcome == "hangup":
-                    return None
-                if outcome.startswith("<"):
-                    return "twiml", outcome
+                after = await self._connect(verb, url, leg)
+                if after != "next":
+                    return after
             else:
                 log.info("TwiML verb <%s> not simulated; skipped", verb.tag)
         result.ended_by = result.ended_by or "twiml_end"
         return None
 
     async def _connect(
-        self,
-        connect: ET.Element,
-        scenario: sc.Scenario,
-        speech: dict[str, bytes],
-        result: CallResult,
-        clock: Clock,
-    ) -> str | None:
-        """`<Connect>`: its `<Stream>`, if any ("" when there is none: on to the next verb)."""
+        self, connect: ET.Element, url: str, leg: Leg
+    ) -> Hop | Literal["next"] | None:
+        """`<Connect>`: its `<Stream>`, then where the call goes: None when it is over, a REST
+        redirect, the `action` (the stream ended with the call still up: Twilio asks what
+        next), or "next" (no stream, or no `action`: on to the next verb)."""
         stream = connect.find("Stream")
         if stream is None:
-            return ""
-        return await self._stream(stream, scenario, speech, result, clock)
+            return "next"
+        outcome = await self._stream(stream, leg)
+        if outcome is None or outcome == "hangup":
+            return None
+        if outcome.startswith("<"):
+            return "twiml", outcome, {}
+        action = connect.get("action")
+        return ("post", urljoin(url, action), {}) if action else "next"
 
-    async def _stream(
-        self, stream: ET.Element, scenario, speech, result: CallResult, clock: Clock
-    ) -> str | None:
+    async def _stream(self, stream: ET.Element, leg: Leg) -> str | None:
         """`<Connect><Stream>`: open the WebSocket and play the scenario over it.
 
-        Returns None when the call is over, "hangup", or the TwiML of a REST redirect."""
+        Returns None when the call is over, "hangup", the TwiML of a REST redirect, or "closed"
+        when the other side ended the stream (or never took it) with the call still up."""
+        result, clock = leg.result, leg.clock
         parameters = {p.get("name"): p.get("value", "") for p in stream.findall("Parameter")}
-        result.stream_opened = True
-        result.stream_parameters = parameters
         stream_sid = "MZ" + uuid.uuid4().hex
         outbox = _OutboxWatch(self.outbox_path, result.call_sid)
-        async with connect(stream.get("url"), open_timeout=self.http_timeout, max_size=None) as ws:
+        try:
+            ws = await connect(stream.get("url"), open_timeout=self.http_timeout, max_size=None)
+        except (OSError, TimeoutError, InvalidHandshake) as error:
+            # Twilio reports a stream it could not open (31920) and moves on, as when it ends.
+            result.events.append(LineEvent(clock.ms, "stream_failed", {"error": repr(error)}))
+            result.ended_by = "stream_failed"
+            return "closed"
+        result.stream_opened = True
+        result.stream_parameters = parameters
+        result.streams += 1
+        async with ws:
             clock.rebase()
+            result.events.append(LineEvent(clock.ms, "stream_started", {"streamSid": stream_sid}))
             session = MediaSession(
                 ws,
                 clock,
@@ -313,7 +274,7 @@ class TwilioSimulator:
             )
             await session.open()
             runner = asyncio.create_task(session.run())
-            script = asyncio.create_task(self._play(scenario, speech, session, result))
+            script = asyncio.create_task(self._play(leg, session))
             done, _ = await asyncio.wait({runner, script}, return_when=asyncio.FIRST_COMPLETED)
             if script in done and runner not in done:
                 await runner
@@ -336,14 +297,16 @@ class TwilioSimulator:
             return "hangup"
         return None if reason != "remote_closed" else "closed"
 
-    async def _play(self, scenario, speech, session: MediaSession, result: CallResult) -> None:
-        """The caller's side: each step in call time; then wait for the agent to end the call."""
-        clock = session.clock
-        for index, step in enumerate(scenario.steps):
+    async def _play(self, leg: Leg, session: MediaSession) -> None:
+        """The caller's side: each step in call time, carrying on from where an earlier stream
+        of the call left off; then wait for the agent to end the call."""
+        clock, steps = session.clock, leg.scenario.steps
+        while leg.next_step < len(steps):
             if session.closed_reason:
-                result.failures.append(f"call ended before step {index + 1} ({step.type})")
-                return
-            if not await self._play_step(step, index, speech, session, result):
+                return  # the stream is over; the call may go on (see `_execute`)
+            index = leg.next_step
+            leg.next_step += 1
+            if not await self._play_step(steps[index], index, leg.speech, session, leg.result):
                 return
         # Script done without hanging up: give the agent time to close the call, as a polite
         # caller would, then hang up.
@@ -362,7 +325,7 @@ class TwilioSimulator:
         """One step of the caller's script; False once the caller has hung up."""
         clock = session.clock
         if isinstance(step, sc.Say):
-            self._turn(result, Turn("caller", step.text, clock.ms))
+            self.turn(result, Turn("caller", step.text, clock.ms))
             session.speak(speech[step.text])
             await clock.until(lambda: session.caller_queue_empty or session.closed_reason)
         elif isinstance(step, sc.Pause):
@@ -405,7 +368,7 @@ class TwilioSimulator:
             await session.stop("caller_hung_up")
             return False
         tag = f"barge_in_{index}"
-        self._turn(result, Turn("caller", step.text, clock.ms))
+        self.turn(result, Turn("caller", step.text, clock.ms))
         session.speak(speech[step.text], tag=tag)
         result.barge_ins.append(BargeIn(-1, None, 0, tag))
         await clock.until(lambda: session.caller_queue_empty or session.closed_reason)
@@ -472,21 +435,15 @@ class TwilioSimulator:
         from pitstop_local.speech import codec
         from pitstop_local.speech.tts import AGENT_VOICE, Synthesizer
 
-        self._turn(result, Turn("twiml", text.strip(), clock.ms))
+        self.turn(result, Turn("twiml", text.strip(), clock.ms))
         audio = await asyncio.to_thread(Synthesizer(**AGENT_VOICE).synthesize_mulaw, text)
         clock.rebase()
         for frame in codec.frames(audio):
             clock.record(SILENCE_FRAME, frame)
             await clock.advance()
 
-    async def _silence(self, ms: int, clock: Clock) -> None:
-        clock.rebase()
-        for _ in range(ms // FRAME_MS):
-            clock.record(SILENCE_FRAME, None)
-            await clock.advance()
-
     # ---- helpers ------------------------------------------------------------------------------
-    def _base_form(self, call_sid: str, from_: str, to: str, direction: str) -> dict[str, str]:
+    def base_form(self, call_sid: str, from_: str, to: str, direction: str) -> dict[str, str]:
         return {
             "AccountSid": self.account_sid,
             "ApiVersion": "2010-04-01",
@@ -500,7 +457,7 @@ class TwilioSimulator:
             "ToCountry": "US",
         }
 
-    async def _post(
+    async def post(
         self, http: httpx.AsyncClient, url: str, form: dict, result: CallResult | None
     ) -> str:
         """POST a signed Twilio webhook request; returns the TwiML body."""
@@ -514,6 +471,7 @@ class TwilioSimulator:
             },
         )
         if result is not None:
+            result.requests.append(url)
             result.http_status = response.status_code
         if response.status_code != 200:
             raise SimulationError(f"{url} answered {response.status_code}: {response.text[:200]}")
@@ -525,7 +483,7 @@ class TwilioSimulator:
             return self.http_url + url[len(self.public_url) :]
         return url
 
-    def _turn(self, result: CallResult, turn: Turn) -> None:
+    def turn(self, result: CallResult, turn: Turn) -> None:
         result.turns.append(turn)
         if self.on_turn is not None:
             self.on_turn(turn)
@@ -562,7 +520,7 @@ class TwilioSimulator:
         known = sum(1 for t in result.turns if t.role == "agent")
         agent = [text for role, text in turns if role == "agent"]
         for text in agent[known:]:
-            self._turn(result, Turn("agent", text, result.duration_ms if ms is None else ms))
+            self.turn(result, Turn("agent", text, result.duration_ms if ms is None else ms))
 
 
 def _record_twilio_errors(result: CallResult, errors: list[TwilioError]) -> None:

@@ -11,30 +11,55 @@ from infra import constants as c
 pytestmark = pytest.mark.infra
 
 
-def test_routes_are_exactly_the_webhook_routes(synth):
+def _http_api_id(synth):
+    """The webhook HTTP API (the console's WebSocket API is the other ApiGatewayV2 API)."""
+    (api_id,) = [
+        k
+        for k, v in synth.resources("AWS::ApiGatewayV2::Api").items()
+        if v["Properties"]["ProtocolType"] == "HTTP"
+    ]
+    return api_id
+
+
+def _of_http_api(synth, cfn_type):
+    api = {"Ref": _http_api_id(synth)}
+    return {k: v for k, v in synth.resources(cfn_type).items() if v["Properties"]["ApiId"] == api}
+
+
+def _webhook_integrations(synth):
+    return [
+        i
+        for i in _of_http_api(synth, "AWS::ApiGatewayV2::Integration").values()
+        if "Admin" not in json.dumps(i["Properties"]["IntegrationUri"])
+    ]
+
+
+def test_routes_are_exactly_the_webhook_routes_and_the_admin_routes(synth):
     keys = sorted(
-        r["Properties"]["RouteKey"] for r in synth.resources("AWS::ApiGatewayV2::Route").values()
+        r["Properties"]["RouteKey"]
+        for r in _of_http_api(synth, "AWS::ApiGatewayV2::Route").values()
     )
-    assert keys == sorted(f"{method} {path}" for method, path in c.WEBHOOK_ROUTES)
+    routes = c.WEBHOOK_ROUTES + c.ADMIN_ROUTES
+    assert keys == sorted(f"{method} {path}" for method, path in routes)
 
 
 def test_no_route_reaches_the_tools_function(synth):
     routes = synth.resources("AWS::ApiGatewayV2::Route").values()
     assert not any("tools" in r["Properties"]["RouteKey"].lower() for r in routes)
     assert not any(r["Properties"]["RouteKey"] == "$default" for r in routes)
-    for integration in synth.resources("AWS::ApiGatewayV2::Integration").values():
+    for integration in _webhook_integrations(synth):
         uri = json.dumps(integration["Properties"]["IntegrationUri"])
         assert "Webhook" in uri and "Tools" not in uri
 
 
 def test_integration_invokes_the_warm_alias(synth):
     (alias_id,) = [k for k in synth.resources("AWS::Lambda::Alias") if "Webhook" in k]
-    (integration,) = synth.resources("AWS::ApiGatewayV2::Integration").values()
+    (integration,) = _webhook_integrations(synth)
     assert integration["Properties"]["IntegrationUri"] == {"Ref": alias_id}
 
 
 def test_stage_has_access_logs_and_throttling(synth):
-    stage = synth.one("AWS::ApiGatewayV2::Stage")["Properties"]
+    (stage,) = [s["Properties"] for s in _of_http_api(synth, "AWS::ApiGatewayV2::Stage").values()]
     assert stage["StageName"] == "$default"
     assert stage["AutoDeploy"] is True
     assert stage["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 50}
@@ -45,7 +70,7 @@ def test_stage_has_access_logs_and_throttling(synth):
 
 def test_outputs_give_the_operator_what_to_paste(synth):
     outputs = synth.raw["Outputs"]
-    (api_id,) = synth.resources("AWS::ApiGatewayV2::Api")
+    api_id = _http_api_id(synth)
     assert outputs["WebhookUrl"]["Value"] == {
         "Fn::Join": ["", [{"Fn::GetAtt": [api_id, "ApiEndpoint"]}, "/voice"]]
     }

@@ -36,7 +36,11 @@ def test_common_environment(synth):
 
 
 def test_public_url_is_the_http_api_endpoint(synth):
-    (api_id,) = synth.resources("AWS::ApiGatewayV2::Api")
+    (api_id,) = [
+        k
+        for k, v in synth.resources("AWS::ApiGatewayV2::Api").items()
+        if v["Properties"]["ProtocolType"] == "HTTP"
+    ]
     for name in ("webhook", "reminders"):
         variables = env(pitstop_functions(synth)[name])
         assert variables[c.ENV_PUBLIC_URL] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
@@ -46,6 +50,14 @@ def test_webhook_points_twilio_at_the_bridge(synth):
     variables = env(pitstop_functions(synth)["webhook"])
     assert variables[c.ENV_BRIDGE_URL] == "wss://bridge.example.com/media-stream"
     assert "Ref" in variables[c.ENV_STREAM_TOKEN_SECRET_ARN]
+
+
+def test_tools_give_up_before_the_bridge_does(synth):
+    from media_bridge.config import BridgeOptions
+
+    timeout = pitstop_functions(synth)["tools"]["Timeout"]
+    assert timeout == c.TOOLS_TIMEOUT_SECONDS == 6
+    assert timeout < BridgeOptions().tool_timeout
 
 
 def test_reminders_run_at_the_twilio_rate(synth):

@@ -49,9 +49,16 @@ def test_no_statement_grants_wildcard_actions(synth):
 
 def test_table_access_is_item_level_and_named(synth):
     found = list(_table_statements(synth))
-    # webhook, tools, reminders and the bridge each have exactly one table statement.
-    assert len(found) == 4
-    allowed = set(data.TOOLS_ACTIONS) | set(data.WEBHOOK_ACTIONS) | set(data.BRIDGE_ACTIONS)
+    # webhook, tools, reminders, the bridge and the console's admin, connect, disconnect and
+    # fan-out functions each have exactly one table statement; the fan-out one more: the stream.
+    assert len(found) == 9
+    stream_reads = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+    allowed = (
+        set(data.TOOLS_ACTIONS)
+        | set(data.WEBHOOK_ACTIONS)
+        | set(data.BRIDGE_ACTIONS)
+        | stream_reads
+    )
     for policy_id, statement in found:
         actions = set(_as_list(statement["Action"]))
         assert actions <= allowed, (policy_id, actions - allowed)
@@ -63,13 +70,16 @@ def test_table_access_is_item_level_and_named(synth):
         assert "*" not in _as_list(statement["Resource"])
 
 
-def test_only_tools_may_delete_items(synth):
-    deleters = [
+def test_only_tools_and_the_console_may_delete_items(synth):
+    """Tools and admin (cancel/move), $disconnect and the fan-out (forget a connection)."""
+    deleters = sorted(
         policy_id
         for policy_id, statement in _table_statements(synth)
         if "dynamodb:DeleteItem" in _as_list(statement["Action"])
-    ]
-    assert len(deleters) == 1 and "Tools" in deleters[0]
+    )
+    assert len(deleters) == 4
+    for part, policy_id in zip(["Admin", "Disconnect", "Fanout", "Tools"], deleters, strict=True):
+        assert part in policy_id
 
 
 def test_each_function_reads_only_its_secrets(synth):

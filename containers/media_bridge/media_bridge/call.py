@@ -3,7 +3,8 @@
 `MediaStream` reads up to Twilio's `start`, checks the stream token's signature, and consumes
 the token on the call record (a conditional write: once, never after the call ended, never for
 a second concurrent stream) before anything else happens. Who the call is with comes back from
-that claim, as the webhook recorded it; the stream's own parameters are informational only. `CallSession` is the call from then on; every part of it exists from its first line:
+that claim, as the webhook recorded it; the stream's own parameters are informational only.
+`CallSession` is the call from then on; every part of it exists from its first line:
 the call's state, its Twilio socket and record, call control. Its tasks are the Twilio reader
 (caller audio, marks, DTMF, stop), and once the Realtime session is open the Realtime reader
 (which reconnects when the link drops) and the watchdog. Anything that goes wrong inside one

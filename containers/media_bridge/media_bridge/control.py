@@ -27,6 +27,10 @@ GOODBYE = {
     "max_call_length": "This call has reached its time limit. Apologise, say the team will be "
     "happy to help on another call, and say goodbye.",
 }
+NUDGE = (
+    "The caller has been quiet for a while. Ask once, briefly and kindly, whether they are "
+    "still there. Do not say goodbye yet."
+)
 _CLOSE_AFTER_CONTROL = 5.0  # seconds Twilio gets to close a stream it has taken over
 
 
@@ -54,6 +58,7 @@ class CallControl:
         self.goodbye: str | None = None  # goodbye instructions, sent once the agent is free
         self.goodbye_requested = False  # the goodbye response was asked for: hang up after it
         self._ending_since = 0.0
+        self._nudged_at: float | None = None  # "are you still there?" was asked then
 
     def begin_ending(self, reason: str) -> None:
         state = self._parts.state
@@ -149,7 +154,11 @@ class CallControl:
         parts.spawn(close_later(), "close-later")
 
     async def watchdog(self, agent: Agent, settings: AgentSettings) -> None:
-        """Silence, the maximum call length, and a goodbye that never came, checked each tick."""
+        """Silence, the maximum call length, and a goodbye that never came, checked each tick.
+
+        Silence for `silence_timeout_seconds` first gets "are you still there?" (once per
+        silence: anything the caller does starts a new one); only as long again after it ends
+        the call."""
         ended = self._parts.ended
         while not ended.is_set():
             await asyncio.sleep(self._options.watchdog_interval)
@@ -164,7 +173,22 @@ class CallControl:
         if now - state.started_at >= settings.max_call_seconds:
             await self.say_goodbye(agent, "max_call_length")
             return
-        idle_since = max(state.last_activity, state.playout.last_played_at)
+        nudged = self._nudged_at is not None and self._nudged_at >= state.last_activity
+        idle_since = max(state.last_activity, state.playout.last_played_at, self._nudged_at or 0)
         quiet = not state.playout.audible and not agent.busy
-        if quiet and now - idle_since >= settings.silence_timeout_seconds:
+        if not quiet or now - idle_since < settings.silence_timeout_seconds:
+            return
+        if nudged:  # asked once in this silence, and still nothing: end the call politely
             await self.say_goodbye(agent, "silence")
+        else:
+            await self._nudge(agent, now)
+
+    async def _nudge(self, agent: Agent, now: float) -> None:
+        """A quiet line may be a caller thinking or a bad line: ask before hanging up."""
+        self._nudged_at = now
+        self._parts.runtime.metrics.count("SilenceNudges")
+        logger.info("asking whether the caller is still there")
+        try:
+            await agent.respond(NUDGE)
+        except ConnectionClosed:
+            await self.hang_up()

@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import http
 import json
+import os
+import socket
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +30,7 @@ from media_bridge.observability import BridgeMetrics, logger
 from media_bridge.runtime import Runtime
 from media_bridge.tools_client import HttpToolsClient, ToolsClient
 from pitstop.config import Settings, get_settings
+from pitstop.dal.heartbeats import BEAT_INTERVAL
 from pitstop.secrets import openai_api_key, stream_token_key
 from pitstop.telephony import Telephony, telephony_for
 
@@ -91,6 +95,9 @@ class Bridge:
         self._calls_changed = asyncio.Condition()
         self._server: Server | None = None
         self._metrics_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        # One item per process in the heartbeat partition (a Fargate task runs one process).
+        self.task_id = f"{socket.gethostname()}-{os.getpid()}"
         self._host = "127.0.0.1"
 
     # --------------------------------------------------------------- public API
@@ -130,6 +137,8 @@ class Bridge:
             logger=None,
         )
         self._metrics_task = asyncio.create_task(self._flush_metrics())
+        if self.runtime.crm is not None:
+            self._heartbeat_task = asyncio.create_task(self._beat(self.runtime.crm))
         logger.info("bridge listening", extra={"host": host, "port": self.port})
         return self
 
@@ -181,8 +190,9 @@ class Bridge:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        if self._metrics_task is not None:
-            self._metrics_task.cancel()
+        for task in (self._metrics_task, self._heartbeat_task):
+            if task is not None:
+                task.cancel()
         self.runtime.metrics.flush(self.live_calls)
         await self.runtime.tools.aclose()
 
@@ -234,6 +244,17 @@ class Bridge:
             self.streams.discard(stream)
             async with self._calls_changed:
                 self._calls_changed.notify_all()
+
+    async def _beat(self, crm: Crm) -> None:
+        """Tell the webhook this process takes calls (`HeartbeatRepository`), every
+        `BEAT_INTERVAL`, until it drains: a draining or dead bridge stops beating, and once
+        every beat is stale the webhook sends new callers straight to the fallback."""
+        while not self.draining:
+            try:
+                await asyncio.to_thread(crm.heartbeats.beat, self.task_id, datetime.now(UTC))
+            except Exception:
+                logger.exception("heartbeat write failed")
+            await asyncio.sleep(BEAT_INTERVAL.total_seconds())
 
     async def _flush_metrics(self) -> None:
         while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -419,13 +420,35 @@ async def test_silence_ends_the_call_politely_with_settings_read_per_call(
     )
     call = await call_factory(bridge)
     assert "Sam" in call.session_update["session"]["instructions"]
-    goodbye = await call.rt.received.take("response.create")  # after ~1 s of silence
+    nudge = await call.rt.received.take("response.create")  # after ~1 s of silence
+    assert "still there" in nudge["response"]["instructions"]
+    await call.rt.next_response()
+    marks = await play(call, None, "item_nudge", [ulaw_frame(2)])
+    await call.rt.finish()
+    await call.twilio.ack_mark(marks[0])
+    goodbye = await call.rt.received.take("response.create")  # ~1 s more of silence
     assert "silent" in goodbye["response"]["instructions"]
     await call.rt.next_response()
     marks = await play(call, None, "item_bye", [ulaw_frame(1)])
     await call.rt.finish()
     await call.twilio.ack_mark(marks[0])
     await telephony.wait_for("end_call", call.twilio.call_sid)
+
+
+async def test_a_caller_who_answers_the_nudge_is_not_hung_up_on(
+    bridge, realtime, telephony, crm, call_factory
+):
+    await asyncio.to_thread(crm.shops.put_settings, AgentSettings(silence_timeout_seconds=1))
+    call = await call_factory(bridge)
+    nudge = await call.rt.received.take("response.create")
+    assert "still there" in nudge["response"]["instructions"]
+    await call.rt.next_response()
+    await call.rt.finish()
+    await call.rt.send(E.caller_transcript("u1", "Yes, sorry, still here"))
+    # A new silence after the caller spoke: asked again, not ended.
+    again = await call.rt.received.take("response.create")
+    assert "still there" in again["response"]["instructions"]
+    assert not [c for c in telephony.calls if c[1] == call.twilio.call_sid]
 
 
 async def test_maximum_call_length_ends_the_call_politely(
@@ -437,3 +460,13 @@ async def test_maximum_call_length_ends_the_call_politely(
     assert "time limit" in goodbye["response"]["instructions"]
     await call.rt.finish()
     await telephony.wait_for("end_call", call.twilio.call_sid)
+
+
+async def test_the_bridge_tells_the_webhook_it_is_alive(bridge, crm):
+    async def alive() -> bool | None:
+        return await asyncio.to_thread(crm.heartbeats.alive, datetime.now(UTC))
+
+    async with asyncio.timeout(5):
+        while await alive() is not True:  # each probe is a real DynamoDB read
+            pass
+    assert await alive() is True

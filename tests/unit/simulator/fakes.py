@@ -35,6 +35,8 @@ class FakeWebhook:
 
     def __init__(self, bridge_url: str):
         self.requests: list[dict] = []
+        #: path (without query) → TwiML, for the routes an `action` leads to.
+        self.routes: dict[str, str] = {}
         self.answer = twiml.stream_twiml(
             bridge_url, {"direction": "inbound", "customer_number": "+15551230001", "token": "tok"}
         )
@@ -49,11 +51,7 @@ class FakeWebhook:
                     url, form, self.headers.get("X-Twilio-Signature", "")
                 )
                 outer.requests.append({"path": self.path, "form": form, "valid": valid})
-                reply = (
-                    outer.answer
-                    if self.path.startswith("/voice") and "status" not in self.path
-                    else "<Response/>"
-                ).encode()
+                reply = outer.reply_for(self.path).encode()
                 self.send_response(200 if valid else 403)
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(reply)))
@@ -67,6 +65,17 @@ class FakeWebhook:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def reply_for(self, path: str) -> str:
+        route = path.split("?", 1)[0]
+        if route in self.routes:
+            return self.routes[route]
+        if route.startswith("/voice") and "status" not in route:
+            return self.answer
+        return "<Response/>"
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def close(self):
         self.server.shutdown()
