@@ -103,6 +103,9 @@ class Vehicle(Model):
     model: str
     year: int
     mileage: int | None = None
+    plate: str | None = Field(
+        default=None, description="licence plate as registered; one of the facts that verify"
+    )
 
     @property
     def label(self) -> str:
@@ -363,6 +366,10 @@ class CallRecord(Model):
     # Set when the call is streamed to the agent again (see `ResumeReason`).
     resume_reason: ResumeReason | None = None
     message_id: str | None = None  # the message taken on this call, if any
+    # A caller from an unknown number who proved who they are (`verify_customer`): the tools
+    # act for this customer for the rest of the call. `verify_attempts` caps the guessing.
+    verified_customer_id: str | None = None
+    verify_attempts: int = 0
 
     def stream_context(self) -> StreamContext:
         return StreamContext(

@@ -15,6 +15,7 @@ from pitstop.dal.errors import (
     VehicleBusy,
 )
 from pitstop.dal.heartbeats import HeartbeatRepository
+from pitstop.dal.idempotency import persistence_layer
 from pitstop.dal.messages import MessageRepository
 from pitstop.dal.reminders import ReminderRepository
 from pitstop.dal.shops import ShopCatalog, ShopRepository
@@ -42,10 +43,12 @@ class Crm:
         self.settings = settings or get_settings()
         self.table = table_for(self.settings)
         self.shops = ShopRepository(self.table, self.settings.shop_id)
-        self.customers = CustomerRepository(self.table)
+        self.customers = CustomerRepository(self.table, self.settings.shop_id)
         self.appointments = AppointmentRepository(self.table)
         self.calls = CallRepository(self.table, self.settings.shop_id)
         self.reminders = ReminderRepository(self.table, self.settings.shop_id)
         self.heartbeats = HeartbeatRepository(self.table, self.settings.shop_id)
         self.messages = MessageRepository(self.table, self.settings.shop_id)
         self.texts = TextRepository(self.table)
+        # Powertools idempotency records for the tools' side effects (`pitstop.tools.once`).
+        self.idempotency = persistence_layer(self.settings)

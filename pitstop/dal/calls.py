@@ -177,6 +177,33 @@ class CallRepository:
             ExpressionAttributeValues={f":{k}": v for k, v in fields.items()},
         )
 
+    def count_verify_attempt(self, call_sid: str, limit: int) -> bool:
+        """Spend one of the call's `limit` attempts at verifying a caller; False once spent.
+
+        One conditional increment on the record, so concurrent guesses cannot overspend it;
+        a call without a record (not one the webhook answered) gets no attempts at all."""
+        try:
+            self._table.update_item(
+                Key=self._key(call_sid),
+                UpdateExpression="SET verify_attempts = if_not_exists(verify_attempts, :zero) "
+                "+ :one",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(verify_attempts) OR verify_attempts < :limit)",
+                ExpressionAttributeValues={":zero": 0, ":one": 1, ":limit": limit},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def bind_verified_customer(self, call_sid: str, customer_id: str) -> None:
+        """Record who the caller proved to be: the tools act for them for the rest of the call."""
+        self._table.update_item(
+            Key=self._key(call_sid),
+            UpdateExpression="SET verified_customer_id = :customer",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":customer": customer_id},
+        )
+
     def add_turn(self, call_sid: str, seq: int, turn: TranscriptTurn) -> bool:
         """Write turn `seq` unless that place is taken (False): turns never overwrite."""
         return self._put_new(to_item(turn, pk=keys.call(call_sid), sk=keys.turn_sk(seq)))

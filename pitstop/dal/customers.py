@@ -32,10 +32,28 @@ class CustomerFile:
         return next((v for v in self.vehicles if v.vehicle_id == vehicle_id), None)
 
 
+# More customers of one name than this is a data problem, not a caller to verify.
+_MAX_NAMESAKES = 20
+
+
 class CustomerRepository:
-    def __init__(self, table: Table):
+    def __init__(self, table: Table, shop_id: str):
         self._table = table
         self._client = table.meta.client
+        self._shop_id = shop_id
+
+    def ids_for_name(self, name: str) -> list[str]:
+        """The customers registered under this full name (normalised), without a Scan.
+
+        The name index item is written with the customer (`create`), so every customer is
+        findable; an empty or punctuation-only name finds nobody."""
+        if not keys.normalise_name(name):
+            return []
+        page = self._table.query(
+            KeyConditionExpression=Key(keys.PK).eq(keys.name_index(self._shop_id, name)),
+            Limit=_MAX_NAMESAKES,
+        )
+        return [str(item["customer_id"]) for item in page.get("Items", [])]
 
     def id_for_phone(self, e164: str) -> str | None:
         item = self._table.get_item(Key=keys.item_key(keys.phone(e164), keys.PHONE_OWNER))
@@ -63,7 +81,9 @@ class CustomerRepository:
         return from_item(Customer, item["Item"])
 
     def create(self, customer: Customer, vehicles: Sequence[Vehicle] = ()) -> None:
-        """Register a customer and their vehicles at once; the phone number must be new."""
+        """Register a customer and their vehicles at once; the phone number must be new.
+
+        The same transaction writes the customer's name index item (`ids_for_name`)."""
         owner = keys.item_key(keys.phone(customer.phone), keys.PHONE_OWNER)
         writes: list[TransactWriteItemTypeDef] = [
             {
@@ -74,6 +94,13 @@ class CustomerRepository:
                 }
             },
             self._put(to_item(customer, pk=keys.customer(customer.customer_id), sk=keys.PROFILE)),
+            self._put(
+                {
+                    keys.PK: keys.name_index(self._shop_id, customer.name),
+                    keys.SK: keys.customer(customer.customer_id),
+                    "customer_id": customer.customer_id,
+                }
+            ),
             *[self._put(self._vehicle_item(v)) for v in vehicles],
         ]
         try:

@@ -17,11 +17,15 @@ Access patterns (each one request unless stated):
 - the shop's messages, oldest first: Query `MESSAGES#<shop_id>`; one message: GetItem `MSG#<id>`
 - an appointment's text exchanges, oldest first: Query `CUSTOMER#<id>` / begins_with
   `TEXT#<appointment_id>#` (in the customer's partition, beside the appointment)
+- customers by name (verifying a caller from an unknown number): Query
+  `NAME#<shop_id>#<normalised full name>` → one item per customer of that name
 - tool side effects done once (Powertools idempotency records): `IDEMPOTENCY#<shop_id>` / hash
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime
 from typing import Final
 
@@ -59,6 +63,7 @@ MESSAGES: Final = "MESSAGES#"
 MESSAGE: Final = "MSG#"
 TEXT: Final = "TEXT#"
 IDEMPOTENCY: Final = "IDEMPOTENCY#"
+NAME: Final = "NAME#"
 
 
 def shop(shop_id: str) -> str:
@@ -175,6 +180,19 @@ def text_sk(appointment_id: str, at: datetime, text_id: str) -> str:
 
 def idempotency(shop_id: str) -> str:
     return f"{IDEMPOTENCY}{shop_id}"
+
+
+def normalise_name(name: str) -> str:
+    """A spoken or typed full name as the index stores it: "José  O'Neil" → "jose o neil".
+
+    Accents, case, punctuation and spacing are what a transcript gets wrong about a name, so
+    they are dropped on both sides of the lookup."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.split(r"[^a-z0-9]+", plain.casefold())).strip()
+
+
+def name_index(shop_id: str, name: str) -> str:
+    return f"{NAME}{shop_id}#{normalise_name(name)}"
 
 
 def item_key(pk: str, sk: str) -> dict[str, str]:

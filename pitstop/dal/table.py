@@ -18,6 +18,7 @@ from pitstop.dal import keys
 if TYPE_CHECKING:  # the stubs are a dev dependency; the runtime needs only boto3
     from typing import Unpack
 
+    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
     from mypy_boto3_dynamodb.type_defs import (
         QueryInputTableQueryTypeDef,
@@ -55,16 +56,29 @@ TABLE_SCHEMA: dict[str, Any] = {
 }
 
 
+# Short timeouts and standard retries: a phone caller is waiting on every request.
+_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 3},
+    max_pool_connections=50,
+)
+
+
 @lru_cache(maxsize=8)
 def _resource(endpoint: str | None, region: str) -> DynamoDBServiceResource:
-    # Short timeouts and standard retries: a phone caller is waiting on every request.
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"mode": "standard", "max_attempts": 3},
-        max_pool_connections=50,
-    )
-    return boto3.resource("dynamodb", endpoint_url=endpoint, region_name=region, config=config)
+    return boto3.resource("dynamodb", endpoint_url=endpoint, region_name=region, config=_CONFIG)
+
+
+@lru_cache(maxsize=8)
+def _client(endpoint: str | None, region: str) -> DynamoDBClient:
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name=region, config=_CONFIG)
+
+
+def low_level_client(settings: Settings) -> DynamoDBClient:
+    """A plain DynamoDB client (typed `{"S": ...}` values), for libraries that speak that
+    dialect (Powertools idempotency): the resource's own client re-serialises every value."""
+    return _client(settings.dynamodb_endpoint, settings.aws_region)
 
 
 def table_for(settings: Settings) -> Table:

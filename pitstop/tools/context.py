@@ -1,7 +1,8 @@
 """Who is on the call, and the per-invocation services a tool works with.
 
 The customer on the call is `context.customer_id` (set by the webhook or after registration),
-else whoever owns `context.customer_number`. Tools never take the customer from the model's
+else the one the caller verified as (`verify_customer`, recorded on the call record), else
+whoever owns `context.customer_number`. Tools never take the customer from the model's
 arguments alone: that is what keeps one caller out of another customer's data.
 """
 
@@ -96,9 +97,21 @@ class ToolEnv:
         return value.astimezone(self.tz)
 
     @cached_property
+    def verified_customer_id(self) -> str | None:
+        """Whom the caller proved to be on this call (`verify_customer`), from the call record."""
+        if not self.context.call_sid:
+            return None
+        record = self.crm.calls.get(self.context.call_sid)
+        return record.verified_customer_id if record else None
+
+    @cached_property
     def customer_id(self) -> str | None:
+        """The webhook's identification, else whom the caller verified as, else the owner of
+        the calling number (`verify_customer` only binds a caller nobody recognised)."""
         if self.context.customer_id:
             return self.context.customer_id
+        if self.verified_customer_id:
+            return self.verified_customer_id
         if self.context.customer_number:
             return self.crm.customers.id_for_phone(self.context.customer_number)
         return None

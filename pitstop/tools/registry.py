@@ -13,6 +13,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from pitstop.dal import Crm
 from pitstop.telephony import Telephony
 from pitstop.tools import (
@@ -22,9 +24,11 @@ from pitstop.tools import (
     customers,
     messaging,
     take_message,
+    verify,
     vin,
 )
 from pitstop.tools.context import Refused, ToolContext, ToolEnv
+from pitstop.tools.once import run_once
 from pitstop.tools.schema import Arguments, Result, function_definition
 
 A = TypeVar("A", bound=Arguments)
@@ -45,13 +49,39 @@ class Tool(Generic[A]):
     description: str
     arguments: type[A]
     handler: Callable[[A, ToolEnv], Result]
+    # Books, moves, cancels, texts or records something: run once per call and arguments.
+    side_effect: bool = False
 
     def definition(self) -> dict[str, Any]:
         return function_definition(self.name, self.description, self.arguments)
 
-    def run(self, arguments: Mapping[str, object], env: ToolEnv) -> Result:
-        """Validate the model's arguments (pydantic's `ValidationError`) and run the handler."""
-        return self.handler(self.arguments.model_validate(arguments), env)
+    def run(
+        self,
+        arguments: Mapping[str, object],
+        env: ToolEnv,
+        lambda_context: LambdaContext | None = None,
+    ) -> dict[str, Any]:
+        """Validate the model's arguments (pydantic's `ValidationError`), run the handler.
+
+        A side effect runs at most once per call and (validated) arguments (`run_once`); a
+        refusal raises `Refused` and is remembered by nobody."""
+        args = self.arguments.model_validate(arguments)
+        claimed = getattr(args, "customer_id", None)
+        if claimed:  # someone else's account is refused before anything is read or recorded
+            env.require_customer(claimed)
+        if not (self.side_effect and env.context.call_sid):
+            return self.handler(args, env).model_dump(mode="json")
+        request = {
+            "call_sid": env.context.call_sid,
+            "tool": self.name,
+            "arguments": args.model_dump(mode="json"),
+        }
+        return run_once(
+            env.crm.idempotency,
+            request,
+            lambda: self.handler(args, env).model_dump(mode="json"),
+            lambda_context,
+        )
 
 
 # `Any`: each entry has its own argument model; `Tool` checked each pairing on construction.
@@ -63,6 +93,12 @@ TOOLS: dict[str, Tool[Any]] = {
             customers.LOOKUP_CUSTOMER,
             customers.LookupCustomerArgs,
             customers.lookup_customer,
+        ),
+        Tool(
+            "verify_customer",
+            verify.VERIFY_CUSTOMER,
+            verify.VerifyCustomerArgs,
+            verify.verify_customer,
         ),
         Tool(
             "register_customer",
@@ -87,6 +123,7 @@ TOOLS: dict[str, Tool[Any]] = {
             appointments.BOOK_APPOINTMENT,
             appointments.BookAppointmentArgs,
             appointments.book_appointment,
+            side_effect=True,
         ),
         Tool(
             "get_upcoming_appointments",
@@ -99,12 +136,14 @@ TOOLS: dict[str, Tool[Any]] = {
             appointments.CANCEL,
             appointments.CancelArgs,
             appointments.cancel_appointment,
+            side_effect=True,
         ),
         Tool(
             "reschedule_appointment",
             appointments.RESCHEDULE,
             appointments.RescheduleArgs,
             appointments.reschedule_appointment,
+            side_effect=True,
         ),
         Tool(
             "confirm_appointment",
@@ -118,6 +157,7 @@ TOOLS: dict[str, Tool[Any]] = {
             messaging.SEND_SMS,
             messaging.SendSmsArgs,
             messaging.send_sms_confirmation,
+            side_effect=True,
         ),
         Tool(
             "request_operator_handoff",
@@ -130,6 +170,7 @@ TOOLS: dict[str, Tool[Any]] = {
             take_message.TAKE_MESSAGE,
             take_message.TakeMessageArgs,
             take_message.take_message,
+            side_effect=True,
         ),
         Tool("end_call", calls.END_CALL, calls.EndCallArgs, calls.end_call),
         Tool(
@@ -159,8 +200,12 @@ def run_tool(
     crm: Crm,
     telephony: Telephony,
     now: datetime | None = None,
+    lambda_context: LambdaContext | None = None,
 ) -> dict[str, Any]:
     """Validate `arguments` and run the tool for the call in `context`; returns the JSON result.
+
+    `lambda_context` (in the tools Lambda) bounds how long a side effect's in-progress record
+    holds back a retry: until the invocation would have timed out.
 
     Raises `UnknownTool`, or pydantic's `ValidationError` for bad arguments. Domain refusals are
     results (`{"ok": false, "error", "message", ...}`), because the agent must talk about them.
@@ -170,7 +215,6 @@ def run_tool(
         raise UnknownTool(name)
     env = ToolEnv(context, crm, telephony, now)
     try:
-        result = tool.run(arguments or {}, env)
+        return tool.run(arguments or {}, env, lambda_context)
     except Refused as refused:
         return refused.refusal.model_dump(mode="json")
-    return result.model_dump(mode="json")

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -378,9 +378,9 @@ def main() -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     from pitstop.config import Settings
     from pitstop.dal import Crm
-    from pitstop.models import AgentSettings
+    from pitstop.models import AgentSettings, CallDirection, CallRecord, CallStatus
     from pitstop.seed import seed
-    from pitstop.stream_token import issue_token
+    from pitstop.stream_token import issue_token, new_grant
 
     sizes = [int(x) for x in os.environ.get("BENCH_BRIDGE_N", "50,200,500").split(",")]
     seconds = float(os.environ.get("BENCH_BRIDGE_SECONDS", "6"))
@@ -397,14 +397,31 @@ def main() -> None:
         seed(settings, date.today())
         # The echo never reports caller speech: without this the bridge would (rightly) end
         # every call after the agent settings' silence timeout.
-        Crm(settings).shops.put_settings(
+        crm = Crm(settings)
+        crm.shops.put_settings(
             AgentSettings(silence_timeout_seconds=3600, max_call_seconds=3600)
         )
         tmp = tempfile.mkdtemp(prefix="bench-bridge-")
         print(f"{os.cpu_count()} CPUs; {seconds:g} s measured per run", flush=True)
 
         def token_for(call_sid: str) -> str:
-            return issue_token(call_sid, "inbound", STREAM_KEY, ttl=600)
+            """What the webhook does: record the call with its stream grant, then sign it.
+
+            The bridge claims the grant on the call record before anything else, so a token
+            without a record is (rightly) refused."""
+            now = datetime.now(UTC)
+            grant = new_grant(ttl=600, now=now.timestamp())
+            record = CallRecord(
+                call_sid=call_sid,
+                direction=CallDirection.INBOUND,
+                customer_number="+15550100000",
+                shop_id=crm.settings.shop_id,
+                status=CallStatus.IN_PROGRESS,
+                stream_token_id=grant.token_id,
+                stream_token_expires=grant.expires,
+            )
+            crm.calls.open_stream(record, now)
+            return issue_token(call_sid, "inbound", STREAM_KEY, grant=grant)
 
         rows = []
         with Echo() as echo:
@@ -423,6 +440,8 @@ def main() -> None:
                 "PITSTOP_BRIDGE_METRICS_INTERVAL": "3600",
                 "PITSTOP_BRIDGE_DRAIN_SECONDS": "1",
                 "PITSTOP_BRIDGE_REALTIME_OPEN_TIMEOUT": "30",
+                # All of a run's calls open at once: none may be refused as "too many pending".
+                "PITSTOP_BRIDGE_MAX_PENDING": str(max(sizes) + 100),
             }
             env.pop("OPENAI_API_KEY", None)
             for n in sizes:
