@@ -94,7 +94,9 @@ def call_tool(
     crm, telephony = _services(config.get_settings())
     started = time.perf_counter()
     try:
-        result = run_tool(name, request.arguments, context, crm, telephony)
+        result = run_tool(
+            name, request.arguments, context, crm, telephony, lambda_context=app.lambda_context
+        )
     except UnknownTool:
         return _json(404, {"error": "unknown_tool", "detail": f"no tool named {name!r}"})
     except ValidationError as error:

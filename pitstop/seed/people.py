@@ -105,6 +105,15 @@ def make_vin(wmi: str, year: int, rnd: random.Random) -> str:
     )
 
 
+def demo_plate(n: int, k: int) -> str:
+    """A plate for demo customer `n`'s `k`-th car, from the numbers alone (the seed's random
+    sequence, and so every VIN, stays as it was)."""
+    letters = "ABCDEFGHJKLMNPRSTVWXYZ"
+    return (
+        f"{letters[n % 22]}{letters[(n * 7 + k) % 22]}{letters[(n * 13) % 22]}-{1000 + n * 37 + k}"
+    )
+
+
 def demo_people(rnd: random.Random, today: date) -> list[tuple[Customer, list[Vehicle]]]:
     """~30 customers with vehicles; number 1 is the documented demo caller."""
     people = []
@@ -123,6 +132,7 @@ def demo_people(rnd: random.Random, today: date) -> list[tuple[Customer, list[Ve
         model="Camry",
         year=2019,
         mileage=48210,
+        plate="PIT-4821",
     )
     people.append((alex, [camry]))
     for n in range(2, 31):
@@ -149,6 +159,7 @@ def demo_people(rnd: random.Random, today: date) -> list[tuple[Customer, list[Ve
                     model=model,
                     year=year,
                     mileage=8000 + rnd.randrange(0, 150_000, 7),
+                    plate=demo_plate(n, k),
                 )
             )
         people.append((customer, vehicles))

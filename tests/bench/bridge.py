@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -63,6 +64,25 @@ def _echo_process(port_pipe, stats_pipe) -> None:
     asyncio.run(_echo_main(port_pipe, stats_pipe))
 
 
+async def _echo_control(ws, text: str) -> None:
+    """The GA rules the bridge waits on: `session.updated` echoing the session it asked for,
+    and a response that starts and finishes at once for each `response.create` (silent: the
+    audio the benchmark measures is the echo of the caller's)."""
+    event = json.loads(text)
+    kind = event.get("type")
+    if kind == "session.update":
+        session = {**event["session"], "model": "gpt-realtime"}
+        await ws.send(json.dumps({"type": "session.updated", "event_id": "ev", "session": session}))
+    elif kind == "response.create":
+        response = {"object": "realtime.response", "id": f"resp_{uuid.uuid4().hex[:8]}"}
+        created = {**response, "status": "in_progress", "output": []}
+        done = {**response, "status": "completed", "output": []}
+        await ws.send(
+            json.dumps({"type": "response.created", "event_id": "ev", "response": created})
+        )
+        await ws.send(json.dumps({"type": "response.done", "event_id": "ev", "response": done}))
+
+
 async def _echo_main(port_pipe, stats_pipe) -> None:
     from websockets.asyncio.server import serve
 
@@ -78,6 +98,7 @@ async def _echo_main(port_pipe, stats_pipe) -> None:
                 twilio_mode = text.startswith('{"event"')
             if not twilio_mode:  # Realtime protocol, as the bridge speaks it
                 if not text.startswith(APPEND_HEAD):
+                    await _echo_control(ws, text)
                     continue
                 audio = text[len(APPEND_HEAD) : -2]
                 call, _, speech_flag = frame_id(audio)
@@ -398,9 +419,7 @@ def main() -> None:
         # The echo never reports caller speech: without this the bridge would (rightly) end
         # every call after the agent settings' silence timeout.
         crm = Crm(settings)
-        crm.shops.put_settings(
-            AgentSettings(silence_timeout_seconds=3600, max_call_seconds=3600)
-        )
+        crm.shops.put_settings(AgentSettings(silence_timeout_seconds=3600, max_call_seconds=3600))
         tmp = tempfile.mkdtemp(prefix="bench-bridge-")
         print(f"{os.cpu_count()} CPUs; {seconds:g} s measured per run", flush=True)
 

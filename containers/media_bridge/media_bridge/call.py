@@ -29,13 +29,14 @@ from media_bridge import twilio_side as tw
 from media_bridge.call_state import CallContext, CallState
 from media_bridge.control import CallControl
 from media_bridge.conversation import Conversation
-from media_bridge.instructions import AgentBrief, fallback_brief, load_brief
+from media_bridge.instructions import RESUMED, AgentBrief, fallback_brief, load_brief
 from media_bridge.observability import bind_call, logger, mask_phone
 from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
 from media_bridge.runtime import Runtime
 from media_bridge.upstream import Upstream, open_session
-from pitstop.models import CallOutcome
+from pitstop.handoff import UNANSWERED_INSTRUCTION
+from pitstop.models import CallOutcome, ResumeReason
 from pitstop.stream_token import InvalidStreamToken, verify_token
 
 
@@ -207,13 +208,14 @@ class CallSession:
         self._start_record()
         parts.spawn(self._twilio_reader(), "twilio-reader")
         brief = await self._load_brief()
-        self.control.shop_phone = brief.shop_phone
+        self.control.brief = brief
         session_event = rt.session_update(
             instructions=brief.instructions,
             tools=await runtime.tool_definitions(),
             voice=brief.settings.voice,
             language=brief.settings.language,
             transcription_model=options.transcription_model,
+            audio=brief.settings.session_audio(),
         )
         if parts.ended.is_set():
             return
@@ -265,9 +267,22 @@ class CallSession:
         self._on_cleanup.callback(conversation.transcript.finish)
         parts.state.relaying = True
         self._input = conversation
-        await conversation.gate.request()
+        await self._open_conversation(conversation, upstream, brief)
         parts.spawn(conversation.read(), "realtime-reader")
         parts.spawn(self.control.watchdog(conversation, brief.settings), "watchdog")
+
+    async def _open_conversation(
+        self, conversation: Conversation, upstream: Upstream, brief: AgentBrief
+    ) -> None:
+        """The agent speaks first: the greeting, or on a resumed stream (nobody picked up the
+        handoff) the conversation so far and an apology that offers a message or a booking."""
+        if self.parts.state.context.resume_reason is not ResumeReason.HANDOFF_UNANSWERED:
+            await conversation.gate.request()
+            return
+        upstream.earlier = brief.earlier
+        await upstream.restore([])
+        self.parts.runtime.metrics.count("ResumedStreams")
+        await conversation.respond(f"{RESUMED}\n{UNANSWERED_INSTRUCTION}")
 
     async def _twilio_reader(self) -> None:
         parts = self.parts

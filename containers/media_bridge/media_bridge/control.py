@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
 from websockets.exceptions import ConnectionClosed
 
+from media_bridge.instructions import AgentBrief
 from media_bridge.observability import logger
 from media_bridge.parts import CallParts
+from pitstop import handoff as handoffs
 from pitstop.models import AgentSettings, CallOutcome
-from pitstop.twiml import DEFAULT_HANDOFF_MESSAGE, handoff_twiml
+from pitstop.twiml import handoff_twiml
 
 GOODBYE = {
     "end_call": "Say a brief, friendly goodbye to the caller now.",
@@ -53,7 +56,7 @@ class CallControl:
     def __init__(self, parts: CallParts):
         self._parts = parts
         self._options = parts.runtime.options
-        self.shop_phone: str | None = None  # from the brief; without it a handoff hangs up
+        self.brief: AgentBrief | None = None  # the shop and settings a handoff is planned by
         self.done = False  # a handoff or hang-up has been sent to Twilio
         self.goodbye: str | None = None  # goodbye instructions, sent once the agent is free
         self.goodbye_requested = False  # the goodbye response was asked for: hang up after it
@@ -106,10 +109,23 @@ class CallControl:
         self._after_call_control()
 
     async def handoff(
-        self, reason: str, *, wait_audio: bool = True, message: str = DEFAULT_HANDOFF_MESSAGE
+        self, reason: str, *, agent: Agent | None = None, wait_audio: bool = True
     ) -> None:
-        """Hand the caller to a person: redirect the live call to `<Dial>` the shop."""
+        """Hand the caller to a person, as `pitstop.handoff.plan` decides.
+
+        Inside opening hours the live call is redirected to the `<Dial action>` plan returns
+        (so an unanswered line comes back to the agent). Outside them nobody can pick up: the
+        agent, if it can still speak (`agent`), says so and offers a message or a booking;
+        if it cannot, the stream ends *not* on purpose, and the webhook's `<Connect action>`
+        route takes a message instead."""
         if self.done:
+            return
+        decided = self._plan()
+        if decided is None:  # nobody we know to ring: the webhook's rescue decides
+            self._leave_to_webhook(reason)
+            return
+        if decided.twiml is None:
+            await self._closed_for_handoff(reason, agent, decided.instruction)
             return
         self.done = True
         self.begin_ending("handoff")
@@ -122,10 +138,7 @@ class CallControl:
             await self._let_audio_play(self._options.handoff_audio_wait)
         telephony = parts.runtime.telephony
         try:
-            if not self.shop_phone:
-                raise RuntimeError("no shop phone to hand off to")
-            twiml = handoff_twiml(self.shop_phone, message)
-            await asyncio.to_thread(telephony.redirect_call, parts.call_sid, twiml)
+            await asyncio.to_thread(telephony.redirect_call, parts.call_sid, decided.twiml)
         except Exception:
             logger.exception("handoff failed; hanging up")
             try:
@@ -133,6 +146,42 @@ class CallControl:
             except Exception:
                 logger.exception("could not hang up either")
         self._after_call_control()
+
+    def _plan(self) -> handoffs.Handoff | None:
+        """The shop's plan for a handoff now; without the shop (the CRM was unreadable), a
+        plain `<Dial>` of the number we know, or None when we know none."""
+        brief = self.brief
+        parts = self._parts
+        if brief is not None and brief.shop is not None:
+            public_url = parts.runtime.settings.public_url
+            now = datetime.now(UTC)
+            return handoffs.plan(brief.shop, brief.settings, now, public_url, parts.call_sid)
+        if brief is not None and brief.shop_phone:
+            return handoffs.Handoff(handoff_twiml(brief.shop_phone))
+        return None
+
+    async def _closed_for_handoff(
+        self, reason: str, agent: Agent | None, instruction: str | None
+    ) -> None:
+        """After hours: the agent offers a message or a booking; no agent: the webhook does."""
+        parts = self._parts
+        parts.runtime.metrics.count("AfterHoursHandoffs")
+        logger.info("handoff asked for after hours", extra={"reason": reason})
+        if agent is None:
+            self._leave_to_webhook(reason)
+            return
+        try:
+            await agent.respond(instruction or handoffs.AFTER_HOURS_INSTRUCTION)
+        except ConnectionClosed:
+            await self.hang_up()
+
+    def _leave_to_webhook(self, reason: str) -> None:
+        """End the stream *not* on purpose: Twilio asks the `<Connect action>` route what next,
+        and it answers with a person in opening hours or a message taker after them."""
+        logger.info("leaving the call to the webhook's rescue", extra={"reason": reason})
+        self.begin_ending("rescue")
+        self._parts.state.relaying = False
+        self._parts.ended.set()
 
     async def _let_audio_play(self, at_most: float) -> None:
         """Let the caller hear what was sent (a goodbye, "let me connect you") before acting."""

@@ -405,7 +405,7 @@ class Conversation:
         control = self._control
         if "handoff" in actions:
             reason = actions["handoff"].arguments.get("reason") or DEFAULT_HANDOFF_REASON
-            await control.handoff(str(reason)[:200])
+            await control.handoff(str(reason)[:200], agent=self)
         elif "end_call" in actions:
             spoken = response_id in self._state.audio_responses
             await control.end_call(self, goodbye_spoken=spoken)

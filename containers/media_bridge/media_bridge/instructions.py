@@ -63,6 +63,10 @@ about that appointment, and ask whether they can still make it. They can confirm
 
 LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German"}
 
+# A resumed stream is the same call coming back (an unanswered handoff): no second greeting.
+RESUMED = "This call is already under way: do not greet the caller or introduce yourself again."
+_REALTIME_ROLE = {"user": "user", "caller": "user", "assistant": "assistant", "agent": "assistant"}
+
 
 @dataclass
 class AgentBrief:
@@ -73,6 +77,9 @@ class AgentBrief:
     model: str = "gpt-realtime"
     shop_name: str = "the service centre"
     shop_phone: str | None = None
+    shop: Shop | None = None  # opening hours and holidays decide a handoff (None: unknown)
+    # A resumed stream: the conversation of its earlier stream, (Realtime role, text) in order.
+    earlier: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _hours(shop: Shop) -> str:
@@ -164,6 +171,7 @@ def load_brief(crm: Crm, context: CallContext, settings: Settings, now: datetime
         except Exception:  # noqa: BLE001 - an unknown id means "treat as a new caller"
             logger.warning("customer on the call not found; treating as new caller")
     agent = catalog.settings
+    earlier = _earlier_turns(crm, context) if context.resume_reason else []
     model = agent.model if "model" in agent.model_fields_set else settings.realtime_model
     return AgentBrief(
         instructions=build_instructions(
@@ -173,7 +181,17 @@ def load_brief(crm: Crm, context: CallContext, settings: Settings, now: datetime
         model=model,
         shop_name=catalog.shop.name,
         shop_phone=catalog.shop.phone,
+        shop=catalog.shop,
+        earlier=earlier,
     )
+
+
+def _earlier_turns(crm: Crm, context: CallContext) -> list[tuple[str, str]]:
+    """What was said on the call's earlier stream, as the model is told it again."""
+    turns = crm.calls.transcript(context.call_sid)
+    return [
+        (_REALTIME_ROLE[t.role], t.text) for t in turns if t.role in _REALTIME_ROLE and t.text
+    ]
 
 
 def fallback_brief(settings: Settings) -> AgentBrief:

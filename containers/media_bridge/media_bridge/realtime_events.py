@@ -152,11 +152,16 @@ class AudioFormat(_Model):
 
 class EchoInput(_Model):
     format: AudioFormat | None = None
+    # `RealtimeAudioInputTurnDetection` / `NoiseReduction`: compared key by key with what was
+    # asked, so the server's own additions (e.g. `idle_timeout_ms`) are no mismatch.
+    turn_detection: dict[str, Any] | None = None
+    noise_reduction: dict[str, Any] | None = None
 
 
 class EchoOutput(_Model):
     format: AudioFormat | None = None
     voice: str | None = None
+    speed: float | None = None
 
 
 class EchoAudio(_Model):

@@ -36,8 +36,11 @@ def session_update(
     voice: str,
     language: str,
     transcription_model: str,
+    audio: dict[str, Any],
 ) -> Event:
-    """The whole session for a phone call: μ-law both ways, server VAD, input transcription."""
+    """The whole session for a phone call: μ-law both ways, input transcription, and the
+    shop's `audio` settings (`AgentSettings.session_audio()`: turn detection, noise reduction,
+    output speed) merged in, exactly as they were validated."""
     transcription: dict[str, Any] = {"model": transcription_model}
     if language:
         transcription["language"] = language
@@ -49,17 +52,11 @@ def session_update(
             "output_modalities": ["audio"],
             "audio": {
                 "input": {
+                    **audio.get("input", {}),
                     "format": PCMU,
-                    "turn_detection": {
-                        "type": "server_vad",
-                        "create_response": True,
-                        "interrupt_response": True,
-                        "prefix_padding_ms": 300,
-                        "silence_duration_ms": 500,
-                    },
                     "transcription": transcription,
                 },
-                "output": {"format": PCMU, "voice": voice},
+                "output": {**audio.get("output", {}), "format": PCMU, "voice": voice},
             },
             "tools": tools,
             "tool_choice": "auto",

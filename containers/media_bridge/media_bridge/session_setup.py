@@ -19,6 +19,7 @@ from media_bridge import realtime_side as rt
 from media_bridge.fastjson import loads
 from media_bridge.observability import logger
 from media_bridge.realtime_events import (
+    EchoAudio,
     EchoSession,
     ErrorEvent,
     SessionUpdated,
@@ -47,10 +48,33 @@ def mismatches(asked: rt.Event, echo: EchoSession) -> list[str]:
     voice = session["audio"]["output"].get("voice")
     if voice is not None and (output is None or output.voice != voice):
         found.append(f"voice {output.voice if output else None} instead of {voice}")
+    found += _settings_mismatches(session["audio"], audio)
     applied = {t.name for t in echo.tools or []}
     missing = sorted({t["name"] for t in session["tools"]} - applied)
     if missing:
         found.append(f"tools missing: {', '.join(missing)}")
+    return found
+
+
+def _settings_mismatches(asked: dict[str, Any], audio: EchoAudio | None) -> list[str]:
+    """The shop's audio settings (turn detection, noise reduction, speed) the server did not
+    apply: each asked key must come back with the asked value."""
+    echo_input = audio.input if audio else None
+    echo_output = audio.output if audio else None
+    found = []
+    detection = asked["input"].get("turn_detection")
+    got = (echo_input.turn_detection if echo_input else None) or {}
+    if detection is not None and any(got.get(k) != v for k, v in detection.items()):
+        found.append(f"turn detection {got or None} instead of {detection}")
+    if "noise_reduction" in asked["input"]:
+        wanted = asked["input"]["noise_reduction"]
+        applied = echo_input.noise_reduction if echo_input else None
+        if (wanted or {}).get("type") != (applied or {}).get("type"):
+            found.append(f"noise reduction {applied} instead of {wanted}")
+    speed = asked["output"].get("speed")
+    applied_speed = echo_output.speed if echo_output else None
+    if speed is not None and (applied_speed is None or abs(applied_speed - speed) > 1e-6):
+        found.append(f"speed {applied_speed} instead of {speed}")
     return found
 
 

@@ -100,6 +100,7 @@ class Upstream:
         self._session_event = session_event
         self.link = link
         self.drops = 0  # links lost during this call
+        self.earlier: list[tuple[str, str]] = []  # an earlier stream's conversation (resumed)
 
     async def append(self, payload: str) -> None:
         """Caller audio (checked base64) as `input_audio_buffer.append`, spliced, not dumped."""
@@ -135,13 +136,18 @@ class Upstream:
             return False
         self.link = link
         try:
-            for role, text in history[-_RESTORED_TURNS:]:
-                await link.send(rt.message(role, text))
+            await self.restore(history)
             await link.send(rt.message("system", RECONNECTED))
         except ConnectionClosed:
             return False
         self._parts.state.relaying = True
         return True
+
+    async def restore(self, history: list[tuple[str, str]]) -> None:
+        """Tell the model the conversation so far (an earlier stream's first); raises
+        `ConnectionClosed`."""
+        for role, text in (self.earlier + history)[-_RESTORED_TURNS:]:
+            await self.link.send(rt.message(role, text))
 
     async def close(self) -> None:
         await self.link.close()

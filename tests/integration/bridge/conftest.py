@@ -8,7 +8,16 @@ import pytest
 
 from media_bridge import Bridge, BridgeOptions
 from pitstop.dal import Crm
-from pitstop.models import AgentSettings, Bay, Customer, OpeningHours, ServiceType, Shop, Vehicle
+from pitstop.models import (
+    WEEKDAYS,
+    AgentSettings,
+    Bay,
+    Customer,
+    OpeningHours,
+    ServiceType,
+    Shop,
+    Vehicle,
+)
 from tests.integration.bridge.fakes import FakeRealtime, FakeTelephony, FakeTools, FakeTwilio
 
 STREAM_KEY = "test-stream-key"
@@ -26,18 +35,25 @@ FAST = {
 }
 
 
-def seed_shop(crm: Crm, **agent) -> None:
-    """The least a call needs: a shop (its phone for handoffs), a service, settings, a customer."""
-    hours = OpeningHours(opens=time(8), closes=time(17))
+# Open every day, all day: a handoff test must not depend on the hour it runs at.
+ALWAYS_OPEN = {d: OpeningHours(opens=time(0), closes=time.max) for d in WEEKDAYS}
+
+
+def put_shop(crm: Crm, opening_hours: dict[str, OpeningHours | None]) -> None:
     crm.shops.put_shop(
         Shop(
             shop_id=crm.settings.shop_id,
             name="Test Garage",
             phone=SHOP_PHONE,
             address="1 Main St",
-            opening_hours={d: hours for d in ("mon", "tue", "wed", "thu", "fri")},
+            opening_hours=opening_hours,
         )
     )
+
+
+def seed_shop(crm: Crm, **agent) -> None:
+    """The least a call needs: a shop (its phone for handoffs), a service, settings, a customer."""
+    put_shop(crm, ALWAYS_OPEN)
     crm.shops.put_service(
         ServiceType(
             code="oil_change",

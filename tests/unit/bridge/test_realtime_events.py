@@ -10,6 +10,10 @@ from media_bridge import realtime_side as rt
 from media_bridge.call_state import Usage
 from media_bridge.config import BridgeOptions
 from media_bridge.recorder import estimate_cost
+from media_bridge.realtime_events import EchoSession
+from media_bridge.session_setup import mismatches
+from pitstop.models import AgentSettings
+from pitstop.voice_settings import SemanticVad
 from pitstop_local.realtime_contract import ProtocolViolation, validate_client_event
 
 TOOLS = [
@@ -29,6 +33,7 @@ def test_session_update_is_a_valid_ga_realtime_session_with_pcmu_both_ways():
         voice="marin",
         language="en",
         transcription_model="gpt-4o-transcribe",
+        audio=AgentSettings().session_audio(),
     )
     parsed = validate_client_event(event)
     assert parsed.session.type == "realtime"
@@ -37,6 +42,47 @@ def test_session_update_is_a_valid_ga_realtime_session_with_pcmu_both_ways():
     assert parsed.session.audio.input.turn_detection.type == "server_vad"
     assert parsed.session.audio.input.transcription.model == "gpt-4o-transcribe"
     assert parsed.session.tools[0].name == "end_call"
+
+
+SHOP_AUDIO = AgentSettings(
+    speed=1.2, noise_reduction="far_field", turn_detection=SemanticVad(eagerness="high")
+)
+
+
+def _shop_session() -> dict:
+    return rt.session_update(
+        instructions="You are an AI assistant.",
+        tools=TOOLS,
+        voice="marin",
+        language="en",
+        transcription_model="gpt-4o-transcribe",
+        audio=SHOP_AUDIO.session_audio(),
+    )
+
+
+def test_the_shop_audio_settings_are_sent_as_ga_session_fields():
+    parsed = validate_client_event(_shop_session()).session.audio
+    assert parsed.input.turn_detection.type == "semantic_vad"
+    assert parsed.input.turn_detection.eagerness == "high"
+    assert parsed.input.noise_reduction.type == "far_field"
+    assert parsed.output.speed == 1.2
+    assert parsed.input.format.type == parsed.output.format.type == "audio/pcmu"
+
+
+@pytest.mark.parametrize(
+    ("side", "field", "applied"),
+    [
+        ("output", "speed", None),
+        ("input", "noise_reduction", {"type": "near_field"}),
+        ("input", "turn_detection", {"type": "server_vad"}),
+    ],
+)
+def test_an_echo_that_drops_a_shop_audio_setting_is_a_mismatch(side, field, applied):
+    asked = _shop_session()
+    echo = json.loads(json.dumps(asked["session"]))
+    assert mismatches(asked, EchoSession.model_validate(echo)) == []
+    echo["audio"][side][field] = applied
+    assert mismatches(asked, EchoSession.model_validate(echo)) != []
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from pitstop.tools import TOOLS, ToolContext, UnknownTool, definitions, run_tool
 NAMES = {
     "lookup_customer",
     "register_customer",
+    "verify_customer",
     "get_service_history",
     "check_availability",
     "book_appointment",
