@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import io
 import json
+import logging
 import os
 import sys
 import warnings
@@ -88,6 +89,13 @@ def _run(args: argparse.Namespace) -> int:
         warnings.filterwarnings("ignore", message="No application metrics")
         splitter = _ServiceLogSplitter(terminal, args.workdir / "services.log")
         sys.stdout = splitter
+        # The shared logger was built (on stdout, at its default level) when `pitstop` imported.
+        from pitstop.observability import logger
+
+        logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])
+        handler = logger.registered_handler
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(splitter)
     try:
         return asyncio.run(demo(args))
     except KeyboardInterrupt:
