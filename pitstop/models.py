@@ -190,11 +190,17 @@ class AgentSettings(Model):
     noise_reduction: NoiseReduction = "near_field"  # a handset held to the ear
     turn_detection: TurnDetection = Field(default_factory=ServerVad)  # today's thresholds
     model: str = "gpt-realtime"
+    # The second Realtime model: when `model` cannot be opened or keeps failing responses, the
+    # call continues on this one (with the conversation so far) before any handoff. "" means
+    # none (not None: a stored item leaves out None fields, which would bring the default back).
+    fallback_model: str = "gpt-realtime-mini"
     language: str = "en"
     extra_instructions: str = ""
     escalation_words: list[str] = ["lawyer", "manager", "complaint", "supervisor", "ridiculous"]
     # Per escalation word, what hearing it does: "offer" a person (the default) or "handoff" now.
     escalation_actions: dict[str, EscalationAction] = {}
+    # A lone `0` on the keypad means "a person, please" (off: it is an entry like any other).
+    zero_for_person: bool = True
     # What the agent must never say (matched case-insensitively on its streamed transcript).
     prohibited_phrases: list[str] = list(DEFAULT_PROHIBITED_PHRASES)
     max_call_seconds: int = 600

@@ -1,4 +1,4 @@
-// Customers: search by phone; a customer's vehicles, history, appointments and consent.
+// Customers: search by full name or phone; a customer's vehicles, history, appointments and consent.
 import { api } from "/api.js";
 import { h, status, time } from "/dom.js";
 
@@ -14,7 +14,7 @@ function file(data) {
       h("dt", {}, "SMS consent"), h("dd", {}, c.sms_opt_in ? "yes" : "no"),
       h("dt", {}, "Do not call"), h("dd", {}, c.do_not_call ? "yes" : "no")),
     h("h3", {}, "Vehicles"),
-    h("ul", {}, data.vehicles.map((v) => h("li", {}, `${v.year} ${v.make} ${v.model}`, v.vin ? ` · VIN ${v.vin}` : ""))),
+    h("ul", {}, data.vehicles.map((v) => h("li", {}, `${v.year} ${v.make} ${v.model}`, v.plate ? ` · plate ${v.plate}` : "", v.vin ? ` · VIN ${v.vin}` : ""))),
     h("h3", {}, "Appointments"),
     h("ul", {}, data.appointments.map((a) => h("li", {}, `${time(a.start, true)} ${a.service_type} (${a.status})`))),
     h("h3", {}, "Service history"),
@@ -24,7 +24,7 @@ function file(data) {
 }
 
 export default async function customers(page) {
-  const phone = h("input", { id: "customer-phone", type: "tel", required: true, autocomplete: "off" });
+  const query = h("input", { id: "customer-query", type: "search", required: true, autocomplete: "off" });
   const results = h("div", { "aria-live": "polite" });
   const form = h(
     "form",
@@ -34,15 +34,19 @@ export default async function customers(page) {
       onsubmit: async (event) => {
         event.preventDefault();
         try {
-          const data = await api("GET", `/admin/customers?phone=${encodeURIComponent(phone.value)}`);
-          results.replaceChildren(...(data.customers.length ? data.customers.map(file) : [status("Nobody with that number.")]));
+          // Digits and phone punctuation only: a number; anything else: a full name.
+          const byPhone = /^[\d\s()+.-]+$/.test(query.value.trim());
+          const param = byPhone ? "phone" : "name";
+          const data = await api("GET", `/admin/customers?${param}=${encodeURIComponent(query.value.trim())}`);
+          const none = byPhone ? "Nobody with that number." : "Nobody by that full name.";
+          results.replaceChildren(...(data.customers.length ? data.customers.map(file) : [status(none)]));
         } catch (error) {
           results.replaceChildren(status(error.message, "error"));
         }
       },
     },
-    h("label", { for: "customer-phone" }, "Phone number"),
-    phone,
+    h("label", { for: "customer-query" }, "Full name or phone number"),
+    query,
     h("button", { type: "submit" }, "Search"),
   );
   page.replaceChildren(h("h1", {}, "Customers"), form, results);

@@ -1,5 +1,5 @@
 // Today: calls in progress, live (transcript as it is spoken, tools as they run, elapsed time),
-// with "hand to me now" and "end call"; today's board; calls that need a call back.
+// with "hand to me now" and "end call"; today's board; messages waiting to be handled.
 import { api } from "/api.js";
 import { h, status, time } from "/dom.js";
 import { onLive } from "/live.js";
@@ -9,6 +9,38 @@ import { transcriptList } from "/pages/calls.js";
 function elapsed(since) {
   const seconds = Math.max(0, Math.round((Date.now() - new Date(since)) / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+// A message left for the shop (take_message, voicemail): who, about what, and "Handle" to close it.
+function messageItem(message, say) {
+  const handle = async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    try {
+      const { message: closed } = await api("POST", `/admin/messages/${message.message_id}/handle`, {});
+      item.classList.add("handled");
+      button.replaceWith(h("span", { class: "muted" }, `handled by ${closed.handled_by}`));
+      say(`Message from ${message.caller_name || message.callback_number || "a caller"} handled.`);
+    } catch (error) {
+      button.disabled = false;
+      say(error.message, "error");
+    }
+  };
+  const who = message.caller_name || "Unknown caller";
+  const item = h(
+    "li",
+    { class: `message ${message.urgency}`, dataset: { id: message.message_id } },
+    h("strong", {}, who),
+    message.callback_number ? ` · ${message.callback_number}` : "",
+    message.urgency !== "routine" ? h("span", { class: "tag" }, message.urgency) : null,
+    h("span", { class: "muted" }, ` ${time(message.created_at, true)}`),
+    h("p", {}, message.about, message.vehicle ? ` (${message.vehicle})` : "",
+      message.callback_when ? ` — call back ${message.callback_when}` : ""),
+    message.call_sid ? h("a", { href: `#/calls/${message.call_sid}` }, "The call") : null,
+    " ",
+    h("button", { type: "button", onclick: handle, "aria-label": `Handle the message from ${who}` }, "Handle"),
+  );
+  return item;
 }
 
 function liveCard(call, say) {
@@ -43,7 +75,7 @@ export default async function today(page) {
   const say = (message, kind) => notice.replaceChildren(status(message, kind));
   const liveList = h("div", { class: "live-calls", "aria-live": "polite" });
   const empty = h("p", { class: "muted" }, "No calls in progress.");
-  const callbacks = h("ul");
+  const messages = h("ul", { class: "messages", "aria-label": "Messages waiting" });
   const boardArea = h("div");
   page.replaceChildren(
     h("h1", {}, "Today"),
@@ -53,8 +85,8 @@ export default async function today(page) {
     liveList,
     h("h2", {}, "Today's board"),
     boardArea,
-    h("h2", {}, "To call back"),
-    callbacks,
+    h("h2", {}, "Messages"),
+    messages,
   );
   const cards = new Map();
   const seenTurns = new Set();
@@ -95,11 +127,9 @@ export default async function today(page) {
     const detail = await api("GET", `/admin/calls/${call.call_sid}`);
     detail.transcript.forEach((t) => addTurn(call.call_sid, t));
   }
-  const all = await api("GET", "/admin/calls");
-  for (const call of all.calls.filter((c) => c.outcome === "handed_off" || c.outcome === "voicemail")) {
-    callbacks.append(h("li", {}, h("a", { href: `#/calls/${call.call_sid}` }, `${time(call.started_at)} ${call.customer_number}`), ` — ${call.handoff_reason || call.outcome}`));
-  }
-  if (!callbacks.childElementCount) callbacks.append(h("li", { class: "muted" }, "Nobody waiting."));
+  const waiting = await api("GET", "/admin/messages?status=new");
+  messages.replaceChildren(...waiting.messages.map((m) => messageItem(m, say)));
+  if (!messages.childElementCount) messages.append(h("li", { class: "muted" }, "No messages waiting."));
   await renderBoard(boardArea, "", { compact: true });
   const tick = setInterval(() => cards.forEach((c) => { c.clock.textContent = elapsed(c.call.started_at); }), 1000);
   return () => { stop(); clearInterval(tick); };

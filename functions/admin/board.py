@@ -92,13 +92,22 @@ def cancel(appointment_id: str, body: Annotated[Cancel, Body()]) -> dict[str, An
 
 
 @router.get("/admin/customers")
-def search(phone: Annotated[str, Query(min_length=3)]) -> dict[str, Any]:
-    """Customers by phone number (one GetItem on the phone index, then the customer's file)."""
+def search(
+    phone: Annotated[str | None, Query(min_length=3)] = None,
+    name: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
+) -> dict[str, Any]:
+    """Customers by phone (one GetItem on the phone index) or by full name (one Query on the
+    name index, accents, case and punctuation forgiven), each with their file."""
+    if (phone is None) == (name is None):
+        raise Refusal(422, "invalid_search", "Search by phone or by name (one of them).")
+    customers = services().crm.customers
+    if name is not None:
+        return {"customers": [_file(c) for c in customers.ids_for_name(name)]}
     try:
-        e164 = normalize_e164(phone)
+        e164 = normalize_e164(str(phone))
     except InvalidPhoneNumber as error:
         raise Refusal(422, "invalid_phone", f"{phone!r} is not a phone number.") from error
-    customer_id = services().crm.customers.id_for_phone(e164)
+    customer_id = customers.id_for_phone(e164)
     return {"customers": [_file(customer_id)] if customer_id else []}
 
 

@@ -15,7 +15,7 @@ from pitstop.admin.staff import Staff, staff_from_claims
 from pitstop.config import Settings
 from pitstop.dal import Crm
 from pitstop.dal.call_log import CallLog
-from pitstop.dal.settings_log import SettingsLog
+from pitstop.dal.settings_log import SettingsLog, ShopLog
 from pitstop.telephony import Telephony, telephony_for
 
 
@@ -36,6 +36,7 @@ class Services:
     telephony: Telephony
     call_log: CallLog
     settings_log: SettingsLog
+    shop_log: ShopLog
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +47,7 @@ def _build(settings: Settings) -> Services:
         telephony=telephony_for(settings),
         call_log=CallLog(crm.table, settings.shop_id),
         settings_log=SettingsLog(crm.table, settings.shop_id),
+        shop_log=ShopLog(crm.table, settings.shop_id),
     )
 
 
@@ -72,4 +74,4 @@ def current_staff(router: Router) -> Staff:
 
 def require_owner(staff: Staff) -> None:
     if not staff.may_change_settings:
-        raise Refusal(403, "forbidden", "Only the shop's owners may change the agent's settings.")
+        raise Refusal(403, "forbidden", "Only the shop's owners may change the settings.")

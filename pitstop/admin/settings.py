@@ -1,8 +1,9 @@
 """Changing the agent settings from the console: validated, versioned, reversible.
 
 A change is validated by the very model the agent reads (`AgentSettings`), tightened with the
-checks a form needs and the agent cannot make at call time: unknown fields, a voice the Realtime
-API does not have, template variables nobody fills in, limits that would make calls absurd. A
+checks a form needs and the agent cannot make at call time: unknown fields, template variables
+nobody fills in, limits that would make calls absurd (voices, speed and turn detection are checked
+by `AgentSettings` itself, against `pitstop.voice_settings`). A
 refused change says which field and why; an accepted one becomes the next version, with who made
 it and what changed, and the next call uses it.
 """
@@ -11,20 +12,16 @@ from __future__ import annotations
 
 import string
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pitstop.admin.instructions import TEMPLATE_VARIABLES
 from pitstop.admin.staff import Staff
-from pitstop.dal.settings_log import Change, SettingsLog, SettingsVersion
+from pitstop.dal.settings_log import Change, SettingsVersion, VersionedLog
 from pitstop.models import AgentSettings
 
-# The Realtime API's built-in voices (`openai.types.realtime.RealtimeAudioConfigOutput.voice`).
-REALTIME_VOICES = frozenset(
-    {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"}
-)
-# What the shop's own instructions may refer to, e.g. "Greet {customer_first_name} by name".
-TEMPLATE_VARIABLES = frozenset({"shop_name", "shop_phone", "persona_name", "customer_first_name"})
+M = TypeVar("M", bound=BaseModel)
 
 
 class ConsoleAgentSettings(AgentSettings):
@@ -36,13 +33,6 @@ class ConsoleAgentSettings(AgentSettings):
     max_call_seconds: int = Field(600, ge=60, le=3600)
     silence_timeout_seconds: int = Field(30, ge=5, le=300)
     extra_instructions: str = Field("", max_length=4000)
-
-    @field_validator("voice")
-    @classmethod
-    def _known_voice(cls, value: str) -> str:
-        if value not in REALTIME_VOICES:
-            raise ValueError(f"unknown voice {value!r}; choose one of {sorted(REALTIME_VOICES)}")
-        return value
 
     @field_validator("extra_instructions")
     @classmethod
@@ -81,21 +71,22 @@ def validated(current: AgentSettings, changes: dict[str, Any]) -> AgentSettings:
     return AgentSettings.model_validate(checked.model_dump(mode="json", exclude_unset=True))
 
 
-def differences(before: AgentSettings, after: AgentSettings) -> dict[str, Change]:
+def differences(before: BaseModel, after: BaseModel) -> dict[str, Change]:
     old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
     return {k: Change(before=old[k], after=new[k]) for k in new if old.get(k) != new[k]}
 
 
 def save(
-    log: SettingsLog,
+    log: VersionedLog[M],
     staff: Staff,
     expected: int,
-    before: AgentSettings,
-    after: AgentSettings,
+    before: M,
+    after: M,
     now: datetime,
     rollback_of: int | None = None,
 ) -> SettingsVersion:
-    """Store `after` as the next version (`StaleSettings` if `expected` is no longer live)."""
+    """Store `after` as the next version of `log`'s item (`StaleSettings` if `expected` is no
+    longer live): the agent settings and the shop profile alike."""
     entry = SettingsVersion(
         version=expected + 1,
         at=now,

@@ -55,6 +55,7 @@ TOOL_CALL: Final = "TOOL#"
 CALLS_DAY: Final = "CALLS#"
 SETTINGS_LOG: Final = "SETTINGSLOG#"
 SETTINGS_VERSION: Final = "V#"
+SHOP_LOG: Final = "SHOPLOG#"  # the shop profile's versions, as `SETTINGSLOG#` for the agent
 LIVE: Final = "LIVE#"
 CONNECTION: Final = "CONN#"
 HEARTBEAT: Final = "HEARTBEAT#"
@@ -140,6 +141,10 @@ def calls_day_sort(started_utc: datetime, call_sid: str) -> str:
 
 def settings_log(shop_id: str) -> str:
     return f"{SETTINGS_LOG}{shop_id}"
+
+
+def shop_log(shop_id: str) -> str:
+    return f"{SHOP_LOG}{shop_id}"
 
 
 def settings_version_sk(version: int) -> str:

@@ -1,10 +1,13 @@
-"""The agent settings with their change history: every save is a new numbered version.
+"""The agent settings and the shop profile, each with its change history: every save is a new
+numbered version.
 
 The live settings stay where the agent reads them (`SHOP#<shop_id>` / `SETTINGS`, so a call still
 reads its whole catalogue in one Query); the history lives in a partition of its own, so it never
 slows that Query down. A save writes the new settings and its log entry in one transaction,
 guarded by the version the editor read: two owners saving at once cannot silently overwrite each
-other (the loser gets `StaleSettings` and reloads).
+other (the loser gets `StaleSettings` and reloads). The shop profile (opening hours, holidays)
+is versioned the same way, its live item where the handoff and the booking tools read it
+(`SHOP#<shop_id>` / `PROFILE`), its history in `SHOPLOG#<shop_id>`.
 """
 
 from __future__ import annotations
@@ -12,15 +15,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from boto3.dynamodb.conditions import Key
 from pydantic import BaseModel
 
 from pitstop.dal import keys
-from pitstop.dal.errors import DataError
+from pitstop.dal.errors import DataError, NotFound
 from pitstop.dal.table import from_item
-from pitstop.models import AgentSettings
+from pitstop.models import AgentSettings, Shop
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 
 VERSION_ATTRIBUTE = "settings_version"
 HISTORY_PAGE = 50
+M = TypeVar("M", bound=BaseModel)
 
 
 class StaleSettings(DataError):
@@ -50,22 +54,28 @@ class SettingsVersion(BaseModel):
     settings: dict[str, Any]
 
 
-class SettingsLog:
-    def __init__(self, table: Table, shop_id: str):
+class VersionedLog(Generic[M]):
+    """One live item of model `M` (`live_key`) and its numbered versions (partition `log_pk`)."""
+
+    def __init__(self, table: Table, model: type[M], live_key: dict[str, str], log_pk: str):
         self._table = table
         self._client = table.meta.client
-        self._shop_id = shop_id
+        self._model = model
+        self._live_key = live_key
+        self._log_pk = log_pk
 
-    def current(self) -> tuple[AgentSettings, int]:
-        """The live settings and their version (0: never saved from the console)."""
-        item = self._table.get_item(Key=self._settings_key()).get("Item")
+    def _unsaved(self) -> M:
+        """The state before the first save, when there is no live item at all."""
+        raise NotFound(f"no {self._model.__name__} at {self._live_key}")
+
+    def current(self) -> tuple[M, int]:
+        """The live state and its version (0: never saved from the console)."""
+        item = self._table.get_item(Key=self._live_key).get("Item")
         if item is None:
-            return AgentSettings(), 0
-        return from_item(AgentSettings, item), int(str(item.get(VERSION_ATTRIBUTE, 0)))
+            return self._unsaved(), 0
+        return from_item(self._model, item), int(str(item.get(VERSION_ATTRIBUTE, 0)))
 
-    def save(
-        self, previous: AgentSettings, entry: SettingsVersion, new: AgentSettings
-    ) -> SettingsVersion:
+    def save(self, previous: M, entry: SettingsVersion, new: M) -> SettingsVersion:
         """Store `new` as version `entry.version` if the live version is still the one before.
 
         Only fields somebody set are stored, so an unset `model` keeps following the deployment's
@@ -75,8 +85,8 @@ class SettingsLog:
         expected = entry.version - 1
         settings_item = {
             **_dynamo(new.model_dump(mode="json", exclude_unset=True)),
-            **self._settings_key(),
-            "entity": "AgentSettings",
+            **self._live_key,
+            "entity": self._model.__name__,
             VERSION_ATTRIBUTE: entry.version,
         }
         put: Any = {"TableName": self._table.name, "Item": settings_item}
@@ -106,23 +116,21 @@ class SettingsLog:
     def versions(self) -> list[SettingsVersion]:
         """The most recent versions, newest first (one Query)."""
         page = self._table.query(
-            KeyConditionExpression=Key(keys.PK).eq(keys.settings_log(self._shop_id)),
+            KeyConditionExpression=Key(keys.PK).eq(self._log_pk),
             ScanIndexForward=False,
             Limit=HISTORY_PAGE,
         )
         return [from_item(SettingsVersion, item) for item in page.get("Items", [])]
 
     def version(self, version: int) -> SettingsVersion | None:
-        key = keys.item_key(keys.settings_log(self._shop_id), keys.settings_version_sk(version))
+        key = keys.item_key(self._log_pk, keys.settings_version_sk(version))
         item = self._table.get_item(Key=key).get("Item")
         return from_item(SettingsVersion, item) if item else None
 
     def _log_put(self, entry: SettingsVersion) -> TransactWriteItemTypeDef:
         item = {
             **_dynamo(entry.model_dump(mode="json", exclude_none=True)),
-            **keys.item_key(
-                keys.settings_log(self._shop_id), keys.settings_version_sk(entry.version)
-            ),
+            **keys.item_key(self._log_pk, keys.settings_version_sk(entry.version)),
             "entity": "SettingsVersion",
         }
         return {
@@ -133,8 +141,24 @@ class SettingsLog:
             }
         }
 
-    def _settings_key(self) -> dict[str, str]:
-        return keys.item_key(keys.shop(self._shop_id), keys.SETTINGS)
+
+class SettingsLog(VersionedLog[AgentSettings]):
+    """The agent settings (where every call reads them) and their history."""
+
+    def __init__(self, table: Table, shop_id: str):
+        live = keys.item_key(keys.shop(shop_id), keys.SETTINGS)
+        super().__init__(table, AgentSettings, live, keys.settings_log(shop_id))
+
+    def _unsaved(self) -> AgentSettings:
+        return AgentSettings()
+
+
+class ShopLog(VersionedLog[Shop]):
+    """The shop profile (hours, holidays: what the handoff and the bookings read), versioned."""
+
+    def __init__(self, table: Table, shop_id: str):
+        live = keys.item_key(keys.shop(shop_id), keys.PROFILE)
+        super().__init__(table, Shop, live, keys.shop_log(shop_id))
 
 
 def _dynamo(body: dict[str, Any]) -> dict[str, Any]:

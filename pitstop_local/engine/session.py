@@ -437,5 +437,5 @@ def _cancel(response: ResponseState, reason: str) -> None:
 def _text_event(text: str) -> Dtmf | UserSaid:
     """A user text item: DTMF notes from the bridge ("DTMF 0", "The caller pressed 0") become
     `Dtmf`, anything else is treated as something the caller said."""
-    m = re.search(r"(?:dtmf|pressed|keypad|digit)\D{0,20}([0-9*#])", text, re.IGNORECASE)
+    m = re.search(r"(?:dtmf|pressed|entered|keypad|digit)\D{0,20}([0-9*#])", text, re.IGNORECASE)
     return Dtmf(m.group(1)) if m else UserSaid(text)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pitstop.models import Message
 from pitstop.telephony import read_outbox
 from pitstop_local.simulator.scenario import load_scenario
 from tests.browser.conftest import SPEED, screenshot
@@ -58,7 +59,7 @@ async def test_a_new_persona_is_what_the_next_call_hears(page, stack):
     await page.goto(f"{stack.console.url}#/settings")
     name = page.get_by_label("Persona name")
     await name.fill("Sam")
-    await page.get_by_role("button", name="Save").click()
+    await page.get_by_role("button", name="Save", exact=True).click()
     await page.get_by_text("Saved. The next call uses it.").wait_for()
     await page.get_by_text('persona_name: "Robin" → "Sam"').wait_for()
     await screenshot(page, "settings")
@@ -98,7 +99,26 @@ async def test_an_appointment_is_moved_on_the_board(page, stack):
     assert moved.start == target
 
     await page.goto(f"{stack.console.url}#/customers")
-    await page.get_by_label("Phone number").fill("+15551230001")
+    await page.get_by_label("Full name or phone number").fill("alex morgan")
     await page.get_by_role("button", name="Search").click()
     await page.get_by_role("heading", name="Alex Morgan").wait_for()
     await screenshot(page, "customers")
+
+
+async def test_a_waiting_message_is_handled_from_today(page, stack):
+    message = stack.crm.messages.add(
+        Message(
+            shop_id=stack.shop_id,
+            caller_name="Dana Price",
+            callback_number="+15551239999",
+            about="rattle from the rear axle",
+            created_at=datetime.now(ZoneInfo("UTC")),
+        )
+    )
+    await page.reload()
+    item = page.locator(f"li.message[data-id='{message.message_id}']")
+    await item.get_by_text("rattle from the rear axle").wait_for()
+    await screenshot(page, "messages")
+    await item.get_by_role("button", name="Handle the message from Dana Price").click()
+    await item.get_by_text("handled by owner@pitstop.local").wait_for()
+    assert stack.crm.messages.get(message.message_id).handled_by == "owner@pitstop.local"

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from pitstop.models import OpeningHours
+from pitstop.dal import Crm
+from pitstop.models import WEEKDAYS, OpeningHours
 from pitstop_local.dev import LocalStack
 from pitstop_local.simulator import checks
 from pitstop_local.simulator.scenario import Scenario, load_scenario
@@ -36,16 +37,26 @@ async def stack(tmp_path_factory):
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
         env.setenv("PITSTOP_ENGINE_STRICT", ENGINE_STRICT)  # read when the engine starts
         async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
-            # Reminder calls only go out in calling hours; the suite runs at any time of day.
-            shop = stack.crm.shops.catalog().shop
-            stack.crm.shops.put_shop(
-                shop.model_copy(
-                    update={
-                        "calling_hours": OpeningHours(opens=time(0, 0), closes=time(23, 59, 59))
-                    }
-                )
-            )
+            open_round_the_clock_today(stack.crm)
             yield stack
+
+
+def open_round_the_clock_today(crm: Crm) -> None:
+    """The suite runs at any time of day: reminder calls go out only in calling hours, and a
+    handoff rings the shop only while it is open. So today is open round the clock (the scenarios
+    book from tomorrow on, so the hours they are offered do not move)."""
+    shop = crm.shops.catalog().shop
+    all_day = OpeningHours(opens=time(0, 0), closes=time(23, 59, 59))
+    today = datetime.now(ZoneInfo(shop.timezone)).date()
+    crm.shops.put_shop(
+        shop.model_copy(
+            update={
+                "calling_hours": all_day,
+                "opening_hours": {**shop.opening_hours, WEEKDAYS[today.weekday()]: all_day},
+                "holidays": [d for d in shop.holidays if d != today],
+            }
+        )
+    )
 
 
 @dataclass

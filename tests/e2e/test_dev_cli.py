@@ -14,7 +14,10 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
+from pitstop.config import Settings
+from pitstop.dal import Crm
 from pitstop.secrets import DEV_TWILIO_AUTH_TOKEN
+from tests.e2e.conftest import open_round_the_clock_today
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 
@@ -86,6 +89,11 @@ async def test_dev_prints_ready_serves_calls_and_stops_cleanly(tmp_path):
             forged = await http.post(url, data=form, headers={"X-Twilio-Signature": "forged"})
         assert answer.status_code == 200 and fields["bridge"] in answer.text
         assert forged.status_code == 403
+
+        # The handoff rings the shop only in opening hours; the test runs at any hour.
+        open_round_the_clock_today(
+            Crm(Settings(dynamodb_endpoint=fields["dynamodb"], table_name="pitstop"))
+        )
 
         # `pitstop call` finds the running stack by itself (.pitstop/dev.json in its cwd).
         call = await asyncio.create_subprocess_exec(

@@ -34,7 +34,7 @@ from media_bridge.observability import bind_call, logger, mask_phone
 from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
 from media_bridge.runtime import Runtime
-from media_bridge.upstream import Upstream, open_session
+from media_bridge.upstream import Upstream, open_any
 from pitstop.handoff import UNANSWERED_INSTRUCTION
 from pitstop.models import CallOutcome, ResumeReason
 from pitstop.stream_token import InvalidStreamToken, verify_token
@@ -219,13 +219,18 @@ class CallSession:
         )
         if parts.ended.is_set():
             return
-        url = rt.realtime_url(runtime.settings.realtime_url, brief.model)
-        link = await open_session(parts, url, session_event)
-        if link is None:
+        models = [brief.model, brief.settings.fallback_model]
+        urls = [
+            rt.realtime_url(runtime.settings.realtime_url, m) for m in dict.fromkeys(models) if m
+        ]
+        opened = await open_any(parts, urls, session_event)
+        if opened is None:
             if not parts.ended.is_set():
                 await self.control.handoff("ai_unavailable", wait_audio=False)
         else:
-            await self._converse(Upstream(parts, link, url, session_event), brief)
+            link, url = opened
+            upstream = Upstream(parts, link, [url] + [u for u in urls if u != url], session_event)
+            await self._converse(upstream, brief)
         await parts.ended.wait()
 
     def _start_record(self) -> None:
@@ -264,6 +269,7 @@ class CallSession:
         self._on_cleanup.push_async_callback(upstream.close)
         self._on_cleanup.callback(conversation.tools.cancel_all)
         self._on_cleanup.callback(conversation.gate.close)
+        self._on_cleanup.callback(conversation.keypad.close)
         self._on_cleanup.callback(conversation.transcript.finish)
         parts.state.relaying = True
         self._input = conversation

@@ -41,6 +41,7 @@ class BridgeOptions(BaseSettings):
     end_call_audio_wait: float = 10.0  # let the goodbye finish before hanging up
     goodbye_timeout: float = 15.0  # hang up anyway if the goodbye never comes
     watchdog_interval: float = 1.0
+    keypad_pause: float = 2.0  # seconds without a key that end a keypad entry (as `#` does)
     metrics_interval: float = 60.0
     tools_cache_seconds: float = 300.0
     transcription_model: str = "gpt-4o-transcribe"

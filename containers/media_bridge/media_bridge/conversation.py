@@ -17,7 +17,9 @@ from media_bridge import realtime_side as rt
 from media_bridge import twilio_side as tw
 from media_bridge.control import CallControl
 from media_bridge.fastjson import loads
+from media_bridge.guardrail import REPHRASE, Guardrail
 from media_bridge.instructions import AgentBrief
+from media_bridge.keypad import Keypad, entry_text
 from media_bridge.observability import logger
 from media_bridge.parts import CallParts
 from media_bridge.realtime_events import (
@@ -27,6 +29,7 @@ from media_bridge.realtime_events import (
     FunctionCallArgumentsDone,
     InputTranscriptionCompleted,
     OutputItemDone,
+    OutputTranscriptDelta,
     OutputTranscriptDone,
     RateLimitsUpdated,
     RealtimeError,
@@ -85,6 +88,8 @@ class Conversation:
         self._metrics = parts.runtime.metrics
         self._control = control
         self.upstream = upstream
+        self._settings = brief.settings
+        self._guardrail = Guardrail(brief.settings.prohibited_phrases)
         self._escalation = escalation_pattern(brief.settings.escalation_words)
         self._instructions = brief.instructions
         self._session_items: set[str] = set()  # assistant items of the current Realtime session
@@ -98,6 +103,12 @@ class Conversation:
             upstream.send,
             start_timeout=parts.runtime.options.response_start_timeout,
             on_stall=upstream.kill,
+        )
+        self.keypad = Keypad(
+            pause=parts.runtime.options.keypad_pause,
+            zero_for_person=brief.settings.zero_for_person,
+            on_entry=self._keypad_entry,
+            on_person=self._keypad_person,
         )
         self.tools = ToolRunner(
             parts.runtime.tools,
@@ -131,21 +142,31 @@ class Conversation:
         )
 
     async def dtmf(self, digit: str) -> None:
-        """A keypad press is the caller's input: interrupt the agent and let the model answer it."""
+        """A keypad press: the first of an entry interrupts the agent; the entry as a whole
+        (see keypad.py) is the caller's input."""
         state = self._state
         state.touch()
         if not state.relaying or state.ending:
             return
         try:
-            await self._interrupt_playout()
-            if self.gate.active:
-                await self.upstream.send(rt.response_cancel())
-            await self.upstream.send(
-                rt.message("user", f"[The caller pressed {digit} on the keypad]")
-            )
-            await self.gate.request()
+            if not self.keypad.collecting:
+                await self._interrupt_playout()
+                if self.gate.active:
+                    await self.upstream.send(rt.response_cancel())
+            await self.keypad.press(digit)
         except ConnectionClosed:
             state.relaying = False
+
+    async def _keypad_entry(self, digits: str) -> None:
+        try:
+            await self.upstream.send(rt.message("user", entry_text(digits)))
+            await self.gate.request()
+        except ConnectionClosed:
+            self._state.relaying = False
+
+    async def _keypad_person(self) -> None:
+        self._metrics.count("KeypadHandoffs")
+        await self._control.handoff("caller pressed 0", agent=self)
 
     # ------------------------------------------------------------------ the Realtime reader
     async def read(self) -> None:
@@ -227,8 +248,8 @@ class Conversation:
                     self._run_tool(item.call_id)
             case InputTranscriptionCompleted(item_id=item_id, transcript=transcript):
                 await self._on_caller_transcript(item_id, transcript.strip())
-            case OutputTranscriptDone(item_id=item_id, transcript=transcript):
-                self._on_agent_transcript(item_id, transcript.strip())
+            case OutputTranscriptDelta() | OutputTranscriptDone():
+                await self._on_agent_words(event)
             case ErrorEvent(error=error):
                 await self._on_error(error)
             case RateLimitsUpdated():
@@ -278,6 +299,23 @@ class Conversation:
             if item_id in self._session_items:
                 await self.upstream.send(rt.truncate(item_id, played_ms))
 
+    async def _stop_saying(self, item_id: str, phrase: str) -> None:
+        """A prohibited phrase is on its way: the caller must not hear it. Drop the audio
+        Twilio has buffered, truncate the item to what was heard, cancel the response, and ask
+        (through the gate, so once it is done) for the same thing without the phrase."""
+        state = self._state
+        self._metrics.prohibited_phrase(phrase)
+        logger.warning("prohibited phrase stopped", extra={"phrase": phrase})
+        heard = dict(state.playout.interrupt()).get(item_id, state.playout.played_ms(item_id))
+        await self._parts.twilio.clear()
+        state.suppressed_items.add(item_id)
+        self._heard[item_id] = heard
+        if item_id in self._session_items:
+            await self.upstream.send(rt.truncate(item_id, heard))
+        if self.gate.active:
+            await self.upstream.send(rt.response_cancel())
+        await self.respond(REPHRASE.format(phrase=phrase))
+
     def _cut(self, item_id: str) -> None:
         """Record the heard fraction of an interrupted item (of all the audio generated)."""
         generated = self._generated.get(item_id, 0) // 8
@@ -322,9 +360,13 @@ class Conversation:
             },
         )
         await self.gate.done()
-        if self._failures <= self._parts.runtime.options.response_retries:
+        retries = self._parts.runtime.options.response_retries
+        if self._failures <= retries:
             failed = self.gate.last_done  # asked again as it was asked
             await self.gate.request(failed.instructions if failed else None)
+        elif self._failures == retries + 1 and self.upstream.can_fail_over:
+            self._failures = 0  # the next model starts afresh; the reader reconnects to it
+            self.upstream.fail_over("responses keep failing")
         elif self._failures == self._parts.runtime.options.response_retries + 1:
             await self.respond(APOLOGY)
         else:
@@ -350,10 +392,24 @@ class Conversation:
         if self._escalation is None or state.escalation_hinted or state.ending:
             return
         found = self._escalation.search(text)
-        if found:
-            state.escalation_hinted = True
-            hint = ESCALATION_HINT.format(word=found.group(1))
-            await self.upstream.send(rt.message("system", hint))
+        if found is None:
+            return
+        word = found.group(1)
+        state.escalation_hinted = True
+        self._metrics.count("EscalationWords")
+        if self._settings.escalation_action(word) == "handoff":  # the shop: a person at once
+            await self._control.handoff(f"caller said {word.lower()!r}", agent=self)
+        else:
+            await self.upstream.send(rt.message("system", ESCALATION_HINT.format(word=word)))
+
+    async def _on_agent_words(self, event: OutputTranscriptDelta | OutputTranscriptDone) -> None:
+        """The agent's words: as they stream, checked by the guardrail; once done, recorded."""
+        if isinstance(event, OutputTranscriptDone):
+            self._on_agent_transcript(event.item_id, event.transcript.strip())
+            return
+        phrase = self._guardrail.heard(event.item_id, event.delta)
+        if phrase is not None:
+            await self._stop_saying(event.item_id, phrase)
 
     def _on_agent_transcript(self, item_id: str | None, text: str) -> None:
         if not text:

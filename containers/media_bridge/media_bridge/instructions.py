@@ -27,9 +27,10 @@ and service history, opening hours, prices and directions. Politely decline anyt
 Never invent availability, prices or appointments: use the tools, and say what they return.
 Before booking, moving or cancelling, repeat the details and get a clear yes.
 If the caller asks for a person, is upset, or you cannot help, offer to connect them and use
-request_operator_handoff. Keypad presses reach you as "[The caller pressed N on the keypad]";
-0 means they want a person. When the conversation is finished, say a short goodbye and then call
-end_call. If the caller asks not to be called again, use set_do_not_call.
+request_operator_handoff. What the caller types on the keypad reaches you as one entry, e.g.
+"[The caller entered 4 5 0 0 0 on the keypad]": read it as the answer to your last question.
+When the conversation is finished, say a short goodbye and then call end_call.
+If the caller asks not to be called again, use set_do_not_call.
 
 Shop: {shop_name}. Address: {address}. Phone: {shop_phone}. Time zone: {timezone}.
 Today is {today}.
@@ -189,9 +190,7 @@ def load_brief(crm: Crm, context: CallContext, settings: Settings, now: datetime
 def _earlier_turns(crm: Crm, context: CallContext) -> list[tuple[str, str]]:
     """What was said on the call's earlier stream, as the model is told it again."""
     turns = crm.calls.transcript(context.call_sid)
-    return [
-        (_REALTIME_ROLE[t.role], t.text) for t in turns if t.role in _REALTIME_ROLE and t.text
-    ]
+    return [(_REALTIME_ROLE[t.role], t.text) for t in turns if t.role in _REALTIME_ROLE and t.text]
 
 
 def fallback_brief(settings: Settings) -> AgentBrief:

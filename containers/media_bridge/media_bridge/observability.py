@@ -62,6 +62,10 @@ class BridgeMetrics:
         """A Realtime `error` event, counted by its code (which says what to fix)."""
         self._by("RealtimeErrors", "code", code or "none")
 
+    def prohibited_phrase(self, phrase: str) -> None:
+        """The agent started to say a phrase the shop prohibits, counted per phrase."""
+        self._by("ProhibitedPhrases", "phrase", phrase)
+
     @staticmethod
     def _by(name: str, dimension: str, value: str) -> None:
         # A dimension per value needs its own EMF blob; one per event is cheap.

@@ -21,6 +21,7 @@ __all__ = [
     "FunctionCallArgumentsDone",
     "InputTranscriptionCompleted",
     "OutputItemDone",
+    "OutputTranscriptDelta",
     "OutputTranscriptDone",
     "RateLimitsUpdated",
     "Response",
@@ -220,6 +221,15 @@ class OutputTranscriptDone(_Model):
     transcript: str
 
 
+class OutputTranscriptDelta(_Model):
+    """A piece of the agent's words, sent ahead of the audio it speaks (the guardrail's input)."""
+
+    type: Literal["response.output_audio_transcript.delta"]
+    item_id: str
+    response_id: str
+    delta: str
+
+
 ServerEvent = (
     ResponseCreated
     | ResponseDone
@@ -229,6 +239,7 @@ ServerEvent = (
     | SpeechStopped
     | InputTranscriptionCompleted
     | OutputTranscriptDone
+    | OutputTranscriptDelta
     | BufferCommitted
     | OutputItemDone
     | SessionUpdated
@@ -244,6 +255,7 @@ _MODELS: dict[str, type[ServerEvent]] = {
     "input_audio_buffer.speech_stopped": SpeechStopped,
     "conversation.item.input_audio_transcription.completed": InputTranscriptionCompleted,
     "response.output_audio_transcript.done": OutputTranscriptDone,
+    "response.output_audio_transcript.delta": OutputTranscriptDelta,
     "input_audio_buffer.committed": BufferCommitted,
     "response.output_item.done": OutputItemDone,
     "session.updated": SessionUpdated,

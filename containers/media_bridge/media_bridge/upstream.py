@@ -4,7 +4,9 @@ Each time a link is needed (call start, after a drop) the bridge has `connect_bu
 (about 3) to open it *and* get the session confirmed, across retries: the caller is listening
 to silence meanwhile, and after the budget a person is better than more waiting. A 429 is
 honoured (its `Retry-After`) when it fits in the budget. A replaced link gets the same session
-configuration and the conversation so far.
+configuration and the conversation so far. With a second model in the settings, the budget is
+shared between them: a model that cannot be opened, or keeps failing responses, gives way to
+the next before any handoff (`ModelFailovers`).
 """
 
 from __future__ import annotations
@@ -39,11 +41,11 @@ def _retry_after(error: InvalidStatus) -> float | None:
 
 
 async def open_session(
-    parts: CallParts, url: str, session_event: rt.Event
+    parts: CallParts, url: str, session_event: rt.Event, budget: float
 ) -> rt.RealtimeLink | None:
-    """A link whose session is confirmed, within the connect budget; None: give up."""
+    """A link whose session is confirmed within `budget` seconds; None: give up."""
     options = parts.runtime.options
-    deadline = time.monotonic() + options.connect_budget
+    deadline = time.monotonic() + budget
     delay = options.reconnect_backoff
     for attempt in range(1, options.reconnect_tries + 1):
         remaining = deadline - time.monotonic()
@@ -77,6 +79,27 @@ async def open_session(
     return None
 
 
+async def open_any(
+    parts: CallParts, urls: list[str], session_event: rt.Event
+) -> tuple[rt.RealtimeLink, str] | None:
+    """The first of `urls` (one per model, in the shop's order) whose session is confirmed;
+    None when none could be opened. The models share the one connect budget (the caller
+    hears silence meanwhile), each its even share of it."""
+    share = parts.runtime.options.connect_budget / len(urls)
+    for index, url in enumerate(urls):
+        if index:
+            _failing_over(parts, "could not open the model")
+        link = await open_session(parts, url, session_event, share)
+        if link is not None:
+            return link, url
+    return None
+
+
+def _failing_over(parts: CallParts, why: str) -> None:
+    parts.runtime.metrics.count("ModelFailovers")
+    logger.warning("failing over to the fallback realtime model", extra={"why": why})
+
+
 async def _open(parts: CallParts, url: str, within: float) -> rt.RealtimeLink:
     runtime = parts.runtime
     return await rt.RealtimeLink.open(
@@ -94,9 +117,12 @@ def _failed(parts: CallParts, attempt: int, error: Exception) -> None:
 class Upstream:
     """The current Realtime link of one call, and the session event that configures it."""
 
-    def __init__(self, parts: CallParts, link: rt.RealtimeLink, url: str, session_event: rt.Event):
+    def __init__(
+        self, parts: CallParts, link: rt.RealtimeLink, urls: list[str], session_event: rt.Event
+    ):
+        """`urls`: one per model, the one `link` is open on first (the fallbacks after it)."""
         self._parts = parts
-        self._url = url
+        self._urls = urls
         self._session_event = session_event
         self.link = link
         self.drops = 0  # links lost during this call
@@ -115,6 +141,17 @@ class Upstream:
     async def send(self, event: rt.Event) -> None:
         await self.link.send(event)
 
+    @property
+    def can_fail_over(self) -> bool:
+        return len(self._urls) > 1
+
+    def fail_over(self, why: str) -> None:
+        """The current model keeps failing: drop its link; the reader reconnects to the next
+        model with the conversation so far."""
+        _failing_over(self._parts, why)
+        self._urls = self._urls[1:]
+        self.link.abort()
+
     def kill(self) -> None:
         """The link is open but dead: drop it, and the reader reconnects."""
         self.link.abort()
@@ -131,9 +168,11 @@ class Upstream:
         self.link.abort()
         if self.drops > self._parts.runtime.options.reconnect_tries:
             return False
-        link = await open_session(self._parts, self._url, self._session_event)
-        if link is None:
+        opened = await open_any(self._parts, self._urls, self._session_event)
+        if opened is None:
             return False
+        link, url = opened
+        self._urls = [url] + [u for u in self._urls if u != url]  # stay on the one that works
         self.link = link
         try:
             await self.restore(history)

@@ -238,6 +238,18 @@ class RealtimeEvents:
         }
 
     @staticmethod
+    def agent_transcript_delta(response_id: str, item_id: str, delta: str) -> dict:
+        return {
+            "type": "response.output_audio_transcript.delta",
+            "event_id": _eid(),
+            "response_id": response_id,
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+            "delta": delta,
+        }
+
+    @staticmethod
     def agent_transcript(response_id: str, item_id: str, text: str) -> dict:
         return {
             "type": "response.output_audio_transcript.done",
@@ -420,6 +432,7 @@ class FakeRealtime:
         self.cancel_latency = 0.1
         self.hang = False
         self.attempts = 0
+        self.paths: list[str] = []  # each handshake's path (its `?model=`)
         self._server = None
         self._never = asyncio.Event()
 
@@ -440,6 +453,7 @@ class FakeRealtime:
 
     async def _gate(self, connection, request):
         self.attempts += 1
+        self.paths.append(request.path)
         if self.hang:
             await self._never.wait()  # a handshake that never completes
         if self.refuse > 0:

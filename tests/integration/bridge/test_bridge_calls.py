@@ -291,7 +291,7 @@ async def test_reconnect_restores_the_session_and_conversation(bridge, realtime,
 
 
 async def test_realtime_unreachable_hands_the_call_to_a_person(bridge, realtime, telephony):
-    realtime.refuse = 3
+    realtime.refuse = 6  # both models, every attempt
     twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
     _, _, twiml = await telephony.wait_for("redirect", twilio.call_sid)
     assert SHOP_PHONE in twiml
@@ -336,9 +336,10 @@ async def test_a_realtime_error_is_logged_by_its_fields_and_the_call_carries_on(
 
 async def test_dtmf_reaches_the_model_as_caller_input(bridge, realtime, call_factory):
     call = await call_factory(bridge)
-    await call.twilio.dtmf("0")
+    await call.twilio.dtmf("7")
+    await call.twilio.dtmf("#")
     item = await call.rt.received.take("conversation.item.create")
-    assert item["item"]["role"] == "user" and "pressed 0" in item["item"]["content"][0]["text"]
+    assert item["item"]["role"] == "user" and "entered 7 on" in item["item"]["content"][0]["text"]
     await call.rt.received.take("response.create")
 
 

@@ -68,7 +68,7 @@ async def test_realtime_down_after_hours_leaves_the_call_to_the_webhook_rescue(
     bridge, realtime, telephony, crm
 ):
     await asyncio.to_thread(put_shop, crm, {})
-    realtime.refuse = 3
+    realtime.refuse = 6  # both models, every attempt
     twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=crm.calls).open()
     await twilio.wait_closed()
     async with asyncio.timeout(5):

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 
+from pitstop.models import AgentSettings
 from tests.integration.bridge.conftest import SHOP_PHONE, STREAM_KEY
 from tests.integration.bridge.fakes import FakeTools, FakeTwilio, ulaw_frame
 from tests.integration.bridge.fakes import RealtimeEvents as E
@@ -129,8 +130,11 @@ async def test_a_completed_item_runs_its_tool(make_bridge, realtime, call_factor
 
 
 async def test_failed_responses_are_asked_again_then_an_apology_then_a_person(
-    bridge, realtime, telephony, call_factory
+    make_bridge, realtime, telephony, crm, call_factory
 ):
+    # No second model to fail over to (see test_model_failover.py for the one with it).
+    await asyncio.to_thread(crm.shops.put_settings, AgentSettings(voice="cedar", fallback_model=""))
+    bridge = await make_bridge()
     call = await call_factory(bridge, greeting_done=False)
     await call.rt.finish(status="failed")
     for _ in range(2):  # bounded retries

@@ -9,8 +9,8 @@ import pytest
 from media_bridge import realtime_side as rt
 from media_bridge.call_state import Usage
 from media_bridge.config import BridgeOptions
-from media_bridge.recorder import estimate_cost
 from media_bridge.realtime_events import EchoSession
+from media_bridge.recorder import estimate_cost
 from media_bridge.session_setup import mismatches
 from pitstop.models import AgentSettings
 from pitstop.voice_settings import SemanticVad

@@ -21,6 +21,7 @@ CONTRACT: dict[type[BaseModel], type[BaseModel]] = {
         openai_rt.ConversationItemInputAudioTranscriptionCompletedEvent
     ),
     ev.OutputTranscriptDone: openai_rt.ResponseAudioTranscriptDoneEvent,
+    ev.OutputTranscriptDelta: openai_rt.ResponseAudioTranscriptDeltaEvent,
     ev.BufferCommitted: openai_rt.InputAudioBufferCommittedEvent,
     ev.OutputItemDone: openai_rt.ResponseOutputItemDoneEvent,
     ev.SessionUpdated: openai_rt.SessionUpdatedEvent,
