@@ -79,7 +79,8 @@ async def test_an_appointment_is_moved_on_the_board(page, stack):
         a
         for d in range(1, 15)
         for a in stack.crm.appointments.on_day(stack.shop_id, today + timedelta(days=d))
-        if a.active
+        # a seeded one: a call placed by an earlier test may have booked another that day
+        if a.active and a.appointment_id.startswith("apt_demo")
     )
     day = appointment.start.date()
     await page.goto(f"{stack.console.url}#/appointments")

@@ -12,6 +12,7 @@ import asyncio
 import pytest
 import pytest_asyncio
 
+from pitstop import handoff
 from pitstop.dal import keys
 from pitstop.models import AppointmentStatus
 from tests.e2e.conftest import play, transcript_text
@@ -105,11 +106,13 @@ async def test_known_customer_cancels(stack, calls):
 
 async def test_asking_for_a_person_redirects_the_call_to_the_shop(stack, calls):
     played = await _played(calls, "handoff")
-    shop_phone = stack.crm.shops.catalog().shop.phone
+    catalog = stack.crm.shops.catalog()
+    first = handoff.targets(catalog.shop, catalog.settings)[0]
     [redirect] = played.change.redirects(played.result.call_sid)
-    assert "<Dial" in redirect["twiml"] and shop_phone in redirect["twiml"]
-    # the simulated Twilio followed the redirect: stream stopped, the shop's line dialled
-    assert played.result.dialled == shop_phone and played.result.ended_by == "dial"
+    assert "<Dial" in redirect["twiml"] and first in redirect["twiml"]
+    # the simulated Twilio followed the redirect: stream stopped, the first handoff number
+    # dialled and answered; the <Dial action> route then ends the finished call
+    assert played.result.dialled == first and played.result.dial_statuses == ["completed"]
     assert played.change.record.outcome == "handed_off"
 
 
