@@ -116,6 +116,7 @@ def _json(value) -> str:
 
 
 async def demo(args: argparse.Namespace) -> int:
+    from pitstop import handoff
     from pitstop.dal import keys
     from pitstop_local.dev import LocalStack
     from pitstop_local.simulator import checks, recording
@@ -159,7 +160,9 @@ async def demo(args: argparse.Namespace) -> int:
         await sim.refresh_transcript(result)
         change = checks.change_since(stack.crm, before, result.call_sid, stack.outbox_path)
         wav, transcript = recording.save(result, args.workdir / f"demo-call-{result.call_sid}.wav")
-        problems = checks.check(scenario.expect, result, change, shop.phone)
+        problems = checks.check(
+            scenario.expect, result, change, handoff.targets(shop, catalog.settings)
+        )
         seconds = result.duration_ms / 1000
         print(f"\nCall ended ({result.ended_by}) after {seconds:.1f} s of line time.")
 

@@ -8,7 +8,7 @@ Comparing the caller's file before and after the call says exactly that, and pri
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,10 +91,12 @@ def change_since(crm: Crm, before: Snapshot, call_sid: str, outbox_path: Path | 
 
 
 def check(
-    expect: Expectations, result: CallResult, change: Change, shop_phone: str | None
+    expect: Expectations, result: CallResult, change: Change, handoff_numbers: Sequence[str]
 ) -> list[str]:
-    """Every way the call missed its scenario's expectations (empty = all met)."""
-    call = _Call(expect, result, change, shop_phone)
+    """Every way the call missed its scenario's expectations (empty = all met).
+
+    `handoff_numbers`: the numbers a handoff may ring (`pitstop.handoff.targets`)."""
+    call = _Call(expect, result, change, tuple(handoff_numbers))
     problems = list(result.failures)
     for rule in _RULES:
         problems += rule(call)
@@ -109,7 +111,7 @@ class _Call:
     expect: Expectations
     result: CallResult
     change: Change
-    shop_phone: str | None
+    handoff_numbers: tuple[str, ...]
 
 
 def _outcome(call: _Call) -> list[str]:
@@ -160,16 +162,16 @@ def _handoff(call: _Call) -> list[str]:
         return []
     redirects = call.change.redirects(call.result.call_sid)
     dialled = any(
-        "<Dial" in r.get("twiml", "") and (not call.shop_phone or call.shop_phone in r["twiml"])
+        "<Dial" in r.get("twiml", "") and any(n in r["twiml"] for n in call.handoff_numbers)
         for r in redirects
     )
     if dialled == call.expect.handoff and not (
-        call.expect.handoff and call.result.dialled != call.shop_phone
+        call.expect.handoff and call.result.dialled not in call.handoff_numbers
     ):
         return []
     return [
         f"handoff expected={call.expect.handoff}: redirects={len(redirects)}, "
-        f"simulator dialled {call.result.dialled!r}, shop is {call.shop_phone!r}"
+        f"simulator dialled {call.result.dialled!r}, handoff numbers {list(call.handoff_numbers)!r}"
     ]
 
 

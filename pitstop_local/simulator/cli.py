@@ -117,6 +117,7 @@ def print_turn(turn) -> None:
 
 
 async def place_call(scenario, args) -> int:
+    from pitstop import handoff
     from pitstop_local.simulator import checks, recording
     from pitstop_local.simulator.twilio_sim import SimulationError, TwilioSimulator
 
@@ -168,7 +169,8 @@ async def place_call(scenario, args) -> int:
         print(f"recording: {wav_path} (left: caller, right: agent), transcript: {json_path}")
         print("(no DynamoDB endpoint known: CRM changes not shown)")
         return 1 if result.failures else 0
-    shop_phone = crm.shops.catalog().shop.phone
+    catalog = crm.shops.catalog()
+    handoff_numbers = handoff.targets(catalog.shop, catalog.settings)
     change = await _settled_change(crm, before, result.call_sid, outbox)
     await sim.refresh_transcript(result)  # the agent's last words, written as the call ended
     print("What changed:")
@@ -176,7 +178,7 @@ async def place_call(scenario, args) -> int:
         print("  " + line)
     wav_path, json_path = recording.save(result, wav)
     print(f"recording: {wav_path} (left: caller, right: agent), transcript: {json_path}")
-    problems = checks.check(scenario.expect, result, change, shop_phone)
+    problems = checks.check(scenario.expect, result, change, handoff_numbers)
     for problem in problems:
         print(f"  ✗ {problem}")
     print("scenario passed" if not problems else "scenario FAILED")

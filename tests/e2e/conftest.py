@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
+from pitstop import handoff
 from pitstop.dal import Crm
 from pitstop.models import WEEKDAYS, OpeningHours
 from pitstop_local.dev import LocalStack
@@ -89,8 +90,9 @@ async def play(
         await stack.call_finished(result.call_sid)
         await sim.refresh_transcript(result)
     change = checks.change_since(stack.crm, before, result.call_sid, stack.outbox_path)
-    shop_phone = stack.crm.shops.catalog().shop.phone
-    problems = checks.check(scenario.expect, result, change, shop_phone)
+    catalog = stack.crm.shops.catalog()
+    handoff_numbers = handoff.targets(catalog.shop, catalog.settings)
+    problems = checks.check(scenario.expect, result, change, handoff_numbers)
     return Played(scenario, result, change, problems)
 
 
