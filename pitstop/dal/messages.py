@@ -1,6 +1,6 @@
 """Messages taken for the shop (call-back requests): one partition per shop, oldest first.
 
-A message id starts with its creation time (`msg_<utc yyyymmddHHMMSS>_<hex>`), so the shop's
+A message id starts with its creation time (`msg_<utc yyyymmddHHMMSSffffff>_<hex>`), so the shop's
 partition Query returns messages in the order they were taken, and one message is a GetItem.
 """
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def message_id(at: datetime) -> str:
     """A message id that sorts by creation time."""
-    return f"msg_{at.astimezone(UTC):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:6]}"
+    return f"msg_{at.astimezone(UTC):%Y%m%d%H%M%S%f}_{uuid.uuid4().hex[:6]}"
 
 
 class MessageRepository:
