@@ -16,7 +16,7 @@ and out is recorded on the appointment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -83,7 +83,9 @@ def answer_text(crm: Crm, telephony: Telephony, text: Inbound, now: datetime) ->
         return reply(f"{catalog.shop.name}: to talk to us, call {catalog.shop.phone}.")
     _record(crm, appointment, TextDirection.INBOUND, text.body, now)
     action, answer = _act(crm, telephony, text, appointment, keyword, now)
-    _record(crm, appointment, TextDirection.OUTBOUND, answer, now, action)
+    # Stamped when it goes out, always after the text it answers: the exchange reads in order.
+    replied_at = max(datetime.now(UTC), now + timedelta(microseconds=1))
+    _record(crm, appointment, TextDirection.OUTBOUND, answer, replied_at, action)
     logger.info(
         "reminder reply",
         extra={"appointment_id": appointment.appointment_id, "action": action or "help"},
