@@ -14,8 +14,14 @@ SHIPPED := pitstop functions containers/media_bridge/media_bridge infra app.py
 BRIDGE_REQUIREMENTS := containers/media_bridge/requirements.txt
 LAMBDA_REQUIREMENTS := functions/requirements.txt
 EXPORT := $(UV) export --frozen --no-dev --no-emit-project --quiet
+# The template scanners (checkov, cfn-lint) have their own lock: checkov pins an old boto3 that
+# must not drag the shipped one down. `infra/scan/` is a non-package uv project.
+SCAN_PROJECT := infra/scan
+SCAN_VENV := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
+TEMPLATE := cdk.out/Pitstop.template.json
 
-.PHONY: install lock requirements demo test test-fast check lint format bench synth deploy clean
+.PHONY: install lock requirements demo test test-fast check lint format bench synth scan scan-env deploy clean
 
 install: $(STAMP)
 
@@ -26,7 +32,14 @@ $(STAMP): pyproject.toml uv.lock
 
 lock: install
 	$(UV) lock
+	$(BIN)/uv lock --project $(SCAN_PROJECT)
 	$(MAKE) requirements
+
+scan-env: $(SCAN_STAMP)
+
+$(SCAN_STAMP): $(STAMP) $(SCAN_PROJECT)/pyproject.toml $(SCAN_PROJECT)/uv.lock
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(SCAN_VENV) $(BIN)/uv sync --project $(SCAN_PROJECT) --frozen --quiet
+	touch $(SCAN_STAMP)
 
 requirements: install
 	$(EXPORT) --extra bridge -o $(BRIDGE_REQUIREMENTS)
@@ -36,7 +49,7 @@ requirements: install
 demo: install
 	$(BIN)/pitstop demo
 
-test: install
+test: install scan-env
 	$(BIN)/pytest -q
 
 test-fast: install
@@ -48,6 +61,7 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(UV) lock --check --quiet
+	$(BIN)/uv lock --check --quiet --project $(SCAN_PROJECT)
 
 lint: check
 
@@ -59,17 +73,23 @@ bench: install
 	$(BIN)/python -m tests.bench
 
 CDK := node_modules/.bin/cdk
+# jsii silences its node end-of-life banner for the listed node majors ("20"), not for "1".
+NODE_MAJOR = $(shell node -p "process.versions.node.split('.')[0]" 2>/dev/null)
 
 $(CDK):
 	npm install --prefix . --no-save --no-audit --no-fund aws-cdk@2
 
 # Offline synthesis: Lambda bundling (pip for aarch64) is skipped; `make deploy` bundles for real.
-synth: install $(CDK)
-	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1 \
+# Then checkov and cfn-lint: synthesis fails on any finding not acknowledged with a reason.
+synth: install scan-env $(CDK)
+	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=$(NODE_MAJOR) \
 	  $(CDK) synth --quiet --no-notices -c skip_bundling=true
+	$(SCAN_VENV)/bin/python $(SCAN_PROJECT)/run.py $(TEMPLATE)
+
+scan: synth
 
 deploy: install $(CDK)
 	$(CDK) deploy
 
 clean:
-	rm -rf $(VENV) cdk.out .pitstop .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) $(SCAN_VENV) cdk.out .pitstop .pytest_cache .mypy_cache .ruff_cache node_modules

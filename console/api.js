@@ -28,26 +28,50 @@ export function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-// Cognito's InitiateAuth (USER_PASSWORD_AUTH), spoken directly: no SDK to load.
-export async function signIn(username, password) {
+// Cognito's user-pool API, spoken directly (no SDK to load): one JSON call by its target.
+async function cognito(operation, request) {
   const { auth } = await loadConfig();
   const response = await fetch(auth.endpoint, {
     method: "POST",
     headers: {
       "content-type": "application/x-amz-json-1.1",
-      "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth",
+      "x-amz-target": `AWSCognitoIdentityProviderService.${operation}`,
     },
-    body: JSON.stringify({
-      AuthFlow: "USER_PASSWORD_AUTH",
-      ClientId: auth.clientId,
-      AuthParameters: { USERNAME: username, PASSWORD: password },
-    }),
+    body: JSON.stringify({ ClientId: auth.clientId, ...request }),
   });
   const body = await response.json();
-  if (!response.ok || !body.AuthenticationResult) {
-    throw new Error(body.message || "Sign-in failed.");
+  if (!response.ok) throw new Error(body.message || "Sign-in failed.");
+  return body;
+}
+
+// Signed in: the token is kept and null returned. An invited member's first sign-in returns
+// Cognito's NEW_PASSWORD_REQUIRED challenge instead: { username, session } for `setNewPassword`.
+function signedIn(body, username) {
+  if (body.AuthenticationResult) {
+    sessionStorage.setItem(TOKEN_KEY, body.AuthenticationResult.AccessToken);
+    return null;
   }
-  sessionStorage.setItem(TOKEN_KEY, body.AuthenticationResult.AccessToken);
+  if (body.ChallengeName === "NEW_PASSWORD_REQUIRED") return { username, session: body.Session };
+  throw new Error(`Sign-in needs a step this console does not offer (${body.ChallengeName}).`);
+}
+
+// InitiateAuth with USER_PASSWORD_AUTH.
+export async function signIn(username, password) {
+  const body = await cognito("InitiateAuth", {
+    AuthFlow: "USER_PASSWORD_AUTH",
+    AuthParameters: { USERNAME: username, PASSWORD: password },
+  });
+  return signedIn(body, username);
+}
+
+// RespondToAuthChallenge: the new password that replaces an invitation's temporary one.
+export async function setNewPassword(challenge, newPassword) {
+  const body = await cognito("RespondToAuthChallenge", {
+    ChallengeName: "NEW_PASSWORD_REQUIRED",
+    Session: challenge.session,
+    ChallengeResponses: { USERNAME: challenge.username, NEW_PASSWORD: newPassword },
+  });
+  return signedIn(body, challenge.username);
 }
 
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
 // The console shell: sign-in, the section router (#/today, #/calls/CA…), the header.
-import { claims, signIn, signOut } from "/api.js";
+import { claims, setNewPassword, signIn, signOut } from "/api.js";
 import { connectLive, disconnectLive } from "/live.js";
 import { status } from "/dom.js";
 import today from "/pages/today.js";
@@ -11,6 +11,8 @@ import settings from "/pages/settings.js";
 const pages = { today, calls, appointments: board, customers, settings };
 const page = document.getElementById("page");
 const login = document.getElementById("login");
+const newPassword = document.getElementById("new-password");
+let challenge = null; // Cognito's NEW_PASSWORD_REQUIRED, between the two forms
 const nav = document.querySelector("nav");
 let cleanup = null;
 
@@ -20,6 +22,8 @@ function showLogin() {
   document.getElementById("signout").hidden = true;
   page.replaceChildren();
   document.getElementById("who").textContent = "";
+  newPassword.hidden = true;
+  challenge = null;
   login.hidden = false;
   login.querySelector("input").focus();
 }
@@ -49,15 +53,41 @@ async function route() {
   }
 }
 
+async function signedIn() {
+  login.reset();
+  newPassword.reset();
+  newPassword.hidden = true;
+  challenge = null;
+  await route();
+  document.getElementById("main").focus();
+}
+
 login.addEventListener("submit", async (event) => {
   event.preventDefault();
   const error = document.getElementById("login-error");
   error.textContent = "";
   try {
-    await signIn(login.username.value, login.password.value);
-    login.reset();
-    await route();
-    document.getElementById("main").focus();
+    challenge = await signIn(login.username.value, login.password.value);
+    if (!challenge) return await signedIn();
+    login.hidden = true;
+    newPassword.hidden = false;
+    newPassword.querySelector("input").focus();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+});
+
+newPassword.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("new-password-error");
+  error.textContent = "";
+  if (newPassword.password.value !== newPassword.repeat.value) {
+    error.textContent = "The two passwords differ.";
+    return;
+  }
+  try {
+    challenge = await setNewPassword(challenge, newPassword.password.value);
+    if (!challenge) await signedIn();
   } catch (failure) {
     error.textContent = failure.message;
   }

@@ -29,6 +29,7 @@ from constructs import Construct
 
 from infra import constants as c
 from infra import data, nag
+from infra.access_logs import access_log_bucket
 from infra.bundling import REPO_ROOT
 from infra.config import PitstopConfig
 from infra.functions import PitstopFunctions
@@ -278,7 +279,6 @@ class MediaBridge(Construct):
                 404, content_type="text/plain", message_body="not found"
             ),
         )
-        lb.add_redirect(source_port=80, target_port=443)
         target_group = listener.add_targets(
             "Bridge",
             priority=10,
@@ -305,34 +305,22 @@ class MediaBridge(Construct):
             {
                 "AwsSolutions-EC23": (
                     "The load balancer is the public wss:// edge Twilio Media Streams connect to "
-                    "from Twilio's changing address ranges; 80 only redirects to 443."
+                    "from Twilio's changing address ranges; only 443 is open (Twilio never uses ws://)."
                 ),
             },
         )
         return lb, target_group
 
     def _access_log_bucket(self) -> s3.Bucket:
-        # ALB access logs only support SSE-S3 encryption.
-        bucket = s3.Bucket(
+        return access_log_bucket(
             self,
             "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
-            removal_policy=RemovalPolicy.RETAIN,
+            not_logged_because=(
+                "This bucket receives the load balancer's access logs; logging access to "
+                "the log bucket itself would only log the log writes."
+            ),
         )
-        nag.acknowledge(
-            bucket,
-            {
-                "AwsSolutions-S1": (
-                    "This bucket receives the load balancer's access logs; logging access to "
-                    "the log bucket itself would only log the log writes."
-                ),
-            },
-        )
-        return bucket
 
     # --- scaling and DNS -----------------------------------------------------------------
     def _autoscaling(self, config: PitstopConfig) -> None:

@@ -1,6 +1,9 @@
 """Alarms and the operations dashboard.
 
-Alarms go to one encrypted SNS topic (subscribe an email with `-c alarm_email=...`). The
+Alarms go to one encrypted SNS topic (subscribe an email with `-c alarm_email=...`). Every
+function, the call path's and the console's (admin, live connect/disconnect/fan-out), alarms on
+one error or one throttle in five minutes: none of them should ever raise or be throttled, so
+the first one is worth a look. The
 dashboard reads the metrics the code emits through Powertools (namespace `Pitstop`, dimension
 `service`, see infra/constants.py). Call outcomes and tool latency are read with SEARCH
 expressions, so a new outcome or tool name shows up without a redeploy.
@@ -21,6 +24,7 @@ from constructs import Construct
 from infra import constants as c
 from infra.bridge import MediaBridge, live_calls_metric
 from infra.config import PitstopConfig
+from infra.console import Console
 from infra.functions import PitstopFunction, PitstopFunctions
 from infra.scheduler import ReminderSchedule
 from infra.webhook_api import WebhookApi
@@ -69,6 +73,7 @@ class Observability(Construct):
         *,
         config: PitstopConfig,
         functions: PitstopFunctions,
+        console: Console,
         api: WebhookApi,
         bridge: MediaBridge,
         schedule: ReminderSchedule,
@@ -79,7 +84,9 @@ class Observability(Construct):
         self.alarms: list[cw.Alarm] = []
 
         for fn in functions.all:
-            self._function_alarms(fn)
+            self._function_alarms(fn.node.id, fn)
+        for label, fn in console.functions.items():
+            self._function_alarms(label, fn)
         for fn, alias in (
             (functions.webhook, functions.webhook_alias),
             (functions.tools, functions.tools_alias),
@@ -164,8 +171,7 @@ class Observability(Construct):
             topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         return topic
 
-    def _function_alarms(self, fn: PitstopFunction) -> None:
-        name = fn.node.id
+    def _function_alarms(self, name: str, fn: PitstopFunction) -> None:
         self._alarm(
             f"{name}Errors",
             fn.function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),

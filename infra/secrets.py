@@ -80,6 +80,17 @@ class PitstopSecrets(Construct):
         nag.acknowledge(
             self.stream_token_key, {"AwsSolutions-SMG4": _NO_ROTATION["StreamTokenKey"]}
         )
+        nag.acknowledge_checkov(
+            self,
+            "AWS::SecretsManager::Secret",
+            {
+                "CKV_AWS_149": (
+                    "Encrypted with the AWS-managed aws/secretsmanager key; who can read a secret "
+                    "is decided by the IAM grant on that one secret, and a customer-managed key "
+                    "would repeat that in a key policy at a monthly cost per key."
+                )
+            },
+        )
 
     def _placeholder(self, construct_id: str, name: str, description: str, value: str) -> sm.Secret:
         secret = sm.Secret(

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
         "wss://api.openai.com/v1/realtime", validation_alias="PITSTOP_REALTIME_URL"
     )
     realtime_model: str = Field("gpt-realtime", validation_alias="PITSTOP_REALTIME_MODEL")
+    # Where staff open a call's page (the transcript link on a handed-off call's record).
+    console_url: str = Field("http://127.0.0.1:8080", validation_alias="PITSTOP_CONSOLE_URL")
     bridge_port: int = Field(
         8765, ge=0, le=65535, validation_alias="PITSTOP_BRIDGE_PORT", description="0: a free port"
     )

@@ -22,9 +22,14 @@ DIAL_ENDED_PATH = "/voice/dial-ended"
 WHISPER_PATH = "/voice/whisper"
 MESSAGE_RECORDED_PATH = "/voice/message-recorded"
 
+#: The console's page for one call (console/app.js routes `#/calls/<call_sid>`).
+CALL_PAGE_ROUTE = "#/calls/"
+
 # Twilio's `DialCallStatus` values that mean a person took the call.
 ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
 
+#: How the call record's `handoff_reason` begins when a handoff found the shop closed.
+AFTER_HOURS_REASON = "after hours"
 AFTER_HOURS_INSTRUCTION = (
     "The shop is closed right now, so nobody can take the call. Say so, then offer to take a "
     "message for a call back (use take_message) or to book an appointment."
@@ -40,6 +45,16 @@ def is_open(shop: Shop, now: datetime) -> bool:
     local = now.astimezone(ZoneInfo(shop.timezone))
     hours = shop.hours_on(local.date())
     return hours is not None and hours.opens <= local.time() < hours.closes
+
+
+def transcript_url(console_url: str, call_sid: str) -> str:
+    """Where staff read a handed-off call: its page (transcript, tools, outcome) in the console."""
+    return f"{console_url.rstrip('/')}/{CALL_PAGE_ROUTE}{call_sid}"
+
+
+def record_fields(console_url: str, call_sid: str, reason: str | None) -> dict[str, str | None]:
+    """What a handoff puts on the call record: why, and the link to the call's page."""
+    return {"handoff_reason": reason, "transcript_url": transcript_url(console_url, call_sid)}
 
 
 def targets(shop: Shop, settings: AgentSettings) -> list[str]:

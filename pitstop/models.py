@@ -81,6 +81,13 @@ class Bay(Model):
     name: str
 
 
+class Catalog(Model):
+    """What the shop sells and where: the services and bays, edited and versioned as one."""
+
+    services: list[ServiceType] = []
+    bays: list[Bay] = []
+
+
 class Customer(Model):
     customer_id: str
     name: str
@@ -196,6 +203,10 @@ class AgentSettings(Model):
     fallback_model: str = "gpt-realtime-mini"
     language: str = "en"
     extra_instructions: str = ""
+    # How the agent opens an inbound call, a template over `pitstop.templates.TEMPLATE_VARIABLES`
+    # ("" means the default wording built from `persona_name`). The bridge adds the AI
+    # disclosure when the shop's wording lacks it: a caller is always told they talk to an AI.
+    greeting: str = ""
     escalation_words: list[str] = ["lawyer", "manager", "complaint", "supervisor", "ridiculous"]
     # Per escalation word, what hearing it does: "offer" a person (the default) or "handoff" now.
     escalation_actions: dict[str, EscalationAction] = {}
@@ -356,7 +367,11 @@ class CallRecord(Model):
     answered_by: str | None = None
     outcome: CallOutcome | None = None
     handoff_reason: str | None = None
+    # The call's page in the staff console, set at handoff so staff can read the call so far.
+    transcript_url: str | None = None
     usage: dict[str, Any] = {}
+    # The Realtime model whose session carried the call last (the fallback after a failover).
+    realtime_model: str | None = None
     estimated_cost_usd: float | None = None
     shop_id: str | None = None
     # The media stream the webhook granted: its token's id and expiry (epoch seconds).

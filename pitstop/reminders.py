@@ -8,6 +8,7 @@ Keeping the outcome rules here means the retry decision is made in exactly one p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -17,7 +18,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pitstop.dal.reminders import RETRYABLE
+from pitstop.dal.errors import NotFound
+from pitstop.dal.reminders import INTENT, RETRYABLE
 from pitstop.models import (
     ANSWERED_CALL_STATUSES,
     Appointment,
@@ -103,6 +105,85 @@ def reminder_url(public_url: str, appointment: Appointment) -> str:
 def status_callback_url(public_url: str) -> str:
     """The webhook URL Twilio posts call-status changes to."""
     return f"{public_url.rstrip('/')}/voice/status"
+
+
+# The status-callback query of a reminder call: whose attempt (the claim's id) it belongs to.
+ATTEMPT_PARAMETERS = ("customer_id", "appointment_id", "attempt_id")
+
+
+def attempt_status_callback_url(public_url: str, appointment: Appointment, attempt_id: str) -> str:
+    """The status-callback URL of one reminder attempt.
+
+    It names the attempt, so a callback that arrives before the dial was recorded (the run died
+    after `calls.create`) still finds its appointment instead of being dropped as unknown.
+    """
+    query = urlencode(
+        dict(
+            zip(
+                ATTEMPT_PARAMETERS,
+                (appointment.customer_id, appointment.appointment_id, attempt_id),
+                strict=True,
+            )
+        )
+    )
+    return f"{status_callback_url(public_url)}?{query}"
+
+
+def record_dial(
+    crm: Crm,
+    appointment: Appointment,
+    attempt_id: str,
+    call_sid: str,
+    customer_number: str,
+    at: datetime,
+) -> bool:
+    """Record a placed reminder call: the attempt is dialled, the call has its record.
+
+    Both writes are idempotent, so the reminders run and an early status callback may both
+    record the same dial. False if the attempt was no longer this claim's.
+    """
+    marked = crm.reminders.mark_dialled(appointment, attempt_id, call_sid, at)
+    crm.calls.start(
+        CallRecord(
+            call_sid=call_sid,
+            direction=CallDirection.REMINDER,
+            customer_number=customer_number,
+            customer_id=appointment.customer_id,
+            appointment_id=appointment.appointment_id,
+            shop_id=appointment.shop_id,
+            status=CallStatus.QUEUED,
+            started_at=at,
+        ),
+        at,
+    )
+    return marked
+
+
+def adopt_unrecorded_dial(
+    crm: Crm, call_sid: str, query: Mapping[str, str], customer_number: str, now: datetime
+) -> CallRecord | None:
+    """The record of a reminder call whose status callback beat the dial's record, or None.
+
+    The callback's URL names the attempt (`attempt_status_callback_url`); while that attempt is
+    still the appointment's open intent, the dial is recorded here, exactly as the run would
+    have, and the callback then applies to it. Anything else (no attempt, another attempt, an
+    outcome already stored) is not ours to adopt.
+    """
+    customer_id, appointment_id, attempt_id = (query.get(name) for name in ATTEMPT_PARAMETERS)
+    if not (customer_id and appointment_id and attempt_id):
+        return None
+    try:
+        appointment = crm.reminders.get(customer_id, appointment_id)
+    except NotFound:
+        return None
+    if appointment.reminder_attempt_id != attempt_id or appointment.reminder_status not in INTENT:
+        return None
+    record_dial(crm, appointment, attempt_id, call_sid, customer_number, now)
+    logger.info(
+        "reminder dial recorded from its status callback",
+        extra={"appointment_id": appointment_id, "call_sid": call_sid},
+    )
+    return crm.calls.get(call_sid)
 
 
 def on_call_status(

@@ -1,10 +1,9 @@
 """The console on the local stack: the same static files, the same admin handlers, a stand-in
 sign-in and a stand-in for the WebSocket API.
 
-- Sign-in: `POST /auth` speaks Cognito's `InitiateAuth` (USER_PASSWORD_AUTH), so the front end
-  signs in the same way in AWS and here; it answers with a development token (HS256, signed with a
-  local key) carrying the same claims a Cognito access token carries (`username`,
-  `cognito:groups`, `client_id`, `token_use`).
+- Sign-in: `POST /auth` speaks Cognito's `InitiateAuth` and `RespondToAuthChallenge`, so the
+  front end signs in the same way in AWS and here (`pitstop_local.signin`: development logins,
+  an invited one that must choose a new password, development tokens).
 - Admin API: `/admin/...` is verified as API Gateway's JWT authorizer does (`authorize`: no or bad
   token → 401 before the Lambda runs; the claims in `requestContext.authorizer.jwt.claims`, list
   claims flattened to `"[a b]"` as an HTTP API passes them) and handed to the very Lambda handler.
@@ -21,7 +20,6 @@ import json
 import logging
 import mimetypes
 import threading
-import time
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -29,61 +27,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
-import jwt
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.http11 import Request, Response
 
 from pitstop.admin.live import live_messages
 from pitstop.config import Settings
 from pitstop_local.http import _LambdaRequestHandler
+from pitstop_local.signin import CLIENT_ID, INVITED_USER, DevUserPool, verify_token
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
-CLIENT_ID = "pitstop-local-console"
-ISSUER = "pitstop-local"
-# A development key for development tokens: the local stack is never reachable from outside.
-DEV_SIGNING_KEY = "pitstop-dev-console-signing-key-local-only"
-TOKEN_SECONDS = 8 * 3600
-# The development logins `pitstop dev` prints: one owner, one advisor (who may not edit settings).
-DEV_USERS: dict[str, tuple[str, list[str]]] = {
-    "owner@pitstop.local": ("pitstop-dev-owner", ["owners"]),
-    "advisor@pitstop.local": ("pitstop-dev-advisor", ["advisors"]),
-}
 STREAM_POLL_SECONDS = 0.25
 _log = logging.getLogger(__name__)
 
 
-# ---- tokens ---------------------------------------------------------------------------------
-def issue_token(username: str, groups: list[str], now: float | None = None) -> str:
-    """A development access token with the claims Cognito puts in one."""
-    issued = int(now if now is not None else time.time())
-    claims = {
-        "sub": username,
-        "username": username,
-        "cognito:groups": groups,
-        "client_id": CLIENT_ID,
-        "token_use": "access",
-        "iss": ISSUER,
-        "iat": issued,
-        "exp": issued + TOKEN_SECONDS,
-    }
-    return jwt.encode(claims, DEV_SIGNING_KEY, algorithm="HS256")
-
-
-def verify_token(token: str) -> dict[str, Any] | None:
-    """The token's claims if it is a valid, unexpired development token for the console."""
-    try:
-        claims = jwt.decode(
-            token,
-            DEV_SIGNING_KEY,
-            algorithms=["HS256"],
-            issuer=ISSUER,
-            options={"require": ["exp", "iss", "username"]},
-        )
-    except jwt.PyJWTError:
-        return None
-    return claims if claims.get("client_id") == CLIENT_ID else None
-
-
+# ---- the authorizer ---------------------------------------------------------------------------
 def http_api_claims(claims: dict[str, Any]) -> dict[str, str]:
     """Claims as an HTTP API's JWT authorizer passes them: every value a string, lists `[a b]`."""
     return {
@@ -109,27 +66,6 @@ def authorize(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def initiate_auth(target: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Cognito's `InitiateAuth` with USER_PASSWORD_AUTH, answered for the development logins."""
-    if target != "AWSCognitoIdentityProviderService.InitiateAuth":
-        return 400, {"__type": "UnknownOperationException", "message": target}
-    params = body.get("AuthParameters") or {}
-    user = DEV_USERS.get(str(params.get("USERNAME", "")).lower())
-    if (
-        body.get("AuthFlow") != "USER_PASSWORD_AUTH"
-        or body.get("ClientId") != CLIENT_ID
-        or user is None
-        or params.get("PASSWORD") != user[0]
-    ):
-        return 400, {
-            "__type": "NotAuthorizedException",
-            "message": "Incorrect username or password.",
-        }
-    token = issue_token(str(params["USERNAME"]).lower(), user[1])
-    result = {"AccessToken": token, "IdToken": token, "ExpiresIn": TOKEN_SECONDS}
-    return 200, {"AuthenticationResult": {**result, "TokenType": "Bearer"}}
-
-
 # ---- the web server ---------------------------------------------------------------------------
 class _ConsoleRequestHandler(_LambdaRequestHandler):
     """Static console files, `config.json`, `POST /auth`; `/admin/...` goes to the Lambda."""
@@ -146,7 +82,7 @@ class _ConsoleRequestHandler(_LambdaRequestHandler):
                 body = json.loads(self.rfile.read(length) or b"{}")
             except ValueError:
                 body = {}
-            status, answer = initiate_auth(self.headers.get("X-Amz-Target", ""), body)
+            status, answer = self.server.users.handle(self.headers.get("X-Amz-Target", ""), body)
             self._send(status, json.dumps(answer).encode(), "application/x-amz-json-1.1")
         elif path == "/config.json":
             self._send(200, json.dumps(self.server.config).encode(), "application/json")
@@ -183,6 +119,7 @@ class ConsoleServer(ThreadingHTTPServer):
 
     def __init__(self, host: str, port: int, live_url: str):
         super().__init__((host, port), _ConsoleRequestHandler)
+        self.users = DevUserPool()
         self.config = {
             "environment": "local",
             "liveUrl": live_url,
@@ -323,8 +260,9 @@ class LocalConsole:
         await self.live.stop()
 
     def describe(self) -> list[str]:
-        logins = "  or  ".join(f"{user} / {password}" for user, (password, _) in DEV_USERS.items())
+        logins = "  or  ".join(f"{user} / {password}" for user, password in self.web.users.logins())
         return [
             f"console           {self.url}  (live view {self.live.url})",
-            f"console login     {logins}  (development logins)",
+            f"console login     {logins}  (development logins; {INVITED_USER} must choose a new"
+            " password)",
         ]

@@ -213,7 +213,7 @@ async def demo(args: argparse.Namespace) -> int:
 
 def _console_hint(call_sid: str) -> str:
     """How to see this call in the shop's console (the demo's stack stops when it ends)."""
-    from pitstop_local.console import DEV_USERS
+    from pitstop_local.signin import DEV_USERS
 
     user, (password, _) = next(iter(DEV_USERS.items()))
     return (

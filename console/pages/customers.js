@@ -1,4 +1,5 @@
-// Customers: search by full name or phone; a customer's vehicles, history, appointments and consent.
+// Customers: search by full name, phone, plate or VIN (full or its last 6+ characters); a
+// customer's vehicles, history, appointments and consent.
 import { api } from "/api.js";
 import { h, status, time } from "/dom.js";
 
@@ -23,30 +24,33 @@ function file(data) {
   );
 }
 
+// What each kind of search sends (`/admin/customers?<param>=…`) and says when nobody matches.
+const KINDS = [
+  ["name", "Full name", "Nobody by that full name."],
+  ["phone", "Phone number", "Nobody with that number."],
+  ["plate", "Plate", "No vehicle with that plate."],
+  ["vin", "VIN (full or last 6+ characters)", "No vehicle with that VIN."],
+];
+
 export default async function customers(page) {
+  const kind = h("select", { id: "customer-kind" }, KINDS.map(([value, label]) => h("option", { value }, label)));
   const query = h("input", { id: "customer-query", type: "search", required: true, autocomplete: "off" });
   const results = h("div", { "aria-live": "polite" });
+  const search = async (event) => {
+    event.preventDefault();
+    const [param, , none] = KINDS.find(([value]) => value === kind.value);
+    try {
+      const data = await api("GET", `/admin/customers?${param}=${encodeURIComponent(query.value.trim())}`);
+      results.replaceChildren(...(data.customers.length ? data.customers.map(file) : [status(none)]));
+    } catch (error) {
+      results.replaceChildren(status(error.message, "error"));
+    }
+  };
   const form = h(
     "form",
-    {
-      class: "filters",
-      role: "search",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        try {
-          // Digits and phone punctuation only: a number; anything else: a full name.
-          const byPhone = /^[\d\s()+.-]+$/.test(query.value.trim());
-          const param = byPhone ? "phone" : "name";
-          const data = await api("GET", `/admin/customers?${param}=${encodeURIComponent(query.value.trim())}`);
-          const none = byPhone ? "Nobody with that number." : "Nobody by that full name.";
-          results.replaceChildren(...(data.customers.length ? data.customers.map(file) : [status(none)]));
-        } catch (error) {
-          results.replaceChildren(status(error.message, "error"));
-        }
-      },
-    },
-    h("label", { for: "customer-query" }, "Full name or phone number"),
-    query,
+    { class: "filters", role: "search", "aria-label": "Find a customer", onsubmit: search },
+    h("div", { class: "field" }, h("label", { for: "customer-kind" }, "Search by"), kind),
+    h("div", { class: "field" }, h("label", { for: "customer-query" }, "Search for"), query),
     h("button", { type: "submit" }, "Search"),
   );
   page.replaceChildren(h("h1", {}, "Customers"), form, results);

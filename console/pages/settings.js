@@ -1,12 +1,15 @@
-// Settings: the agent's form and the shop's hours (owners save; advisors read), each with its
-// change history and roll back. Values are checked by the server's models; a refusal is shown
-// beside the field it names.
+// Settings: the agent's form, the shop's hours and its services and bays (owners save; advisors
+// read), each with its change history and roll back. Values are checked by the server's models;
+// a refusal is shown beside the field it names.
 import { api } from "/api.js";
-import { h, status, time } from "/dom.js";
+import { h, status } from "/dom.js";
+import { clearErrors, field, history, showErrors } from "/forms.js";
+import { catalogSection } from "/pages/catalog.js";
 
 // [name, label, kind, extra attributes]
 const FIELDS = [
   ["persona_name", "Persona name", "text"],
+  ["greeting", "Greeting (empty: the default one)", "textarea"],
   ["voice", "Voice", "voice"],
   ["speed", "Speaking speed (0.25–1.5)", "number", { step: 0.05, min: 0.25, max: 1.5 }],
   ["noise_reduction", "Noise reduction", "choice", { choices: ["near_field", "far_field", "off"] }],
@@ -32,10 +35,6 @@ const TURN_FIELDS = [
   ["silence_duration_ms", "Silence that ends a turn (ms)", { min: 100, max: 5000 }],
 ];
 
-const field = (id, label, control, wide = true) =>
-  h("div", { class: wide ? "field" : "field check" }, h("label", { for: id }, label), control,
-    h("span", { class: "field-error", id: `${id}-error`, role: "alert" }));
-
 function select(id, choices, value, disabled) {
   return h("select", { id, disabled }, choices.map((c) => h("option", { value: c, selected: c === value }, c)));
 }
@@ -57,6 +56,9 @@ function turnsControl(value, disabled) {
     h("span", { class: "field-error", id: `${id}-error`, role: "alert" }));
 }
 
+// Fields whose text may hold template variables, checked on save.
+const TEMPLATED = new Set(["greeting", "extra_instructions"]);
+
 function input([name, label, kind, attrs = {}], value, data, disabled) {
   const id = `setting-${name}`;
   if (kind === "turns") return turnsControl(value, disabled);
@@ -73,7 +75,7 @@ function input([name, label, kind, attrs = {}], value, data, disabled) {
     const { choices, ...rest } = attrs;
     control = h("input", { id, type: kind === "number" ? "number" : "text", value: shown, disabled, ...rest });
   }
-  if (name === "extra_instructions") {
+  if (TEMPLATED.has(name)) {
     const hint = h("small", { id: `${id}-hint` }, `Variables: ${data.template_variables.map((v) => `{${v}}`).join(" ")}`);
     control.setAttribute("aria-describedby", `${id}-hint`);
     control = [control, hint];
@@ -120,26 +122,6 @@ function readHours(weekdays) {
   }));
 }
 
-function history(versions, live, canEdit, rollback) {
-  return h("ol", { class: "versions", reversed: true }, versions.map((v) =>
-    h("li", {},
-      h("strong", {}, `v${v.version}`), ` ${time(v.at, true)} by ${v.by}`,
-      v.rollback_of != null ? ` (roll back to v${v.rollback_of})` : "",
-      h("ul", {}, Object.entries(v.changes).map(([k, c]) => h("li", {}, `${k}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`))),
-      canEdit && v.version !== live
-        ? h("button", { type: "button", onclick: rollback(v.version) }, `Roll back to v${v.version}`)
-        : null)));
-}
-
-function showErrors(error, prefix, depth, say) {
-  for (const e of error.body?.errors || []) {
-    const slot = document.getElementById(`${prefix}-${e.loc.slice(0, depth).join("-")}-error`)
-      || document.getElementById(`${prefix}-${e.loc[0]}-error`);
-    if (slot) slot.textContent = e.msg;
-  }
-  say(error.message, "error");
-}
-
 export default async function settings(page, _rest, { canEditSettings }, message = null) {
   const [data, { versions }, shop, { versions: shopVersions }] = await Promise.all([
     api("GET", "/admin/settings"), api("GET", "/admin/settings/versions"),
@@ -149,12 +131,13 @@ export default async function settings(page, _rest, { canEditSettings }, message
   const say = (said, kind) => notice.replaceChildren(status(said, kind));
   // After a change the page is drawn anew from the server, with the outcome on top.
   const rerender = (said) => settings(page, _rest, { canEditSettings }, said);
-  const clearErrors = () => page.querySelectorAll(".field-error").forEach((n) => { n.textContent = ""; });
+  // The fields this server's settings have (a newer console may know more than an older API).
+  const fields = FIELDS.filter(([name]) => name in data.settings);
   const save = async (event) => {
     event.preventDefault();
-    clearErrors();
+    clearErrors(page);
     const changes = {};
-    for (const [name, , kind] of FIELDS) {
+    for (const [name, , kind] of fields) {
       const value = read(name, kind);
       if (JSON.stringify(value) !== JSON.stringify(data.settings[name] ?? null)) changes[name] = value;
     }
@@ -162,14 +145,14 @@ export default async function settings(page, _rest, { canEditSettings }, message
       await api("PUT", "/admin/settings", { version: data.version, settings: changes });
       await rerender("Saved. The next call uses it.");
     } catch (error) {
-      showErrors(error, "setting", 1, say);
+      showErrors(error, "setting", say);
     }
   };
   const holidays = h("textarea", { id: "shop-holidays", rows: 4, disabled: !canEditSettings },
     shop.shop.holidays.join("\n"));
   const saveShop = async (event) => {
     event.preventDefault();
-    clearErrors();
+    clearErrors(page);
     const changes = {
       opening_hours: readHours(shop.weekdays),
       holidays: holidays.value.split(/[\s,]+/).filter(Boolean),
@@ -178,7 +161,7 @@ export default async function settings(page, _rest, { canEditSettings }, message
       await api("PUT", "/admin/shop", { version: shop.version, shop: changes });
       await rerender("Shop hours saved. The next call uses them.");
     } catch (error) {
-      showErrors(error, "shop", 2, say);
+      showErrors(error, "shop", say);
     }
   };
   const rollback = (path, live) => (version) => async () => {
@@ -191,17 +174,18 @@ export default async function settings(page, _rest, { canEditSettings }, message
   };
   if (message) say(message);
   const disabled = !canEditSettings;
-  page.replaceChildren(
+  const catalog = await catalogSection({ canEditSettings, rerender });
+  page.replaceChildren(...[
     h("h1", {}, "Settings"),
     notice,
     disabled ? status("Only owners can change the settings.") : null,
     h("form", { class: "settings", onsubmit: save, "aria-label": "Agent settings" },
       h("h2", {}, "The agent"),
       h("p", { class: "muted" }, `Version ${data.version}`),
-      FIELDS.map((f) => input(f, data.settings[f[0]], data, disabled)),
+      fields.map((f) => input(f, data.settings[f[0]], data, disabled)),
       h("button", { type: "submit", disabled }, "Save")),
     h("h2", {}, "Agent history"),
-    history(versions, data.version, canEditSettings, rollback("/admin/settings", data.version)),
+    history("Agent history", versions, data.version, canEditSettings, rollback("/admin/settings", data.version)),
     h("form", { class: "settings", onsubmit: saveShop, "aria-label": "Shop hours" },
       h("h2", {}, "Opening hours and holidays"),
       h("p", { class: "muted" }, `Version ${shop.version}`),
@@ -209,6 +193,7 @@ export default async function settings(page, _rest, { canEditSettings }, message
       field("shop-holidays", "Holidays (YYYY-MM-DD, one a line)", holidays),
       h("button", { type: "submit", disabled }, "Save hours")),
     h("h2", {}, "Shop history"),
-    history(shopVersions, shop.version, canEditSettings, rollback("/admin/shop", shop.version)),
-  );
+    history("Shop history", shopVersions, shop.version, canEditSettings, rollback("/admin/shop", shop.version)),
+    ...catalog,
+  ].filter(Boolean));
 }

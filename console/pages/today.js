@@ -6,6 +6,16 @@ import { onLive } from "/live.js";
 import { renderBoard } from "/pages/board.js";
 import { transcriptList } from "/pages/calls.js";
 
+const FINAL = new Set(["completed", "busy", "no-answer", "failed", "canceled"]);
+const PHASES = { queued: "ringing", initiated: "ringing", ringing: "ringing", "in-progress": "in progress", answered: "in progress" };
+
+// What staff read on the card: ringing, in progress, or ended with how (`ended · booked`).
+function phase(call) {
+  if (!FINAL.has(call.status)) return PHASES[call.status] || call.status;
+  const how = call.outcome || (call.status === "completed" ? "" : call.status);
+  return how ? `ended · ${how.replace(/[_-]/g, " ")}` : "ended";
+}
+
 function elapsed(since) {
   const seconds = Math.max(0, Math.round((Date.now() - new Date(since)) / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
@@ -60,7 +70,7 @@ function liveCard(call, say) {
     "article",
     { class: "live-call", dataset: { sid }, "aria-label": `Live call from ${call.customer_number}` },
     h("h3", {}, `${call.customer_number} · ${call.direction}`, " ", clock),
-    h("p", { class: "muted" }, call.customer_id || "new caller", " · ", h("span", { class: "call-status" }, call.status)),
+    h("p", { class: "muted" }, call.customer_id || "new caller", " · ", h("span", { class: "call-status" }, phase(call))),
     h("div", { class: "actions" },
       h("button", { type: "button", onclick: control("handoff", "Handed to the shop") }, "Hand to me now"),
       h("button", { type: "button", class: "danger", onclick: control("end", "Call ended") }, "End call")),
@@ -99,21 +109,31 @@ export default async function today(page) {
   };
   const show = (call) => {
     const existing = cards.get(call.call_sid);
-    if (["completed", "busy", "no-answer", "failed", "canceled"].includes(call.status)) {
-      if (existing) existing.node.classList.add("ended");
-      if (existing) existing.node.querySelector(".call-status").textContent = `${call.status} (${call.outcome || ""})`;
-      return;
-    }
     if (existing) {
-      existing.node.querySelector(".call-status").textContent = call.status;
+      existing.call = call;
+      existing.node.querySelector(".call-status").textContent = phase(call);
+      existing.node.classList.toggle("ended", FINAL.has(call.status));
       return;
     }
+    if (FINAL.has(call.status)) return;
     const card = liveCard(call, say);
     cards.set(call.call_sid, card);
     liveList.append(card.node);
     empty.hidden = true;
   };
+  // A call whose first record went by before the live view connected (or while it was
+  // reconnecting) is fetched once, on its first line or tool, with what was said so far.
+  const asked = new Set();
+  const catchUp = async (sid) => {
+    asked.add(sid);
+    const detail = await api("GET", `/admin/calls/${sid}`);
+    show(detail.call);
+    detail.transcript.forEach((t) => addTurn(sid, t));
+  };
   const stop = onLive((message) => {
+    if (message.type !== "call" && !cards.has(message.call_sid) && !asked.has(message.call_sid)) {
+      catchUp(message.call_sid).catch((error) => say(error.message, "error"));
+    }
     if (message.type === "call") show(message.call);
     else if (message.type === "turn") addTurn(message.call_sid, message);
     else if (message.type === "tool") {
@@ -122,15 +142,14 @@ export default async function today(page) {
     }
   });
   const live = await api("GET", "/admin/calls?live=true");
-  for (const call of live.calls) {
-    show(call);
-    const detail = await api("GET", `/admin/calls/${call.call_sid}`);
-    detail.transcript.forEach((t) => addTurn(call.call_sid, t));
-  }
+  await Promise.all(live.calls.map((call) => catchUp(call.call_sid)));
   const waiting = await api("GET", "/admin/messages?status=new");
   messages.replaceChildren(...waiting.messages.map((m) => messageItem(m, say)));
   if (!messages.childElementCount) messages.append(h("li", { class: "muted" }, "No messages waiting."));
   await renderBoard(boardArea, "", { compact: true });
-  const tick = setInterval(() => cards.forEach((c) => { c.clock.textContent = elapsed(c.call.started_at); }), 1000);
+  // An ended call's clock stops where it ended.
+  const tick = setInterval(() => cards.forEach((c) => {
+    if (!FINAL.has(c.call.status)) c.clock.textContent = elapsed(c.call.started_at);
+  }), 1000);
   return () => { stop(); clearInterval(tick); };
 }

@@ -95,14 +95,23 @@ def cancel(appointment_id: str, body: Annotated[Cancel, Body()]) -> dict[str, An
 def search(
     phone: Annotated[str | None, Query(min_length=3)] = None,
     name: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
+    plate: Annotated[str | None, Query(min_length=2, max_length=16)] = None,
+    vin: Annotated[str | None, Query(min_length=6, max_length=17)] = None,
 ) -> dict[str, Any]:
-    """Customers by phone (one GetItem on the phone index) or by full name (one Query on the
-    name index, accents, case and punctuation forgiven), each with their file."""
-    if (phone is None) == (name is None):
-        raise Refusal(422, "invalid_search", "Search by phone or by name (one of them).")
+    """Customers by phone (one GetItem on the phone index), by full name (the name index,
+    accents, case and punctuation forgiven), by plate (case and spacing forgiven) or by VIN
+    (a full VIN or its last 6+ characters), each with their file."""
+    if sum(q is not None for q in (phone, name, plate, vin)) != 1:
+        raise Refusal(
+            422, "invalid_search", "Search by phone, name, plate or VIN (exactly one of them)."
+        )
     customers = services().crm.customers
     if name is not None:
         return {"customers": [_file(c) for c in customers.ids_for_name(name)]}
+    if plate is not None:
+        return {"customers": [_file(c) for c in customers.ids_for_plate(plate)]}
+    if vin is not None:
+        return {"customers": [_file(c) for c in customers.ids_for_vin(vin)]}
     try:
         e164 = normalize_e164(str(phone))
     except InvalidPhoneNumber as error:

@@ -90,12 +90,8 @@ def hand_to_me(call_sid: str) -> dict[str, Any]:
     staff = current_staff(router)
     shop_phone = svc.crm.shops.catalog().shop.phone
     svc.telephony.redirect_call(call_sid, handoff_twiml(shop_phone, TAKEOVER_MESSAGE))
-    svc.crm.calls.set_fields(
-        call_sid,
-        {
-            "outcome": CallOutcome.HANDED_OFF.value,
-            "handoff_reason": f"taken over from the console by {staff.username}",
-        },
+    svc.crm.calls.take_over(
+        call_sid, CallOutcome.HANDED_OFF.value, f"taken over from the console by {staff.username}"
     )
     logger.info("call taken over from the console", extra={"call_sid": call_sid})
     return {"call_sid": call_sid, "action": "handoff"}

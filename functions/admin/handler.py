@@ -1,10 +1,10 @@
 """The console's admin API: `/admin/...` on the HTTP API, behind a Cognito JWT authorizer.
 
 Thin on purpose: one middleware turns the verified token's claims into a staff member (no
-claims, or not in a staff group: refused), the routes live in `calls`, `board`, `messages` and
-`settings`, and refusals become JSON the console shows as they are. API Gateway verifies the
-token before the Lambda runs; the local stack does the same with its development token
-(pitstop_local).
+claims, or not in a staff group: refused), the routes live in `calls`, `board`, `messages`,
+`settings` and `catalog`, and refusals become JSON the console shows as they are. API Gateway
+verifies the token before the Lambda runs; the local stack does the same with its development
+token (pitstop_local).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from functions.admin import board, calls, messages, settings
+from functions.admin import board, calls, catalog, messages, settings
 from functions.admin.services import Refusal, json_response
 from pitstop.admin.staff import staff_from_claims
 from pitstop.observability import logger, metrics, tracer
@@ -39,7 +39,7 @@ def _require_staff(app: APIGatewayHttpResolver, next_middleware: NextMiddleware)
 
 
 app.use(middlewares=[_require_staff])
-for module in (calls, board, messages, settings):
+for module in (calls, board, messages, settings, catalog):
     app.include_router(module.router)
 
 

@@ -15,7 +15,7 @@ from pitstop.admin.staff import Staff, staff_from_claims
 from pitstop.config import Settings
 from pitstop.dal import Crm
 from pitstop.dal.call_log import CallLog
-from pitstop.dal.settings_log import SettingsLog, ShopLog
+from pitstop.dal.settings_log import CatalogLog, SettingsLog, ShopLog
 from pitstop.telephony import Telephony, telephony_for
 
 
@@ -37,6 +37,7 @@ class Services:
     call_log: CallLog
     settings_log: SettingsLog
     shop_log: ShopLog
+    catalog_log: CatalogLog
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +49,7 @@ def _build(settings: Settings) -> Services:
         call_log=CallLog(crm.table, settings.shop_id),
         settings_log=SettingsLog(crm.table, settings.shop_id),
         shop_log=ShopLog(crm.table, settings.shop_id),
+        catalog_log=CatalogLog(crm.table, settings.shop_id),
     )
 
 

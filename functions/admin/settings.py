@@ -16,11 +16,12 @@ from pydantic import BaseModel
 from functions.admin.services import Refusal, current_staff, now, require_owner, services
 from pitstop.admin import settings as agent_settings
 from pitstop.admin import shop as shop_hours
-from pitstop.admin.instructions import TEMPLATE_VARIABLES
 from pitstop.admin.settings import Rollback, SettingsChange
 from pitstop.admin.shop import ShopChange
+from pitstop.admin.staff import Staff
 from pitstop.dal.settings_log import SettingsVersion, StaleSettings, VersionedLog
 from pitstop.models import WEEKDAYS, AgentSettings, Shop
+from pitstop.templates import TEMPLATE_VARIABLES
 from pitstop.voice_settings import VOICES
 
 router = Router()
@@ -42,16 +43,16 @@ def read() -> dict[str, Any]:
     return _current()
 
 
-def _store(
-    log: VersionedLog[M], expected: int, after: M, rollback_of: int | None = None
+def store(
+    log: VersionedLog[M], staff: Staff, expected: int, after: M, rollback_of: int | None = None
 ) -> SettingsVersion:
+    """Save `after` as the version after `expected` (409 if someone saved meanwhile); the
+    settings, the shop's hours and the catalogue alike."""
     before, live = log.current()
     if live != expected:
         raise _stale(live)
     try:
-        return agent_settings.save(
-            log, current_staff(router), expected, before, after, now(), rollback_of
-        )
+        return agent_settings.save(log, staff, expected, before, after, now(), rollback_of)
     except StaleSettings as error:
         raise _stale(log.current()[1]) from error
 
@@ -62,7 +63,7 @@ def _stale(live: int) -> Refusal:
     )
 
 
-def _old(log: VersionedLog[M], version: int) -> SettingsVersion:
+def old_version(log: VersionedLog[M], version: int) -> SettingsVersion:
     old = log.version(version)
     if old is None:
         raise Refusal(404, "not_found", f"No version {version}.")
@@ -75,7 +76,7 @@ def update(body: Annotated[SettingsChange, Body()]) -> dict[str, Any]:
     require_owner(current_staff(router))
     log = services().settings_log
     after = agent_settings.validated(log.current()[0], body.settings)
-    saved = _store(log, body.version, after)
+    saved = store(log, current_staff(router), body.version, after)
     return {**_current(), "saved": saved.model_dump(mode="json")}
 
 
@@ -89,8 +90,8 @@ def rollback(version: int, body: Annotated[Rollback, Body()]) -> dict[str, Any]:
     """Make an earlier version live again, as a new version (history is never rewritten)."""
     require_owner(current_staff(router))
     log = services().settings_log
-    after = AgentSettings.model_validate(_old(log, version).settings)
-    saved = _store(log, body.version, after, rollback_of=version)
+    after = AgentSettings.model_validate(old_version(log, version).settings)
+    saved = store(log, current_staff(router), body.version, after, rollback_of=version)
     return {**_current(), "saved": saved.model_dump(mode="json")}
 
 
@@ -110,7 +111,7 @@ def update_shop(body: Annotated[ShopChange, Body()]) -> dict[str, Any]:
     require_owner(current_staff(router))
     log = services().shop_log
     after = shop_hours.validated_shop(log.current()[0], body.shop)
-    saved = _store(log, body.version, after)
+    saved = store(log, current_staff(router), body.version, after)
     return {**_shop(), "saved": saved.model_dump(mode="json")}
 
 
@@ -123,6 +124,6 @@ def shop_versions() -> dict[str, Any]:
 def rollback_shop(version: int, body: Annotated[Rollback, Body()]) -> dict[str, Any]:
     require_owner(current_staff(router))
     log = services().shop_log
-    after = Shop.model_validate(_old(log, version).settings)
-    saved = _store(log, body.version, after, rollback_of=version)
+    after = Shop.model_validate(old_version(log, version).settings)
+    saved = store(log, current_staff(router), body.version, after, rollback_of=version)
     return {**_shop(), "saved": saved.model_dump(mode="json")}

@@ -28,15 +28,18 @@ from pitstop.dal.reminders import INTENT, REACHED, RETRYABLE, ReminderRepository
 from pitstop.models import (
     Appointment,
     AppointmentStatus,
-    CallDirection,
-    CallRecord,
-    CallStatus,
     Customer,
     ReminderStatus,
     Shop,
 )
 from pitstop.observability import logger, mask_phone
-from pitstop.reminders import ReminderPolicy, get_policy, reminder_url, status_callback_url
+from pitstop.reminders import (
+    ReminderPolicy,
+    attempt_status_callback_url,
+    get_policy,
+    record_dial,
+    reminder_url,
+)
 from pitstop.telephony import Telephony
 
 if TYPE_CHECKING:
@@ -281,7 +284,7 @@ class _Dialler:
             call_sid = self.telephony.create_call(
                 customer.phone,
                 url=reminder_url(public_url, appointment),
-                status_callback=status_callback_url(public_url),
+                status_callback=attempt_status_callback_url(public_url, appointment, token),
                 machine_detection=True,
             )
         except Exception as error:  # noqa: BLE001 - one bad number must not stop the run
@@ -365,24 +368,11 @@ class _Dialler:
         # The call is out: from here nothing may raise, or the run would stop with others
         # undialled. Marking it dialled comes first: it keeps the next run from dialling again.
         try:
-            if not self.repository.mark_dialled(appointment, token, call_sid, at):
+            if not record_dial(self.crm, appointment, token, call_sid, customer.phone, at):
                 logger.warning(
                     "reminder claim lapsed before the dial was recorded",
                     extra={**log_keys, "call_sid": call_sid},
                 )
-            self.crm.calls.start(
-                CallRecord(
-                    call_sid=call_sid,
-                    direction=CallDirection.REMINDER,
-                    customer_number=customer.phone,
-                    customer_id=appointment.customer_id,
-                    appointment_id=appointment.appointment_id,
-                    shop_id=appointment.shop_id,
-                    status=CallStatus.QUEUED,
-                    started_at=at,
-                ),
-                at,
-            )
         except Exception:
             logger.exception(
                 "reminder dialled but not recorded", extra={**log_keys, "call_sid": call_sid}

@@ -6,7 +6,7 @@ or a health check never loads boto3. The decisions themselves live in `routing`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
@@ -153,9 +153,8 @@ def _answer_once(
     )
     answer = answer_for(fresh)
     if answer.kind == "fallback":
-        fresh = fresh.model_copy(
-            update={"outcome": CallOutcome.HANDED_OFF, "handoff_reason": answer.reason}
-        )
+        fields = handoff.record_fields(crm.settings.console_url, record.call_sid, answer.reason)
+        fresh = fresh.model_copy(update={"outcome": CallOutcome.HANDED_OFF, **fields})
     stored = crm.calls.open_stream(fresh, now)
     if stored.stream_token_id == grant.token_id:
         return answer
@@ -180,12 +179,14 @@ def stream_parameters_for(record: CallRecord, stream_key: str) -> dict[str, str]
     )
 
 
-def record_status(crm: Crm, form: dict[str, str], now: datetime) -> bool:
+def record_status(crm: Crm, form: dict[str, str], query: Mapping[str, str], now: datetime) -> bool:
     """Apply a status callback to its call record (forward only); True if it changed the record.
 
     A callback for a call we have no record of is ignored rather than written: a bare item
-    would block the record the reminders Lambda or `/voice` creates a moment later. So is a
-    status Twilio does not document: the record could not be read back with it.
+    would block the record the reminders Lambda or `/voice` creates a moment later. The one
+    exception is a reminder dial whose run died before recording it: the callback's `query`
+    names the attempt, and `reminders.adopt_unrecorded_dial` records it first. A status Twilio
+    does not document is ignored too: the record could not be read back with it.
     """
     call_sid, status = form["CallSid"], _call_status(form)
     if status is None:
@@ -194,7 +195,9 @@ def record_status(crm: Crm, form: dict[str, str], now: datetime) -> bool:
             extra={"twilio_status": form.get("CallStatus")},
         )
         return False
-    call = crm.calls.get(call_sid)
+    call = crm.calls.get(call_sid) or reminders.adopt_unrecorded_dial(
+        crm, call_sid, query, form.get("To", ""), now
+    )
     if call is None:
         logger.warning("status callback for an unknown call", extra={"twilio_status": status})
         return False

@@ -192,7 +192,7 @@ def voice_status() -> Response:
     form = _verified_form()
     _require_call_sid(form)
     try:
-        applied = _flows().record_status(_crm(_settings()), form, _now())
+        applied = _flows().record_status(_crm(_settings()), form, _query(), _now())
     except Exception:  # logged with the call SID; Twilio only notes the failed callback
         logger.exception("status callback failed", extra={"twilio_status": form.get("CallStatus")})
         return _xml(twiml.empty_twiml(), status=500)

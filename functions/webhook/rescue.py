@@ -68,9 +68,8 @@ def stream_ended(crm: Crm, form: dict[str, str], now: datetime) -> Answer:
     catalog = flows.read_catalog(crm)
     answer = _person_or_message(crm, catalog, call_sid, now, "stream_ended")
     if record is not None:
-        crm.calls.set_fields(
-            call_sid, {"outcome": CallOutcome.FALLBACK.value, "handoff_reason": "stream_ended"}
-        )
+        fields = handoff.record_fields(crm.settings.console_url, call_sid, "stream_ended")
+        crm.calls.set_fields(call_sid, {"outcome": CallOutcome.FALLBACK.value, **fields})
     return answer
 
 

@@ -10,16 +10,15 @@ it and what changed, and the next call uses it.
 
 from __future__ import annotations
 
-import string
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pitstop.admin.instructions import TEMPLATE_VARIABLES
 from pitstop.admin.staff import Staff
 from pitstop.dal.settings_log import Change, SettingsVersion, VersionedLog
 from pitstop.models import AgentSettings
+from pitstop.templates import check_template
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,20 +32,12 @@ class ConsoleAgentSettings(AgentSettings):
     max_call_seconds: int = Field(600, ge=60, le=3600)
     silence_timeout_seconds: int = Field(30, ge=5, le=300)
     extra_instructions: str = Field("", max_length=4000)
+    greeting: str = Field("", max_length=400)
 
-    @field_validator("extra_instructions")
+    @field_validator("extra_instructions", "greeting")
     @classmethod
     def _known_variables(cls, value: str) -> str:
-        try:
-            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        except ValueError as error:
-            raise ValueError(f"unbalanced braces in the instructions ({error})") from None
-        if unknown := names - TEMPLATE_VARIABLES:
-            raise ValueError(
-                f"unknown template variable(s) {sorted(unknown)}; "
-                f"use {sorted('{' + n + '}' for n in TEMPLATE_VARIABLES)}"
-            )
-        return value
+        return check_template(value)
 
 
 class SettingsChange(BaseModel):

@@ -90,12 +90,15 @@ class CallRepository:
 
         The conditional write succeeds for the token id the webhook recorded, only if no stream
         has claimed it yet and the call has not finished: a replayed token, a second concurrent
-        stream, or a stream after the call ended all get None.
+        stream, or a stream after the call ended all get None. The claim also moves the record
+        to in progress (the caller is talking to the agent now): Twilio sends no status callback
+        for that, and the console's live card follows the record.
         """
         try:
             reply = self._table.update_item(
                 Key=self._key(call_sid),
-                UpdateExpression="SET stream_claimed_at = :now",
+                UpdateExpression="SET stream_claimed_at = :now, #status = :talking, "
+                "status_rank = :talking_rank",
                 ConditionExpression="stream_token_id = :token AND "
                 "attribute_not_exists(stream_claimed_at) AND attribute_not_exists(ended_at) AND "
                 "status_rank < :final",
@@ -103,7 +106,10 @@ class CallRepository:
                     ":token": token_id,
                     ":now": now.isoformat(),
                     ":final": _FINAL_RANK,
+                    ":talking": CallStatus.IN_PROGRESS.value,
+                    ":talking_rank": CallStatus.IN_PROGRESS.rank,
                 },
+                ExpressionAttributeNames={"#status": "status"},
                 ReturnValues="ALL_NEW",
             )
         except self._client.exceptions.ConditionalCheckFailedException:
@@ -144,16 +150,17 @@ class CallRepository:
     def update_status(
         self, call_sid: str, status: CallStatus, fields: Mapping[str, AttributeValue]
     ) -> bool:
-        """Apply a status callback unless a later status is already stored; True if applied."""
+        """Apply a status callback unless a later status is already stored; True if applied.
+
+        A repeated final callback (same rank) still applies, but the end of the call
+        (`FINAL_FIELDS`) keeps the first value written: a finished record is final."""
         names = {"#status": "status", **{f"#{k}": k for k in fields}}
         values: dict[str, AttributeValue] = {
             ":status": status.value,
             ":rank": status.rank,
             **{f":{k}": v for k, v in fields.items()},
         }
-        sets = ", ".join(
-            ["#status = :status", "status_rank = :rank", *(f"#{k} = :{k}" for k in fields)]
-        )
+        sets = ", ".join(["#status = :status", "status_rank = :rank", *map(_set_once, fields)])
         try:
             self._table.update_item(
                 Key=self._key(call_sid),
@@ -176,6 +183,14 @@ class CallRepository:
             ExpressionAttributeNames={f"#{k}": k for k in fields},
             ExpressionAttributeValues={f":{k}": v for k, v in fields.items()},
         )
+
+    def take_over(self, call_sid: str, outcome: str, handoff_reason: str) -> None:
+        """Staff took the call over: its outcome, kept when the bridge's stream then ends.
+
+        The bridge only sees its stream close (to it, the caller hung up); the copies under
+        `TAKEOVER_KEPT` are what its last write (`finish_stream`) keeps instead."""
+        fields = {"outcome": outcome, "handoff_reason": handoff_reason}
+        self.set_fields(call_sid, {**fields, **{TAKEOVER_KEPT[k]: v for k, v in fields.items()}})
 
     def count_verify_attempt(self, call_sid: str, limit: int) -> bool:
         """Spend one of the call's `limit` attempts at verifying a caller; False once spent.
@@ -218,11 +233,9 @@ class CallRepository:
         """The bridge's last write for the stream of token `token_id`: once, and only while
         that token is the call's current grant (False otherwise). A second stream on a stale
         or replayed token, or a repeated finish, cannot rewrite outcome, usage or cost;
-        `ended_at`, if given, keeps the first value written."""
-        sets = ["stream_finished = :token"]
-        for name in fields:
-            value = f"if_not_exists(#{name}, :{name})" if name == "ended_at" else f":{name}"
-            sets.append(f"#{name} = {value}")
+        `FINAL_FIELDS`, if given, keep the first value written, and the outcome staff set by
+        taking the call over (`take_over`) stays (`TAKEOVER_KEPT`)."""
+        sets = ["stream_finished = :token", *map(_set_unless_taken_over, fields)]
         try:
             self._table.update_item(
                 Key=self._key(call_sid),
@@ -278,3 +291,26 @@ class CallRepository:
     @staticmethod
     def _ttl(now: datetime) -> int:
         return int((now + CALL_RETENTION).timestamp())
+
+
+#: Written once per call: a later callback of the same final status never moves them.
+FINAL_FIELDS = frozenset({"ended_at", "duration_seconds"})
+
+
+#: What a staff takeover decided (`take_over`), kept under these names so that the bridge's end
+#: of the stream, which cannot know, does not replace it.
+TAKEOVER_KEPT = {"outcome": "takeover_outcome", "handoff_reason": "takeover_handoff_reason"}
+
+
+def _set_unless_taken_over(name: str) -> str:
+    """The SET clause for `name` in the bridge's last write: staff's takeover value if any."""
+    if name in TAKEOVER_KEPT:
+        return f"#{name} = if_not_exists({TAKEOVER_KEPT[name]}, :{name})"
+    return _set_once(name)
+
+
+def _set_once(name: str) -> str:
+    """The SET clause for `name`: kept when already stored if it is one of `FINAL_FIELDS`."""
+    if name in FINAL_FIELDS:
+        return f"#{name} = if_not_exists(#{name}, :{name})"
+    return f"#{name} = :{name}"

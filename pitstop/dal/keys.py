@@ -11,7 +11,9 @@ Access patterns (each one request unless stated):
 - a call's record, transcript and tool calls: Query `CALL#<call_sid>`
 - calls started on a UTC day (the console's call log): Query gsi1 `CALLS#<shop_id>#<utc date>`,
   sorted by start time (the call record carries these index keys)
-- the agent settings' change history: Query `SETTINGSLOG#<shop_id>` (one item per version)
+- the agent settings' change history: Query `SETTINGSLOG#<shop_id>` (one item per version);
+  the shop profile's `SHOPLOG#<shop_id>` and the catalogue's `CATALOGLOG#<shop_id>` alike (the
+  catalogue's version is the `CATALOG` item in the shop's partition, beside its services and bays)
 - the console's open live-view connections: Query `LIVE#<shop_id>` (items expire by `ttl`)
 - is the bridge fleet alive: Query `HEARTBEAT#<shop_id>` (one item per bridge task, by `ttl`)
 - the shop's messages, oldest first: Query `MESSAGES#<shop_id>`; one message: GetItem `MSG#<id>`
@@ -19,6 +21,11 @@ Access patterns (each one request unless stated):
   `TEXT#<appointment_id>#` (in the customer's partition, beside the appointment)
 - customers by name (verifying a caller from an unknown number): Query
   `NAME#<shop_id>#<normalised full name>` → one item per customer of that name
+- customers by plate / VIN (the console's search): Query `PLATE#<shop_id>#<plate, letters and
+  digits upper-cased>`, or `VINEND#<shop_id>#<last 6 of the VIN>` (sort key: the full VIN, so
+  a longer ending is checked on it) → one item per vehicle, written with the vehicle
+- a texted verification code for one call: GetItem `CUSTOMER#<id>` / `VCODE#<call_sid>`
+  (beside the customer it proves, expiring by `ttl`)
 - tool side effects done once (Powertools idempotency records): `IDEMPOTENCY#<shop_id>` / hash
 """
 
@@ -34,6 +41,7 @@ PK, SK, GSI1_PK, GSI1_SK, GSI1, TTL = "pk", "sk", "gsi1pk", "gsi1sk", "gsi1", "t
 # Fixed sort keys: one item of its kind in its partition.
 PROFILE: Final = "PROFILE"  # a shop's profile (`SHOP#`) or a customer's (`CUSTOMER#`)
 SETTINGS: Final = "SETTINGS"  # the shop's agent settings
+CATALOG: Final = "CATALOG"  # the version of the shop's services and bays
 PHONE_OWNER: Final = "CUSTOMER"  # under `PHONE#<e164>`: which customer has that number
 CALL_RECORD: Final = "RECORD"  # under `CALL#<sid>`: the call record itself
 
@@ -56,6 +64,7 @@ CALLS_DAY: Final = "CALLS#"
 SETTINGS_LOG: Final = "SETTINGSLOG#"
 SETTINGS_VERSION: Final = "V#"
 SHOP_LOG: Final = "SHOPLOG#"  # the shop profile's versions, as `SETTINGSLOG#` for the agent
+CATALOG_LOG: Final = "CATALOGLOG#"  # the catalogue's versions, likewise
 LIVE: Final = "LIVE#"
 CONNECTION: Final = "CONN#"
 HEARTBEAT: Final = "HEARTBEAT#"
@@ -65,6 +74,11 @@ MESSAGE: Final = "MSG#"
 TEXT: Final = "TEXT#"
 IDEMPOTENCY: Final = "IDEMPOTENCY#"
 NAME: Final = "NAME#"
+VERIFY_CODE: Final = "VCODE#"
+PLATE: Final = "PLATE#"
+VIN_ENDING: Final = "VINEND#"
+#: How many trailing VIN characters the VIN index is partitioned by (the shortest search).
+VIN_ENDING_LEN: Final = 6
 
 
 def shop(shop_id: str) -> str:
@@ -198,6 +212,28 @@ def normalise_name(name: str) -> str:
 
 def name_index(shop_id: str, name: str) -> str:
     return f"{NAME}{shop_id}#{normalise_name(name)}"
+
+
+def plain_id(value: str) -> str:
+    """A plate or VIN as the indexes store it: letters and digits only, upper case ("pit 4821"
+    and "PIT-4821" are one plate)."""
+    return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+
+
+def plate_index(shop_id: str, plate: str) -> str:
+    return f"{PLATE}{shop_id}#{plain_id(plate)}"
+
+
+def vin_index(shop_id: str, vin: str) -> str:
+    return f"{VIN_ENDING}{shop_id}#{plain_id(vin)[-VIN_ENDING_LEN:]}"
+
+
+def vin_index_sk(vin: str, vehicle_id: str) -> str:
+    return f"{plain_id(vin)}#{vehicle_id}"
+
+
+def verify_code_sk(call_sid: str) -> str:
+    return f"{VERIFY_CODE}{call_sid}"
 
 
 def item_key(pk: str, sk: str) -> dict[str, str]:

@@ -22,8 +22,8 @@ from pydantic import BaseModel
 
 from pitstop.dal import keys
 from pitstop.dal.errors import DataError, NotFound
-from pitstop.dal.table import from_item
-from pitstop.models import AgentSettings, Shop
+from pitstop.dal.table import from_item, from_items, query_all, to_item
+from pitstop.models import AgentSettings, Bay, Catalog, ServiceType, Shop
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -84,18 +84,13 @@ class VersionedLog(Generic[M]):
         """
         expected = entry.version - 1
         settings_item = {
-            **_dynamo(new.model_dump(mode="json", exclude_unset=True)),
+            **_dynamo(self._live_body(new)),
             **self._live_key,
             "entity": self._model.__name__,
             VERSION_ATTRIBUTE: entry.version,
         }
-        put: Any = {"TableName": self._table.name, "Item": settings_item}
-        if expected == 0:
-            put["ConditionExpression"] = f"attribute_not_exists({VERSION_ATTRIBUTE})"
-        else:
-            put["ConditionExpression"] = f"{VERSION_ATTRIBUTE} = :expected"
-            put["ExpressionAttributeValues"] = {":expected": expected}
-        writes: list[TransactWriteItemTypeDef] = [{"Put": put}, self._log_put(entry)]
+        writes = [self._guarded_put(settings_item, expected), self._log_put(entry)]
+        writes += self._live_writes(previous, new)
         if expected == 0:
             writes.append(
                 self._log_put(
@@ -112,6 +107,24 @@ class VersionedLog(Generic[M]):
         except self._client.exceptions.TransactionCanceledException as error:
             raise StaleSettings(f"settings changed since version {expected}") from error
         return entry
+
+    def _guarded_put(self, item: dict[str, Any], expected: int) -> TransactWriteItemTypeDef:
+        """The live item's write, only if `expected` is still the live version."""
+        put: Any = {"TableName": self._table.name, "Item": item}
+        if expected == 0:
+            put["ConditionExpression"] = f"attribute_not_exists({VERSION_ATTRIBUTE})"
+        else:
+            put["ConditionExpression"] = f"{VERSION_ATTRIBUTE} = :expected"
+            put["ExpressionAttributeValues"] = {":expected": expected}
+        return {"Put": put}
+
+    def _live_body(self, new: M) -> dict[str, Any]:
+        """What the live item holds: only the fields somebody set."""
+        return new.model_dump(mode="json", exclude_unset=True)
+
+    def _live_writes(self, previous: M, new: M) -> list[TransactWriteItemTypeDef]:
+        """Writes besides the live item that make `new` live (none: the live item is all)."""
+        return []
 
     def versions(self) -> list[SettingsVersion]:
         """The most recent versions, newest first (one Query)."""
@@ -159,6 +172,47 @@ class ShopLog(VersionedLog[Shop]):
     def __init__(self, table: Table, shop_id: str):
         live = keys.item_key(keys.shop(shop_id), keys.PROFILE)
         super().__init__(table, Shop, live, keys.shop_log(shop_id))
+
+
+class CatalogLog(VersionedLog[Catalog]):
+    """The services and bays, versioned as one: each stays its own item in the shop's partition
+    (where every call's one catalogue Query reads it), a `CATALOG` item carries the version."""
+
+    def __init__(self, table: Table, shop_id: str):
+        self._shop_pk = keys.shop(shop_id)
+        live = keys.item_key(self._shop_pk, keys.CATALOG)
+        super().__init__(table, Catalog, live, f"{keys.CATALOG_LOG}{shop_id}")
+
+    def current(self) -> tuple[Catalog, int]:
+        items = query_all(self._table, KeyConditionExpression=Key(keys.PK).eq(self._shop_pk))
+        marker = next((i for i in items if i[keys.SK] == keys.CATALOG), {})
+        catalog = Catalog(
+            services=from_items(ServiceType, items, keys.SERVICE_TYPE),
+            bays=from_items(Bay, items, keys.BAY),
+        )
+        return catalog, int(str(marker.get(VERSION_ATTRIBUTE, 0)))
+
+    def _live_body(self, new: Catalog) -> dict[str, Any]:
+        return {}  # the marker carries only the version; the items are the catalogue
+
+    def _live_writes(self, previous: Catalog, new: Catalog) -> list[TransactWriteItemTypeDef]:
+        """Put every service and bay of `new`, delete those `previous` had and `new` has not."""
+        kept = {keys.service_type_sk(s.code) for s in new.services} | {
+            keys.bay_sk(b.bay) for b in new.bays
+        }
+        gone = [keys.service_type_sk(s.code) for s in previous.services]
+        gone += [keys.bay_sk(b.bay) for b in previous.bays]
+        writes: list[TransactWriteItemTypeDef] = [
+            {"Delete": {"TableName": self._table.name, "Key": keys.item_key(self._shop_pk, sk)}}
+            for sk in gone
+            if sk not in kept
+        ]
+        for model, sk in [(s, keys.service_type_sk(s.code)) for s in new.services] + [
+            (b, keys.bay_sk(b.bay)) for b in new.bays
+        ]:
+            item = to_item(model, pk=self._shop_pk, sk=sk)
+            writes.append({"Put": {"TableName": self._table.name, "Item": item}})
+        return writes
 
 
 def _dynamo(body: dict[str, Any]) -> dict[str, Any]:

@@ -15,16 +15,19 @@ The demo caller, for trying the agent by phone or simulator:
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pitstop.config import Settings
 from pitstop.dal import Crm, PhoneAlreadyRegistered, SlotTaken, create_table
-from pitstop.models import AgentSettings, Appointment, OpeningHours, Shop
+from pitstop.dal.settings_log import CatalogLog, SettingsLog, ShopLog
+from pitstop.models import AgentSettings, Appointment, Catalog, OpeningHours, Shop
 from pitstop.seed.catalog import BAYS, DEMO_CALLER, SERVICES, SHOP_NAME, TIMEZONE, build_shop
 from pitstop.seed.people import CARS, People, demo_people, history, make_vin
+from pitstop.seed.versioned import load
 
 __all__ = [
     "BAYS",
@@ -148,27 +151,37 @@ HANDOFF_NUMBERS = ["+15005550011", "+15005550012"]
 ADVISOR_NUMBER = "+15005550013"
 
 
+DEMO_SETTINGS = AgentSettings(
+    extra_instructions=(
+        f"You answer the phone for {SHOP_NAME}. "
+        "Prices are ranges; the technician confirms on the day."
+    ),
+    handoff_numbers=HANDOFF_NUMBERS,
+    advisor_number=ADVISOR_NUMBER,
+)
+
+
+def _put_catalog(crm: Crm) -> Callable[[Catalog], None]:
+    def put(catalog: Catalog) -> None:
+        for bay in catalog.bays:
+            crm.shops.put_bay(bay)
+        for service in catalog.services:
+            crm.shops.put_service(service)
+
+    return put
+
+
 def seed(settings: Settings, today: date) -> SeedReport:
     """Create the table if needed and load the demo shop into it."""
     create_table(settings)
     crm = Crm(settings)
     rnd = random.Random(20240601)
     shop = build_shop(settings.shop_id, today)
-    crm.shops.put_shop(shop)
-    for bay in BAYS:
-        crm.shops.put_bay(bay)
-    for service in SERVICES:
-        crm.shops.put_service(service)
-    crm.shops.put_settings(
-        AgentSettings(
-            extra_instructions=(
-                f"You answer the phone for {SHOP_NAME}. "
-                "Prices are ranges; the technician confirms on the day."
-            ),
-            handoff_numbers=HANDOFF_NUMBERS,
-            advisor_number=ADVISOR_NUMBER,
-        )
-    )
+    now = datetime.now(UTC)
+    table, shop_id = crm.table, settings.shop_id
+    load(ShopLog(table, shop_id), shop, crm.shops.put_shop, now)
+    load(CatalogLog(table, shop_id), Catalog(services=SERVICES, bays=BAYS), _put_catalog(crm), now)
+    load(SettingsLog(table, shop_id), DEMO_SETTINGS, crm.shops.put_settings, now)
     people = demo_people(rnd, today)
     records = 0
     for customer, vehicles in people:

@@ -12,6 +12,7 @@ with tolerant patterns, so a reworded template degrades to defaults instead of b
   (`timezone: America/New_York`).
 - shop name: `shop: …` / `shop name: …` / "… for <Shop Name>." / "at <Shop Name>".
 - persona: `persona: Robin` / "your name is Robin" / "You are Robin, …".
+- greeting: the shop's own, `… in these words: "<greeting>"` (spoken instead of the default).
 - services: the `service_type` enum in the `check_availability` tool schema, bullet lines of a
   section whose heading mentions services (`- Oil change (oil_change): 30 min …`), and a
   built-in list of common services as the last resort.
@@ -70,6 +71,7 @@ class Context:
     appointment_id: str | None = None
     shop_name: str = "our service centre"
     persona: str = "Robin"
+    greeting: str | None = None  # the shop's own greeting (`AgentSettings.greeting`), filled in
     timezone: str = "America/New_York"
     #: spoken phrase (lowercase words) → the value passed to the tools as service_type
     services: dict[str, str] = field(default_factory=dict)
@@ -113,6 +115,7 @@ def parse_context(instructions: str | None, tools: list[Any] | None = None) -> C
         or _search(r"\bYou are ([A-Z][a-z]+)\b", text)
         or ctx.persona
     )
+    ctx.greeting = _search(r'in these words: "(.+)"', text)
     tool_list = [t for t in tools or [] if isinstance(t, dict)]
     ctx.tool_names = frozenset(str(t.get("name")) for t in tool_list if t.get("name"))
     ctx.services = _services(text, tool_list)

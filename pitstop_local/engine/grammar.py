@@ -98,6 +98,29 @@ HISTORY = (
     "my service history",
     "what was done last time",
 )
+MESSAGE = (
+    "take a message",
+    "yes take a message",
+    "yes please take a message",
+    "leave a message",
+    "i'd like to leave a message",
+    "can i leave a message",
+    "call me back",
+    "yes call me back",
+    "ask them to call me back",
+    "please ask them to call me back",
+    "have them call me back",
+)
+#: What a message is about, besides the shop's services ("about my brakes").
+ABOUT = (
+    "my car", "my appointment", "my bill", "a quote", "my brakes", "my tires", "my battery",
+    "a noise", "the warning light", "my engine",
+)  # fmt: skip
+#: Said before what a message is about, in one breath ("yes take a message about my car").
+ABOUT_LEADS = (
+    "", "it's", "yes take a message", "please ask them to call me back",
+    "yes please ask them to call me back", "i'd like to leave a message",
+)  # fmt: skip
 BOOK_LEADS = (
     "i'd like to book",
     "i need",
@@ -191,8 +214,10 @@ _STATE_OF = {
     "confirm_cancel": "when",
     "which_appointment": "when",
     "move_or_cancel": "when",
+    "message_offer": "message",
+    "message_about": "message",
 }
-STATES = ("open", "when", "name", "vehicle", "service")
+STATES = ("open", "when", "name", "vehicle", "service", "message")
 
 
 def grammar_state(awaiting: str | None) -> str:
@@ -231,6 +256,8 @@ def _build(
     services: tuple[str, ...], makes: tuple, models: tuple, today: dt.date, state: str
 ) -> tuple[str, ...]:
     phrases = _ways_out()
+    if state in ("open", "when", "message"):
+        phrases += MESSAGE
     if state in ("open", "when"):
         phrases += MOVE + CANCEL + HISTORY
         phrases += [f"sorry {m}" for m in MOVE[:4] + CANCEL[:3]]
@@ -244,6 +271,8 @@ def _build(
         phrases += _name_phrases()
     if state == "vehicle":
         phrases += _vehicle_phrases(makes, models)
+    if state in ("open", "message"):
+        phrases += _about_phrases(services)
     return tuple(dict.fromkeys(p for p in phrases if p))
 
 
@@ -291,6 +320,12 @@ def _service_on_day_phrases(services: tuple[str, ...]) -> list[str]:
                 f"hi i'd like to book {art} {service} {day} please",
             ]
     return phrases
+
+
+def _about_phrases(services: tuple[str, ...]) -> list[str]:
+    """What a message is about, alone or after taking the offer ("it's about my brakes")."""
+    topics = [*ABOUT, *(f"{_article(s)} {s}" for s in services if len(s.split()) > 1)]
+    return [f"{lead} about {topic}".strip() for lead in ABOUT_LEADS for topic in topics]
 
 
 def _when_phrases(today: dt.date) -> list[str]:

@@ -51,6 +51,10 @@ HANDOFF_PHRASES = (
     "person", "human", "operator", "representative", "someone", "somebody", "real person",
     "staff", "mechanic", "manager", "supervisor", "lawyer", "complaint",
 )  # fmt: skip
+#: Leaving a message for a call back (checked before a person: "can someone call me back").
+MESSAGE_PHRASES = (
+    "message", "call me back", "call back", "callback", "get back to me", "ring me back",
+)  # fmt: skip
 DNC_PHRASES = (
     "don't call me", "do not call me", "stop calling", "don't call again", "take me off",
     "remove me", "do not call",
@@ -80,7 +84,7 @@ class Parsed:
     """What one utterance says; None/False means "not mentioned"."""
 
     text: str
-    intent: str | None = None  # book | move | cancel | history | handoff | dnc | goodbye
+    intent: str | None = None  # book | move | cancel | history | handoff | message | dnc | goodbye
     yes: bool = False
     no: bool = False
     nothing_else: bool = False
@@ -89,6 +93,7 @@ class Parsed:
     time_pref: str | None = None  # morning | afternoon | any | HH:MM
     name: str | None = None
     vehicle: Vehicle = field(default_factory=Vehicle)
+    about: str | None = None  # what a message is about: "my brakes" (from "... about my brakes")
 
 
 def _has(text: str, phrase: str) -> bool:
@@ -124,6 +129,7 @@ def parse(
     p.time_pref = parse_time(words, expecting == "time")
     p.vehicle = parse_vehicle(words, makes or {}, models or {})
     p.name = parse_name(words, expecting == "name")
+    p.about = parse_about(words)
 
     p.yes = _any(text, YES_PHRASES) and not _any(text, ("not right", "no"))
     p.no = _any(text, NO_PHRASES) and not p.yes
@@ -133,6 +139,8 @@ def parse(
 
     if _any(text, DNC_PHRASES):
         p.intent = "dnc"
+    elif _any(text, MESSAGE_PHRASES):
+        p.intent = "message"
     elif _any(text, HANDOFF_PHRASES) and not p.service:
         p.intent = "handoff"
     elif _any(text, GOODBYE_PHRASES):
@@ -411,6 +419,21 @@ def _name_words(words: list[str]) -> str | None:
             break
         picked.append(w)
     return " ".join(w.capitalize() for w in picked) or None
+
+
+_ABOUT_TAIL = ("please", "thanks", "thank", "you")
+
+
+def parse_about(words: list[str]) -> str | None:
+    """What follows the last "about" ("... call me back about my brakes please" → "my
+    brakes"); not "how about tuesday", which proposes a day."""
+    for i in range(len(words) - 1, -1, -1):
+        if words[i] == "about" and (i == 0 or words[i - 1] not in ("how", "what")):
+            tail = words[i + 1 :]
+            while tail and tail[-1] in _ABOUT_TAIL:
+                tail = tail[:-1]
+            return " ".join(tail) or None
+    return None
 
 
 def parse_year(words: list[str]) -> int | None:

@@ -15,6 +15,10 @@ Flows (each ends with "anything else?"; "no"/"goodbye" → `end_call`):
 - cancel: `get_upcoming_appointments` → which one → "sure?" → yes → `cancel_appointment`.
 - confirm (reminder call): the appointment from the context → yes → `confirm_appointment`.
 - history: `get_service_history`. New caller: name → vehicle → `register_customer`.
+- message: when a response's instructions say to offer `take_message` (the shop is closed,
+  nobody picked up the handoff), or the caller asks to leave one: offer → yes → name (from the
+  lookup, else asked) → what it is about (from what the caller said, else asked once) →
+  `take_message` → read back.
 - any time: a person/operator or DTMF 0 → `request_operator_handoff`; "don't call me" →
   `set_do_not_call`; goodbye → `end_call`.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,11 +55,22 @@ Action = Say | CallTool
 
 @dataclass(frozen=True)
 class Start:
-    """The client asked for a response with nothing new said: greet (once) or re-prompt."""
+    """The client asked for a response with nothing new said: greet (once) or re-prompt.
+    `instructions` are the response's own, when it carried any (see `offers_message`)."""
+
+    instructions: str = ""
 
 
 @dataclass(frozen=True)
 class UserSaid:
+    text: str
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """Something the caller said earlier in the call, replayed as context (a resumed stream):
+    it tells what a message is about, but is not answered."""
+
     text: str
 
 
@@ -76,7 +92,7 @@ class Interrupted:
     undelivered: tuple = ()
 
 
-Event = Start | UserSaid | ToolResult | Dtmf | Interrupted
+Event = Start | UserSaid | Recalled | ToolResult | Dtmf | Interrupted
 
 MAX_MISSES = 4
 
@@ -102,6 +118,8 @@ class State:
     appointments: list[dict] | None = None
     target: dict | None = None
     booked: dict | None = None
+    message_wanted: bool = False  # the caller took the offer of a message
+    message_about: str | None = None
     awaiting: str | None = None
     question: str = "How can I help you today?"
     pending: str | None = None  # the tool whose result we wait for
@@ -122,6 +140,11 @@ def decide(state: State, event: Event) -> list[Action]:
     if isinstance(event, Interrupted):
         _forget_undelivered(state, event.undelivered)
         return []
+    if isinstance(event, Recalled):
+        _recall(state, event.text)
+        return []
+    if isinstance(event, Start) and offers_message(event.instructions):
+        return _offer_message(state, event.instructions)  # reopens a call left to the handoff
     if state.ended:
         return []
     if isinstance(event, Start):
@@ -262,6 +285,8 @@ def _intro(state: State) -> str:
             f"Hello, this is {ctx.persona}, Pitstop's offline test voice, calling from "
             f"{ctx.shop_name} about your upcoming appointment."
         )
+    if ctx.greeting:  # the shop's own words (the bridge makes sure they say "AI assistant")
+        return ctx.greeting
     return (
         f"Thanks for calling {ctx.shop_name}. This is {ctx.persona}, Pitstop's offline test voice."
     )
@@ -289,6 +314,8 @@ def _on_user(state: State, text: str) -> list[Action]:
         return _handoff(state, "caller asked for a person")
     if p.intent == "dnc":
         return _call(state, "set_do_not_call", {}, "Understood.")
+    if p.intent == "message" and not state.pending:
+        return _accept_message(state, p)
     if p.intent == "goodbye" or (state.awaiting == "anything_else" and p.no and not p.intent):
         return _goodbye(state)
     if state.pending:
@@ -348,6 +375,11 @@ def _answer(state: State, p: nlu.Parsed) -> list[Action] | None:
         return _answer_reminder(state, p)
     if awaiting == "confirm_cancel":
         return _answer_cancel(state, p)
+    if awaiting == "message_offer":
+        return _answer_message_offer(state, p)
+    if awaiting == "message_about":
+        state.message_about = _about(p) or "a call back"  # asked once: whatever was heard
+        return _advance(state)
     if awaiting == "anything_else" and p.yes and not p.intent and not p.service:
         return _ask(state, "intent", "Sure, what can I help you with?")
     return None
@@ -429,6 +461,8 @@ def _advance(state: State) -> list[Action]:
         return []
     if ctx.direction == "inbound" and not state.looked_up:
         return _call(state, "lookup_customer", {})
+    if state.intent == "message":
+        return _advance_message(state)
     if ctx.direction == "inbound" and state.customer is None:
         return _register(state)
     intent = state.intent
@@ -580,6 +614,105 @@ def _match_appointment(appointments: list[dict], p: nlu.Parsed) -> dict | None:
     return None
 
 
+# --- taking a message ------------------------------------------------------------------------
+
+#: A response's instructions that tell the agent to offer a message (pitstop.handoff's).
+_OFFERS_MESSAGE = re.compile(r"\boffer\b.{0,80}\bmessage\b.{0,80}\btake_message\b", re.S)
+MESSAGE_OFFER = "Would you like me to take a message so someone can call you back?"
+
+
+def offers_message(instructions: str) -> bool:
+    """Do these response instructions say to offer `take_message` (the shop is closed, nobody
+    picked up)? Then what the caller said before is context, not a turn to answer."""
+    return bool(_OFFERS_MESSAGE.search(instructions or ""))
+
+
+def _apology(instructions: str) -> str:
+    """The apology the bridge's response instructions ask for. They carry the session's own
+    instructions too (whose opening hours may say "closed"), so the bridge's exact phrases
+    decide, the unanswered handoff's first."""
+    text = instructions.lower()
+    if "nobody could pick up" in text:
+        return "I'm sorry, nobody could pick up just now."
+    if "shop is closed right now" in text:
+        return "I'm sorry, the shop is closed right now, so nobody can take your call."
+    return "I'm sorry, I can't put you through right now."
+
+
+def _recall(state: State, text: str) -> None:
+    ctx = state.ctx
+    p = nlu.parse(text, ctx.today, ctx.services, ctx.makes, ctx.models)
+    state.history.append(p.text)
+    state.message_about = _about(p) or state.message_about
+
+
+def _about(p: nlu.Parsed) -> str | None:
+    """What a message is about: the words after "about", else the service named."""
+    return p.about or (_spoken_service(p.service) if p.service else None)
+
+
+def _offer_message(state: State, instructions: str) -> list[Action]:
+    """The handoff could not ring anyone: apologise and offer a message (no second greeting;
+    on a resumed stream the caller is looked up first, in the same breath)."""
+    state.ended, state.pending = False, None
+    state.greeted = state.introduced = True
+    _reset_task(state)
+    state.intent, state.message_wanted = "message", False
+    apology = _apology(instructions)
+    if "take_message" not in (state.ctx.tool_names or {"take_message"}):
+        return _anything_else(state, apology)
+    if state.ctx.direction == "inbound" and not state.looked_up:
+        return _call(state, "lookup_customer", {}, apology)
+    return _ask(state, "message_offer", MESSAGE_OFFER, apology)
+
+
+def _accept_message(state: State, p: nlu.Parsed) -> list[Action]:
+    if state.intent != "message":
+        _reset_task(state)
+    state.intent, state.message_wanted = "message", True
+    state.message_about = _about(p) or state.message_about
+    return _advance(state)
+
+
+def _answer_message_offer(state: State, p: nlu.Parsed) -> list[Action] | None:
+    if p.yes:
+        return _accept_message(state, p)
+    if p.no:
+        state.intent = None
+        return _anything_else(state, "No problem. I can also book an appointment for you.")
+    return None
+
+
+def _advance_message(state: State) -> list[Action]:
+    if not state.message_wanted:
+        return _ask(state, "message_offer", MESSAGE_OFFER)
+    name = (state.customer or {}).get("name") or state.name
+    if not name:
+        return _ask(state, "name", "Sure. May I have your first and last name for the message?")
+    if not state.message_about:
+        return _ask(state, "message_about", "And what is the message about?")
+    arguments = {"caller_name": name, "about": state.message_about}
+    if phone := (state.customer or {}).get("phone"):
+        arguments["callback_number"] = phone
+    if state.vehicles[:1]:
+        arguments["vehicle"] = str(state.vehicles[0].get("label") or "")
+    return _call(state, "take_message", arguments)
+
+
+def _on_message_taken(state: State, out: dict) -> list[Action]:
+    about = state.message_about or "your call"
+    state.message_wanted, state.message_about = False, None
+    if not _ok(out):
+        return _anything_else(state, _message(out))
+    first = _first_name(state)
+    thanks = f"Thanks, {first}." if first else "Thank you."
+    return _anything_else(
+        state,
+        f"{thanks} I've taken your message about {about}, and someone will call you back "
+        "on the number you're calling from.",
+    )
+
+
 # --- tool results ----------------------------------------------------------------------------
 
 
@@ -608,7 +741,7 @@ def _on_lookup(state: State, out: dict) -> list[Action]:
         if state.intent or state.service:
             return _advance(state)
         return _ask(state, "intent", "How can I help you today?", f"Hi {_first_name(state)}!")
-    if state.name and state.new_vehicle.make:
+    if state.intent == "message" or (state.name and state.new_vehicle.make):
         return _advance(state)
     return _ask(
         state,
@@ -748,4 +881,5 @@ _TOOL_RESULTS: dict[str, Callable[[State, dict], list[Action]]] = {
     "set_do_not_call": _on_do_not_call,
     "request_operator_handoff": _on_call_leaving,
     "end_call": _on_call_leaving,
+    "take_message": _on_message_taken,
 }

@@ -5,7 +5,12 @@ client most often gets them wrong. A response is *active* from the moment it is 
 `response.create` accepted, or a commit with `create_response`) until its `response.done` goes
 out, cancelled ones included; only then may the client create another (`Session` rejects one
 sent earlier, in strict mode). A cancelled response still finishes the function call it was
-producing (`function_call_arguments.done`, item `incomplete`); a scripted failure ends `failed`.
+producing (`function_call_arguments.done`, item `incomplete`); a scripted failure ends `failed`;
+a scripted sentence (`EngineRules.say`) is spoken in place of the policy's words.
+
+Each item's transcript runs ahead of its audio (`TRANSCRIPT_LEAD_MS`), as the real server's
+does: the model writes its words before they are voiced, so a client can act on them (the
+bridge's guardrail) before the caller hears them.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from pitstop_local.engine.voice import Speech, from_mulaw
 log = logging.getLogger(__name__)
 
 FRAME_BYTES = 160  # 20 ms of 8 kHz μ-law
+#: How far the transcript deltas lead the audio deltas (ms of audio not yet sent).
+TRANSCRIPT_LEAD_MS = 1000
 
 
 @dataclass
@@ -104,6 +111,7 @@ class Responder:
         if self.rules.sends_rate_limits:
             await self.send(rate_limits_event(self.responses_made))
         failed = self.responses_made in self.rules.fail_responses
+        actions = _scripted(actions, self.rules.say.get(self.responses_made))
         outputs: list[dict] = []
         delivered, spoken_ms, text_chars = 0, 0, 0
         try:
@@ -244,12 +252,13 @@ class Responder:
         chunk_bytes = max(FRAME_BYTES, 8 * self.chunk_ms)  # μ-law: 8 bytes per ms
         chunks = [mulaw[i : i + chunk_bytes] for i in range(0, len(mulaw), chunk_bytes)]
         words = text.split()
+        total_ms = max(1, len(mulaw) // 8)
         sent_words, sent_ms = 0, 0
         started = time.monotonic()
-        for n, chunk in enumerate(chunks, 1):
+        for chunk in chunks:
             if response.cancelled or record.truncated:
                 break
-            upto = round(len(words) * n / len(chunks))
+            upto = min(len(words), round(len(words) * (sent_ms + TRANSCRIPT_LEAD_MS) / total_ms))
             if upto > sent_words:
                 delta = (" " if sent_words else "") + " ".join(words[sent_words:upto])
                 await self.send(
@@ -266,3 +275,11 @@ class Responder:
             else:
                 await asyncio.sleep(0)  # let cancel/truncate in between chunks
         return sent_words, sent_ms
+
+
+def _scripted(actions: list, sentence: str | None) -> list:
+    """The policy's actions with its words replaced by `sentence` (its tool calls kept), so the
+    rest of the call goes on as the policy planned once the client has dealt with the words."""
+    if sentence is None:
+        return actions
+    return [Say(sentence), *(a for a in actions if not isinstance(a, Say))]

@@ -9,11 +9,17 @@ engine is as forgiving as it always was, so a client that does not obey yet stil
 
 Faults are scripted per engine instance, never random: `fail_responses` lists the ordinals (1 =
 a session's first response) that end `failed`; `expire_after_s` ends every session that long
-after it opened, with `session_expired`, as the API does at its maximum duration.
+after it opened, with `session_expired`, as the API does at its maximum duration;
+`refuse_models` lists models a connection cannot open (`model_refusal`, as the API refuses a
+model that does not exist or the key has no access to); `say` maps a response ordinal to a
+sentence the engine speaks in place of the policy's words (what a model may say that it must
+not: the bridge's guardrail is tested against it).
 
 Environment (for a whole stack): `PITSTOP_ENGINE_STRICT=1`,
 `PITSTOP_ENGINE_LATE_TRANSCRIPT_EVERY=3`, `PITSTOP_ENGINE_RATE_LIMITS=1`,
-`PITSTOP_ENGINE_FAIL_RESPONSES='[2]'`, `PITSTOP_ENGINE_EXPIRE_AFTER_S=30`.
+`PITSTOP_ENGINE_FAIL_RESPONSES='[2]'`, `PITSTOP_ENGINE_EXPIRE_AFTER_S=30`,
+`PITSTOP_ENGINE_REFUSE_MODELS='["gpt-realtime"]'`,
+`PITSTOP_ENGINE_SAY='{"3": "Your car is guaranteed to pass inspection."}'`.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ class EngineRules(BaseSettings):
     rate_limits: bool | None = None
     fail_responses: frozenset[int] = frozenset()
     expire_after_s: float | None = Field(None, gt=0)
+    refuse_models: frozenset[str] = frozenset()
+    say: dict[int, str] = Field(default_factory=dict, description="response ordinal → words")
 
     @property
     def late_every(self) -> int:
@@ -71,6 +79,21 @@ def unknown_parameter_error(param: str, event_id: str | None) -> dict[str, Any]:
     return ev.error(
         f"Unknown parameter: '{param}'.", code="unknown_parameter", param=param, event_id=event_id
     )
+
+
+#: WebSocket close code the API ends a refused connection with (an application code, 4000).
+CLOSE_INVALID_REQUEST = 4000
+
+
+def model_refusal(model: str) -> tuple[dict[str, Any], str]:
+    """What the API sends for a model it will not open, and its close reason: an
+    `invalid_request_error` / `model_not_found` error event, then the socket closes."""
+    error = ev.error(
+        f"The model `{model}` does not exist or you do not have access to it.",
+        type_="invalid_request_error",
+        code="model_not_found",
+    )
+    return error, "invalid_request_error.model_not_found"
 
 
 def session_expired_message(seconds: float) -> str:

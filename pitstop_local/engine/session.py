@@ -37,11 +37,21 @@ from pitstop_local.engine import events as ev
 from pitstop_local.engine.context import parse_context
 from pitstop_local.engine.grammar import grammar_state
 from pitstop_local.engine.listening import DEFAULT_TURN_DETECTION, PREFIX_FRAMES, Listener
-from pitstop_local.engine.policy import Dtmf, ToolResult, UserSaid, new_state
+from pitstop_local.engine.policy import (
+    Dtmf,
+    Recalled,
+    Start,
+    ToolResult,
+    UserSaid,
+    new_state,
+    offers_message,
+)
 from pitstop_local.engine.responses import AudioItem, Responder, ResponseState
 from pitstop_local.engine.rules import (
+    CLOSE_INVALID_REQUEST,
     EngineRules,
     active_response_error,
+    model_refusal,
     session_expired_message,
     unknown_parameter_error,
 )
@@ -153,6 +163,10 @@ class Session(Listener, Responder):
     # --- plumbing ------------------------------------------------------------------------
 
     async def run(self) -> None:
+        model = self.config["model"]
+        if model in self.rules.refuse_models:
+            await self._refuse(model)
+            return
         tasks = [asyncio.create_task(self._work(), name=f"engine-worker-{self.session_id}")]
         if self.rules.expire_after_s:
             tasks.append(asyncio.create_task(self._expire(self.rules.expire_after_s)))
@@ -170,6 +184,13 @@ class Session(Listener, Responder):
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):  # closing anyway
                 await asyncio.gather(*tasks)
+
+    async def _refuse(self, model: str) -> None:
+        """A model this connection cannot open: the error, then the server closes."""
+        error, reason = model_refusal(model)
+        log.info("offline engine: session %s refused model %s", self.session_id, model)
+        await self.send(error)
+        await self.ws.close(CLOSE_INVALID_REQUEST, reason)
 
     async def _expire(self, seconds: float) -> None:
         """The session's maximum duration: `session_expired`, then the server closes (1001)."""
@@ -360,7 +381,10 @@ class Session(Listener, Responder):
                 active_response_error(self.in_flight[0].response_id, data.get("event_id"))
             )
             return
-        await self.jobs.put(_Job("respond", self.reserve_response()))
+        instructions = str((data.get("response") or {}).get("instructions") or "")
+        await self.jobs.put(
+            _Job("respond", self.reserve_response(), {"instructions": instructions})
+        )
 
     async def _on_response_cancel(self, data: dict) -> None:
         target = self.active or (self.in_flight[0] if self.in_flight else None)
@@ -398,7 +422,16 @@ class Session(Listener, Responder):
         elif job.kind == "event":
             self.pending.append(job.payload)
         elif job.kind == "respond":
+            self._instructed(job.extra["instructions"])
             await self.respond(job.payload, auto=False)
+
+    def _instructed(self, instructions: str) -> None:
+        """A response whose own instructions say to offer a message answers those: what the
+        caller said before it (a resumed stream's replayed turns) is context, not a turn."""
+        if not offers_message(instructions):
+            return
+        self.pending = [Recalled(e.text) if isinstance(e, UserSaid) else e for e in self.pending]
+        self.pending.append(Start(instructions))
 
     async def _utterance_turn(
         self, audio: bytes, item_id: str, response: ResponseState | None

@@ -545,12 +545,14 @@ class _OutboxWatch:
     """Follows the local outbox for REST changes to one live call (redirect / hang-up).
 
     In production Twilio receives `calls(sid).update(...)`; locally that request is an outbox
-    line, and this is the simulated Twilio noticing it."""
+    line, and this is the simulated Twilio noticing it. It reads only what is written after
+    the stream opened: Twilio acts on a REST update once, so a call's second stream (back from
+    an unanswered handoff) must not obey the redirect that ended its first."""
 
     def __init__(self, path: Path | None, call_sid: str):
         self._path = path
         self._call_sid = call_sid
-        self._offset = 0
+        self._offset = path.stat().st_size if path is not None and path.exists() else 0
         self.twiml: str | None = None
 
     def poll(self) -> str | None:

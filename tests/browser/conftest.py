@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from pitstop_local.console import DEV_USERS
 from pitstop_local.dev import LocalStack
+from pitstop_local.signin import DEV_USERS
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -64,7 +64,7 @@ async def page(browser, stack):
     page = await browser.new_page()
     await page.goto(stack.console.url)
     await page.get_by_label("Email").fill(OWNER)
-    await page.get_by_label("Password").fill(DEV_USERS[OWNER][0])
+    await page.get_by_label("Password", exact=True).fill(DEV_USERS[OWNER][0])
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("heading", name="Today", exact=True).wait_for()
     yield page

@@ -8,6 +8,8 @@ against the one table without seeing each other's changes.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -19,6 +21,7 @@ from pitstop import handoff
 from pitstop.dal import Crm
 from pitstop.models import WEEKDAYS, OpeningHours
 from pitstop_local.dev import LocalStack
+from pitstop_local.engine import serve_engine
 from pitstop_local.simulator import checks
 from pitstop_local.simulator.scenario import Scenario, load_scenario
 from pitstop_local.simulator.twilio_sim import CallResult
@@ -98,3 +101,21 @@ async def play(
 
 def transcript_text(played: Played) -> str:
     return "\n".join(f"{t.ms:>7} {t.role}: {t.text}" for t in played.result.turns)
+
+
+@asynccontextmanager
+async def engine_with_rules(stack: LocalStack, **rules: object) -> AsyncIterator[None]:
+    """The Realtime engine restarted on its port with `rules` changed (a scripted fault or
+    sentence, see `pitstop_local.engine.rules`), then restarted as it was."""
+    engine = stack._engine
+    host, port = engine.sockets[0].getsockname()[:2]
+    engine.close()
+    await engine.wait_closed()
+    changed = engine.rules.model_copy(update=rules)
+    stack._engine = await serve_engine(host, port, speech=engine.speech, rules=changed)
+    try:
+        yield
+    finally:
+        stack._engine.close()
+        await stack._engine.wait_closed()
+        stack._engine = await serve_engine(host, port, speech=engine.speech, rules=engine.rules)

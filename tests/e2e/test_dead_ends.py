@@ -24,7 +24,7 @@ from pitstop.seed import HANDOFF_NUMBERS
 from pitstop.telephony import read_outbox
 from pitstop_local.simulator.scenario import Scenario
 from pitstop_local.simulator.twilio_sim import CallResult, Turn
-from tests.e2e.conftest import SPEED, render
+from tests.e2e.conftest import SPEED, engine_with_rules, render
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="package")]
 
@@ -64,6 +64,14 @@ async def _shop(stack, open_now: bool) -> AsyncIterator[Shop]:
         yield changed
     finally:
         stack.crm.shops.put_shop(before)
+
+
+def _new_message(stack, before: set[str]):
+    """The one message taken since `before` (the message ids there were)."""
+    [message] = [
+        m for m in stack.crm.messages.list(MessageStatus.NEW) if m.message_id not in before
+    ]
+    return message
 
 
 def _crash_after_greeting(stack) -> tuple[Callable[[Turn], None], asyncio.Event]:
@@ -141,9 +149,7 @@ async def test_bridge_crash_after_hours_takes_a_recorded_message(stack):
         result = await _place(stack, _scenario("crash-closed", [GREETED, STAY_ON]), on_turn)
     assert crashed.is_set() and not result.failures, result.failures
     assert result.dialled is None and len(result.recordings) == 1
-    [message] = [
-        m for m in stack.crm.messages.list(MessageStatus.NEW) if m.message_id not in before
-    ]
+    message = _new_message(stack, before)
     assert message.call_sid == result.call_sid and message.recording_url == result.recordings[0]
     assert message.customer_id == "cus_demo0001" and message.callback_number == CALLER
     texts = [e for e in read_outbox(stack.outbox_path)[outbox:] if e["kind"] == "sms"]
@@ -187,14 +193,84 @@ async def test_handoff_answered_connects_the_caller_to_a_person(stack):
     assert stack.crm.calls.get(result.call_sid).outcome == "handed_off"
 
 
-async def test_handoff_unanswered_comes_back_to_the_agent(stack):
-    result = await _place(
-        stack,
-        _scenario(
-            "handoff-busy",
-            [*HANDOFF_STEPS, {"type": "wait_for_agent"}, {"type": "wait_for_agent"}],
-            shop_line="busy",
-        ),
-    )
-    assert result.dial_statuses[:1] == ["busy"]
+async def test_handoff_unanswered_comes_back_to_the_agent_which_takes_a_message(stack):
+    """Every handoff number busy: the caller is back with the agent on a new stream (the call so
+    far replayed, not answered again), which offers a message; the caller leaves one."""
+    before = {m.message_id for m in stack.crm.messages.list(None)}
+    steps = [
+        *HANDOFF_STEPS,
+        {"type": "wait_for_agent"},
+        {"type": "wait_for_agent", "expect": "nobody could pick up.*take a message"},
+        {"type": "say", "text": "Yes please ask them to call me back about my car."},
+        {"type": "wait_for_agent", "expect": "call you back"},
+        {"type": "say", "text": "No thanks, goodbye."},
+        {"type": "wait_for_agent", "quiet_ms": 600},
+    ]
+    result = await _place(stack, _scenario("handoff-busy", steps, shop_line="busy"))
+    assert not result.failures, result.failures
+    assert set(result.dial_statuses) == {"busy"}  # each handoff number, in turn
     assert result.streams == 2  # back with the agent after nobody picked up
+    message = _new_message(stack, before)
+    assert (message.call_sid, message.about) == (result.call_sid, "my car")
+    assert stack.crm.calls.get(result.call_sid).outcome == "message_taken"
+
+
+async def test_after_hours_handoff_takes_a_message_through_the_agent(stack):
+    """The shop is closed: asked for a person, the agent says so and offers a message; the
+    caller leaves one. It is in the CRM, the advisor is texted, and the record says how."""
+    before = {m.message_id for m in stack.crm.messages.list(None)}
+    outbox = len(read_outbox(stack.outbox_path))
+    steps = [
+        *HANDOFF_STEPS,
+        {"type": "wait_for_agent", "expect": "closed.*take a message"},
+        {"type": "say", "text": "Yes please ask them to call me back about my brakes."},
+        {"type": "wait_for_agent", "expect": "call you back"},
+        {"type": "say", "text": "No thanks, goodbye."},
+        {"type": "wait_for_agent", "quiet_ms": 600},
+    ]
+    async with _shop(stack, open_now=False):
+        result = await _place(stack, _scenario("after-hours-message", steps))
+    assert not result.failures, result.failures
+    assert result.dialled is None and result.streams == 1  # nobody rung, no rescue needed
+    message = _new_message(stack, before)
+    assert (message.call_sid, message.customer_id) == (result.call_sid, "cus_demo0001")
+    assert (message.caller_name, message.about) == ("Alex Morgan", "my brakes")
+    assert message.callback_number == CALLER
+    texts = [e for e in read_outbox(stack.outbox_path)[outbox:] if e["kind"] == "sms"]
+    advisor = stack.crm.shops.catalog().settings.advisor_number
+    assert [e["to"] for e in texts] == [advisor] and "my brakes" in texts[0]["body"]
+    record = stack.crm.calls.get(result.call_sid)
+    assert record.outcome == "message_taken" and record.message_id == message.message_id
+    assert record.handoff_reason == "after hours: caller asked for a person"
+
+
+async def test_model_failover_keeps_the_call_on_the_fallback_model_and_books(stack, monkeypatch):
+    """The first Realtime model cannot be opened: the caller hears the agent on the fallback
+    model (no handoff) and books; the record names the model and the failover is counted."""
+    counted: list[str] = []
+    metrics = stack._bridge.runtime.metrics
+    count = metrics.count
+
+    def counting(name: str, value: float = 1) -> None:
+        counted.append(name)
+        count(name, value)
+
+    monkeypatch.setattr(metrics, "count", counting)
+    catalog = stack.crm.shops.catalog()
+    steps = [
+        {"type": "wait_for_agent", "expect": "help you", "timeout_ms": 20_000},
+        {"type": "say", "text": "I'd like to book an oil change for {workday2} afternoon."},
+        {"type": "wait_for_agent", "expect": "shall i book"},
+        {"type": "say", "text": "Yes, that works."},
+        {"type": "wait_for_agent", "expect": "anything else"},
+        {"type": "say", "text": "No thanks, goodbye."},
+        {"type": "wait_for_agent", "quiet_ms": 600},
+    ]
+    async with engine_with_rules(stack, refuse_models=frozenset({catalog.settings.model})):
+        result = await _place(stack, _scenario("model-failover", steps))
+    assert not result.failures, result.failures
+    assert result.dialled is None and result.streams == 1
+    record = stack.crm.calls.get(result.call_sid)
+    assert record.outcome == "booked"
+    assert counted.count("ModelFailovers") == 1
+    assert record.realtime_model == catalog.settings.fallback_model

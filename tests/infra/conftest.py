@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
+from tests.infra.node import END_OF_LIFE_SILENCER, with_node_major
+
+# Before aws_cdk is imported: the jsii kernel (a node process) checks once, at start.
+os.environ[END_OF_LIFE_SILENCER] = with_node_major(os.environ.get(END_OF_LIFE_SILENCER, ""))
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 import aws_cdk as cdk

@@ -23,20 +23,32 @@ def test_alb_idle_timeout_fits_a_long_call(synth):
     assert attrs["access_logs.s3.enabled"] == "true"
 
 
-def test_https_listener_with_certificate_and_http_redirect(synth):
+def test_only_an_https_listener_and_only_443_open(synth):
+    """Twilio only connects wss://, so port 80 is neither listened on nor open (checkov 260)."""
     listeners = {
         listener["Properties"]["Port"]: listener["Properties"]
         for listener in synth.resources("AWS::ElasticLoadBalancingV2::Listener").values()
     }
-    assert set(listeners) == {80, 443}
+    assert set(listeners) == {443}
     https = listeners[443]
     assert https["Protocol"] == "HTTPS"
     assert https["Certificates"] == [{"CertificateArn": synth.stack.config.certificate_arn}]
     assert https["DefaultActions"][0]["Type"] == "fixed-response"
-    redirect = listeners[80]["DefaultActions"][0]
-    assert redirect["Type"] == "redirect"
-    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
-    assert redirect["RedirectConfig"]["Port"] == "443"
+    ingress = [
+        rule
+        for group in synth.resources("AWS::EC2::SecurityGroup").values()
+        for rule in group["Properties"].get("SecurityGroupIngress", [])
+        if rule.get("CidrIp") == "0.0.0.0/0"
+    ]
+    assert {(rule["FromPort"], rule["ToPort"]) for rule in ingress} == {(443, 443)}
+
+
+def test_every_bucket_is_versioned_and_expires_old_versions(synth):
+    for logical_id, bucket in synth.resources("AWS::S3::Bucket").items():
+        props = bucket["Properties"]
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}, logical_id
+        rules = props["LifecycleConfiguration"]["Rules"]
+        assert any("NoncurrentVersionExpiration" in rule for rule in rules), logical_id
 
 
 def test_only_bridge_paths_are_forwarded(synth):

@@ -50,3 +50,12 @@ def test_every_variable_the_stack_sets_is_read_by_the_code(synth):
         and f"'{name}'" not in source
     }
     assert unread == {}
+
+
+def test_handoffs_link_the_deployed_console(synth):
+    """The transcript link a handed-off call carries points at the console's CloudFront site,
+    from both places that hand off: the webhook (rescues) and the bridge."""
+    webhook = env(pitstop_functions(synth)["webhook"])["PITSTOP_CONSOLE_URL"]
+    bridge = {e["Name"]: e["Value"] for e in bridge_container(synth)["Environment"]}
+    assert bridge["PITSTOP_CONSOLE_URL"] == webhook
+    assert "DomainName" in str(webhook)  # the distribution's domain, not the local default

@@ -15,23 +15,64 @@ def _alarms(synth):
     return [a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()]
 
 
-def test_errors_and_throttles_alarm_for_each_function(synth):
+def _function_alarms(synth, metric):
+    """function logical id → its `metric` alarm (AWS/Lambda, by FunctionName)."""
+    return {
+        d["Value"]["Ref"]: a
+        for a in _alarms(synth)
+        if a.get("MetricName") == metric and a.get("Namespace") == "AWS/Lambda"
+        for d in a["Dimensions"]
+    }
+
+
+def _functions_of(synth, modules):
+    return {
+        k
+        for k, fn in synth.resources("AWS::Lambda::Function").items()
+        if fn["Properties"].get("Handler", "").startswith("functions.")
+        and fn["Properties"]["Handler"].split(".")[1] in modules
+    }
+
+
+def _assert_alarmed_at_one_in_five_minutes(synth, functions):
+    for metric in ("Errors", "Throttles"):
+        alarms = _function_alarms(synth, metric)
+        for function in functions:
+            alarm = alarms[function]
+            assert (alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (1, 300, 1)
+            assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+            assert alarm["Statistic"] == "Sum"
+
+
+def test_errors_and_throttles_alarm_for_each_call_path_function(synth):
+    functions = _functions_of(synth, ("webhook", "tools", "reminders"))
+    assert len(functions) == 3
+    _assert_alarmed_at_one_in_five_minutes(synth, functions)
+
+
+def test_errors_and_throttles_alarm_for_the_admin_function(synth):
+    functions = _functions_of(synth, ("admin",))
+    assert len(functions) == 1
+    _assert_alarmed_at_one_in_five_minutes(synth, functions)
+
+
+@pytest.mark.parametrize("module", ["connect", "disconnect", "fanout"])
+def test_errors_and_throttles_alarm_for_each_live_view_function(synth, module):
+    handler = c.LIVE_HANDLER.format(module=module)
     functions = {
         k
         for k, fn in synth.resources("AWS::Lambda::Function").items()
-        # The call-path functions; the console's (admin, live) have no alarms yet.
-        if fn["Properties"].get("Handler", "").startswith("functions.")
-        and fn["Properties"]["Handler"].split(".")[1] in ("webhook", "tools", "reminders")
+        if fn["Properties"].get("Handler") == handler
     }
-    assert len(functions) == 3
+    assert len(functions) == 1
+    _assert_alarmed_at_one_in_five_minutes(synth, functions)
+
+
+def test_every_pitstop_function_has_exactly_its_two_alarms(synth):
+    ours = _functions_of(synth, ("webhook", "tools", "reminders", "admin", "live"))
+    assert len(ours) == 7
     for metric in ("Errors", "Throttles"):
-        alarmed = {
-            d["Value"]["Ref"]
-            for a in _alarms(synth)
-            if a.get("MetricName") == metric and a.get("Namespace") == "AWS/Lambda"
-            for d in a["Dimensions"]
-        }
-        assert alarmed == functions, metric
+        assert set(_function_alarms(synth, metric)) == ours, metric
 
 
 def test_alarms_notify_an_encrypted_topic(synth):

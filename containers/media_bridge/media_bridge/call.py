@@ -335,6 +335,7 @@ class CallSession:
             usage=state.usage,
             handoff_reason=state.handoff_reason,
             customer_id=state.context.customer_id,
+            realtime_model=state.realtime_model,
             on_purpose=self.control.done,
         )
         parts.runtime.metrics.outcome(outcome)

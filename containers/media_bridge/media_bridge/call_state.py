@@ -220,6 +220,7 @@ class CallState:
     usage: Usage = field(default_factory=Usage)
     outcome: CallOutcome | None = None
     handoff_reason: str | None = None
+    realtime_model: str | None = None  # the model the current Realtime link is open on
     ending: bool = False  # a goodbye, hang-up or handoff is under way
     escalation_hinted: bool = False
 

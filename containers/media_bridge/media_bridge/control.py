@@ -131,7 +131,8 @@ class CallControl:
         self.begin_ending("handoff")
         parts = self._parts
         state = parts.state
-        state.outcome, state.handoff_reason = CallOutcome.HANDED_OFF, reason
+        state.outcome = CallOutcome.HANDED_OFF
+        await self._note_handoff(reason)
         parts.runtime.metrics.count("Handoffs")
         logger.info("handing off to a person", extra={"reason": reason})
         if wait_audio:
@@ -165,6 +166,7 @@ class CallControl:
     ) -> None:
         """After hours: the agent offers a message or a booking; no agent: the webhook does."""
         parts = self._parts
+        await self._note_handoff(f"{handoffs.AFTER_HOURS_REASON}: {reason}")
         parts.runtime.metrics.count("AfterHoursHandoffs")
         logger.info("handoff asked for after hours", extra={"reason": reason})
         if agent is None:
@@ -174,6 +176,20 @@ class CallControl:
             await agent.respond(instruction or handoffs.AFTER_HOURS_INSTRUCTION)
         except ConnectionClosed:
             await self.hang_up()
+
+    async def _note_handoff(self, reason: str) -> None:
+        """The reason (written with the stream's last write) and, before the call leaves the
+        bridge, the link staff open to read the call so far."""
+        parts = self._parts
+        parts.state.handoff_reason = reason
+        crm = parts.runtime.crm
+        if crm is None:
+            return
+        url = handoffs.transcript_url(parts.runtime.settings.console_url, parts.call_sid)
+        try:
+            await asyncio.to_thread(crm.calls.set_fields, parts.call_sid, {"transcript_url": url})
+        except Exception:  # the handoff matters more than the link: go on without it
+            logger.exception("could not put the transcript link on the call record")
 
     def _leave_to_webhook(self, reason: str) -> None:
         """End the stream *not* on purpose: Twilio asks the `<Connect action>` route what next,

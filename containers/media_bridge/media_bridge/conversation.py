@@ -53,6 +53,7 @@ OUTCOME_BY_TOOL = {
     "reschedule_appointment": CallOutcome.RESCHEDULED,
     "cancel_appointment": CallOutcome.CANCELLED,
     "confirm_appointment": CallOutcome.CONFIRMED,
+    "take_message": CallOutcome.MESSAGE_TAKEN,
 }
 ESCALATION_HINT = (
     'The caller said "{word}". Acknowledge their concern and offer to connect them with a member '

@@ -7,6 +7,7 @@ instructions applies to the next call without a deploy.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from media_bridge.observability import logger
 from pitstop.config import Settings
 from pitstop.dal import Crm, CustomerFile
 from pitstop.models import WEEKDAYS, AgentSettings, Appointment, Shop
+from pitstop.templates import render_template
 
 BASE = """\
 You are {persona}, the AI assistant answering the phone for {shop_name}, a car service centre.
@@ -42,16 +44,25 @@ INBOUND_KNOWN = """\
 This is an inbound call from a known customer: {customer_name}.
 Vehicles on file: {vehicles}.
 Upcoming appointments: {appointments}.
-Open the call: greet {first_name} by name, introduce yourself as {persona}, the AI assistant of
-{shop_name}, and ask how you can help.
+{opening}
 """
+OPEN_KNOWN = """\
+Open the call: greet {first_name} by name, introduce yourself as {persona}, the AI assistant of
+{shop_name}, and ask how you can help."""
 
 INBOUND_NEW = """\
 This is an inbound call from a number we do not know. The caller may be a new customer.
-Open the call: greet the caller, introduce yourself as {persona}, the AI assistant of {shop_name},
-and ask how you can help. To book, first take their name and vehicle (make, model, year) and
+{opening} To book, first take their name and vehicle (make, model, year) and
 register them with register_customer.
 """
+OPEN_NEW = """\
+Open the call: greet the caller, introduce yourself as {persona}, the AI assistant of {shop_name},
+and ask how you can help."""
+
+# The shop's own greeting (`AgentSettings.greeting`), filled in for this call.
+OPEN_SHOP = 'Open the call with the shop\'s greeting, in these words: "{greeting}"'
+# Words that tell the caller they are talking to an AI; a greeting without them gets one.
+AI_DISCLOSURE = re.compile(r"\bA\.?I\b|artificial intelligence", re.IGNORECASE)
 
 REMINDER = """\
 This is an outbound reminder call that you placed to {customer_name} about their appointment:
@@ -125,6 +136,12 @@ def build_instructions(
         "language_name": LANGUAGES.get(settings.language, settings.language),
     }
     text = BASE.format(**facts)
+    values: dict[str, str | None] = {
+        "shop_name": shop.name,
+        "shop_phone": shop.phone,
+        "persona_name": settings.persona_name,
+        "customer_first_name": customer.customer.name.split()[0] if customer else None,
+    }
     vehicles = {v.vehicle_id: v.label for v in customer.vehicles} if customer else {}
     if context.direction == "reminder" and customer:
         appointment = next(
@@ -140,10 +157,11 @@ def build_instructions(
         )
     elif customer:
         upcoming = [a for a in customer.appointments if a.active and a.start >= now]
+        first_name = customer.customer.name.split()[0]
         text += INBOUND_KNOWN.format(
             **facts,
             customer_name=customer.customer.name,
-            first_name=customer.customer.name.split()[0],
+            opening=_opening(OPEN_KNOWN, facts, first_name, settings, values),
             vehicles=", ".join(vehicles.values()) or "none",
             appointments="; ".join(
                 f"{_appointment_text(a, vehicles)} (id {a.appointment_id})"
@@ -152,10 +170,35 @@ def build_instructions(
             or "none",
         )
     else:
-        text += INBOUND_NEW.format(**facts)
+        text += INBOUND_NEW.format(opening=_opening(OPEN_NEW, facts, None, settings, values))
     if settings.extra_instructions:
-        text += "\n" + settings.extra_instructions.strip() + "\n"
+        text += "\n" + render_template(settings.extra_instructions.strip(), values) + "\n"
     return text
+
+
+def _opening(
+    default: str,
+    facts: dict[str, str],
+    first_name: str | None,
+    settings: AgentSettings,
+    values: dict[str, str | None],
+) -> str:
+    """How the agent opens an inbound call: the default wording, or the shop's greeting."""
+    greeting = spoken_greeting(settings, values)
+    if greeting is None:
+        return default.format(**facts, first_name=first_name)
+    return OPEN_SHOP.format(greeting=greeting)
+
+
+def spoken_greeting(settings: AgentSettings, values: dict[str, str | None]) -> str | None:
+    """The shop's greeting filled in for this call (None: the default wording), always with the
+    AI disclosure: if the shop's words lack it, the agent still says it is an AI assistant."""
+    if not settings.greeting.strip():
+        return None
+    greeting = render_template(settings.greeting.strip(), values)
+    if AI_DISCLOSURE.search(greeting):
+        return greeting
+    return f"{greeting} I'm {settings.persona_name}, an AI assistant."
 
 
 def load_brief(crm: Crm, context: CallContext, settings: Settings, now: datetime) -> AgentBrief:

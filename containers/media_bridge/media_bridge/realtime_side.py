@@ -131,6 +131,11 @@ def realtime_url(base: str, model: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def model_of(url: str) -> str | None:
+    """The `?model=` a Realtime URL opens (what `realtime_url` set)."""
+    return dict(parse_qsl(urlsplit(url).query)).get("model")
+
+
 class RealtimeLink:
     """One open Realtime WebSocket. A dropped link is replaced by a new one (see upstream.py)."""
 

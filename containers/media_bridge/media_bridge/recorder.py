@@ -113,6 +113,7 @@ class CallRecorder:
         usage: Usage,
         handoff_reason: str | None,
         customer_id: str | None,
+        realtime_model: str | None,
         on_purpose: bool,
     ) -> None:
         """The stream's last write. `on_purpose`: the bridge hung up or handed off, so Twilio's
@@ -130,6 +131,8 @@ class CallRecorder:
             fields["handoff_reason"] = handoff_reason
         if customer_id:
             fields["customer_id"] = customer_id
+        if realtime_model:
+            fields["realtime_model"] = realtime_model
         if self._calls is not None:
             self._put(self._finish, _dynamo(fields))
 

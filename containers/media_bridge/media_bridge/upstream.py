@@ -125,6 +125,7 @@ class Upstream:
         self._urls = urls
         self._session_event = session_event
         self.link = link
+        parts.state.realtime_model = rt.model_of(urls[0])
         self.drops = 0  # links lost during this call
         self.earlier: list[tuple[str, str]] = []  # an earlier stream's conversation (resumed)
 
@@ -174,6 +175,7 @@ class Upstream:
         link, url = opened
         self._urls = [url] + [u for u in self._urls if u != url]  # stay on the one that works
         self.link = link
+        self._parts.state.realtime_model = rt.model_of(url)
         try:
             await self.restore(history)
             await link.send(rt.message("system", RECONNECTED))

@@ -15,8 +15,8 @@ from pitstop import config
 from pitstop.dal import Crm
 from pitstop.models import Customer, Vehicle
 from pitstop.seed import BAYS, SERVICES, build_shop
-from pitstop_local.console import issue_token
 from pitstop_local.http import serve_lambdas
+from pitstop_local.signin import issue_token
 
 TZ = ZoneInfo("America/New_York")
 

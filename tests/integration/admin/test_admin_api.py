@@ -13,7 +13,7 @@ from pitstop.models import (
 )
 from pitstop.telephony import read_outbox
 from pitstop.tools import ToolContext, run_tool
-from pitstop_local.console import issue_token
+from pitstop_local.signin import issue_token
 from tests.integration.admin.conftest import ADVISOR, DAY, at, now
 
 ROUTES = [
@@ -203,3 +203,42 @@ def test_a_call_answered_by_the_webhook_is_in_the_log(api, shop):
     shop.calls.open_stream(record, now())
     _, body = api("GET", "/admin/calls?live=true")
     assert [c["call_sid"] for c in body["calls"]] == ["CAopened"]
+
+
+def test_a_takeover_stays_the_outcome_when_the_bridge_then_ends_its_stream(api, shop):
+    sid = "CAtaken1"
+    shop.calls.start(
+        CallRecord(
+            call_sid=sid,
+            direction=CallDirection.INBOUND,
+            customer_number="+15551230001",
+            status=CallStatus.IN_PROGRESS,
+            started_at=now(),
+            stream_token_id="tok-taken",
+        ),
+        now(),
+    )
+    assert api("POST", f"/admin/calls/{sid}/handoff", {})[0] == 200
+    # The redirect closes the media stream: to the bridge, the caller hung up.
+    bridge_end = {"outcome": "caller_hung_up", "handoff_reason": "", "usage": {"turns": 3}}
+    assert shop.calls.finish_stream(sid, "tok-taken", bridge_end)
+    record = shop.calls.get(sid)
+    assert record.outcome == "handed_off"
+    assert record.handoff_reason == "taken over from the console by olive@shop.test"
+    assert record.usage == {"turns": 3}  # the bridge's own facts are still written
+
+
+def test_without_a_takeover_the_bridge_writes_the_outcome(shop):
+    shop.calls.start(
+        CallRecord(
+            call_sid="CAplain1",
+            direction=CallDirection.INBOUND,
+            customer_number="+15551230001",
+            status=CallStatus.IN_PROGRESS,
+            started_at=now(),
+            stream_token_id="tok-plain",
+        ),
+        now(),
+    )
+    assert shop.calls.finish_stream("CAplain1", "tok-plain", {"outcome": "caller_hung_up"})
+    assert shop.calls.get("CAplain1").outcome == "caller_hung_up"

@@ -65,3 +65,21 @@ def test_a_save_based_on_an_old_version_is_refused(api, shop):
     status, body = api("PUT", "/admin/settings", {"version": 0, "settings": {"persona_name": "Jo"}})
     assert status == 409 and body["error"] == "stale" and body["version"] == 1
     assert shop.shops.settings().persona_name == "Sam"
+
+
+def test_a_setting_whose_none_means_unset_can_be_cleared_again(api, shop):
+    advisor = {"advisor_number": "+15005550013", "recording_notice": "Calls are recorded."}
+    status, body = api("PUT", "/admin/settings", {"version": 0, "settings": advisor})
+    assert status == 200 and shop.shops.settings().advisor_number == "+15005550013"
+    cleared = {"advisor_number": None, "recording_notice": None}
+    status, body = api("PUT", "/admin/settings", {"version": 1, "settings": cleared})
+    assert status == 200, body
+    assert body["settings"]["advisor_number"] is None
+    assert body["saved"]["changes"]["advisor_number"] == {"before": "+15005550013", "after": None}
+    live = shop.shops.settings()  # what the next call reads: nobody is texted any more
+    assert (live.advisor_number, live.recording_notice) == (None, None)
+    assert api("GET", "/admin/settings")[1]["settings"]["advisor_number"] is None
+    assert api("POST", "/admin/settings/versions/1/rollback", {"version": 2})[0] == 200
+    assert shop.shops.settings().advisor_number == "+15005550013"
+    assert api("POST", "/admin/settings/versions/2/rollback", {"version": 3})[0] == 200
+    assert shop.shops.settings().advisor_number is None  # the cleared version, cleared again

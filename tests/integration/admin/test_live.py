@@ -12,6 +12,7 @@ import websockets
 from pitstop.models import CallDirection, CallRecord, CallStatus, TranscriptTurn
 from pitstop_local.console import LiveServer
 from tests.integration.admin.conftest import ADVISOR, now
+from tests.integration.live.conftest import call_through_its_life
 
 pytestmark = pytest.mark.asyncio
 
@@ -56,3 +57,20 @@ async def test_call_record_and_transcript_changes_reach_the_browser(crm):
         "text": "Thanks for calling",
         "at": turn.at.isoformat(),
     }
+
+
+async def test_the_local_live_card_moves_from_ringing_to_in_progress_to_ended(crm):
+    live = await LiveServer(crm.settings).start("127.0.0.1", 0)
+    try:
+        async with websockets.connect(f"{live.url}?token={ADVISOR}") as browser:
+            await asyncio.to_thread(call_through_its_life, crm, "CAlocal")
+            async with asyncio.timeout(10):
+                cards = [json.loads(await browser.recv())["call"] for _ in range(4)]
+    finally:
+        await live.stop()
+    assert [(c["status"], c.get("outcome")) for c in cards] == [
+        ("ringing", None),
+        ("in-progress", None),
+        ("in-progress", "booked"),
+        ("completed", "booked"),
+    ]

@@ -23,6 +23,11 @@ from tests.integration.bridge.fakes import RealtimeEvents as E
 ADVISOR_LINE = "+15550002222"
 
 
+def call_page(bridge, call_sid: str) -> str:
+    """The call's page in the console (its hash route), as the record links it."""
+    return f"{bridge.runtime.settings.console_url.rstrip('/')}/#/calls/{call_sid}"
+
+
 async def ask_for_person(call) -> None:
     """The model calls the handoff tool in a response of its own."""
     await call.rt.send(E.response_created("resp_h"))
@@ -47,6 +52,8 @@ async def test_inside_hours_the_redirect_dials_the_settings_numbers_with_action_
     assert f'action="{public}{DIAL_ENDED_PATH}?attempt=0"' in twiml
     assert f'url="{public}{WHISPER_PATH}?call={call.twilio.call_sid}"' in twiml
     assert f">{ADVISOR_LINE}</Number>" in twiml  # the settings' number, not the shop's line
+    record = await asyncio.to_thread(crm.calls.get, call.twilio.call_sid)
+    assert record.transcript_url == call_page(bridge, call.twilio.call_sid)  # before the dial
 
 
 async def test_after_hours_nobody_is_rung_and_the_agent_offers_a_message(
@@ -62,6 +69,12 @@ async def test_after_hours_nobody_is_rung_and_the_agent_offers_a_message(
     await call.rt.finish()
     assert not [c for c in telephony.calls if c[0] in ("redirect", "end_call")]
     assert bridge.live_calls == 1  # the call carries on with the agent
+    await call.twilio.close()
+    async with asyncio.timeout(5):
+        await bridge.wait_call_finished(call.twilio.call_sid)
+    record = await asyncio.to_thread(crm.calls.get, call.twilio.call_sid)
+    assert record.handoff_reason == "after hours: a person"  # the record says which path
+    assert record.transcript_url == call_page(bridge, call.twilio.call_sid)
 
 
 async def test_realtime_down_after_hours_leaves_the_call_to_the_webhook_rescue(

@@ -24,6 +24,8 @@ import pytest
 
 from functions.live import services
 from pitstop import config
+from pitstop.dal import Crm
+from pitstop.models import CallDirection, CallRecord, CallStatus
 from pitstop_local.http import LocalLambdaContext
 
 STAGE = "live"
@@ -188,3 +190,20 @@ def websocket_event(route: str, connection_id: str, query: dict[str, str] | None
         event["queryStringParameters"] = query
         event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
     return event
+
+
+def call_through_its_life(crm: Crm, call_sid: str) -> None:
+    """A call as the webhook, the bridge and Twilio write it: ringing, the stream starts, the
+    bridge's last write (the outcome), Twilio's final status callback."""
+    record = CallRecord(
+        call_sid=call_sid,
+        direction=CallDirection.INBOUND,
+        customer_number="+15551230001",
+        status=CallStatus.RINGING,
+        started_at=datetime.now(UTC),
+        stream_token_id=f"tok-{call_sid}",
+    )
+    crm.calls.open_stream(record, datetime.now(UTC))
+    assert crm.calls.claim_stream(call_sid, f"tok-{call_sid}", datetime.now(UTC)) is not None
+    assert crm.calls.finish_stream(call_sid, f"tok-{call_sid}", {"outcome": "booked"})
+    assert crm.calls.update_status(call_sid, CallStatus.COMPLETED, {"duration_seconds": 42})

@@ -3,6 +3,7 @@ live messages, posted to every open connection of the shop; a gone connection is
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from functions.live import fanout
@@ -10,7 +11,7 @@ from pitstop.dal import Crm
 from pitstop.dal.connections import ConnectionRepository
 from pitstop.models import CallDirection, CallRecord, CallStatus, TranscriptTurn
 from pitstop_local.console import StreamTail
-from tests.integration.live.conftest import context
+from tests.integration.live.conftest import call_through_its_life, context
 
 
 def _now() -> datetime:
@@ -67,3 +68,20 @@ def test_a_batch_without_call_items_posts_nothing(live_env, crm):
         "delivered": 0,
     }
     assert live_env["connections"].received == {}
+
+
+def test_the_live_card_follows_the_call_from_ringing_to_ended_with_its_outcome(live_env, crm):
+    tail = StreamTail(crm.settings)
+    call_through_its_life(crm, "CAlife")
+    ConnectionRepository(crm.table, crm.settings.shop_id).add("open-1", "adam@shop.test", _now())
+    live_env["connections"].open.add("open-1")
+
+    fanout.lambda_handler({"Records": tail.poll()}, context("live-fanout"))
+
+    cards = [json.loads(m)["call"] for m in live_env["connections"].received["open-1"]]
+    assert [(c["status"], c.get("outcome")) for c in cards] == [
+        ("ringing", None),
+        ("in-progress", None),
+        ("in-progress", "booked"),
+        ("completed", "booked"),
+    ]

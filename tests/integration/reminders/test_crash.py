@@ -8,6 +8,7 @@ HTTP layer, which also answers the Calls list the way Twilio does (by To/From, `
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
@@ -15,6 +16,7 @@ from functions.reminders.run import run_reminders
 from functions.webhook.flows import record_status
 from pitstop.dal.reminders import ReminderRepository
 from pitstop.models import ReminderStatus
+from pitstop.reminders import adopt_unrecorded_dial
 
 from .conftest import NOW, TOMORROW
 
@@ -78,12 +80,65 @@ def test_a_run_killed_between_dial_and_record_never_doubles_the_call(
     assert stored.reminder_attempts == 1
     # The first call's status callbacks now land on the appointment.
     form = {"CallSid": first["sid"], "CallStatus": "no-answer", "To": customer.phone}
-    assert record_status(crm, form, later)
+    assert record_status(crm, form, {}, later)
     stored = repository.get(customer.customer_id, appointment.appointment_id)
     assert stored.reminder_status == ReminderStatus.NO_ANSWER
     assert crm.calls.get(first["sid"]).outcome == "no_answer"
     # …and a run after that sees an outcome, not an intent: nothing is dialled again yet.
     assert _run(crm, twilio, clock, policy, at=later + timedelta(minutes=5)).dialled == 0
+
+
+def _callback_query(placed: dict) -> dict[str, str]:
+    """The query of the status-callback URL the run gave Twilio for this call."""
+    return dict(parse_qsl(urlparse(placed["data"]["StatusCallback"]).query))
+
+
+def test_a_status_callback_before_the_dial_was_recorded_lands_on_its_attempt(
+    crm, shop, builder, twilio, recorder, clock, policy, repository
+):
+    """The run dies after `calls.create`; the call's callback comes before any reconcile."""
+    customer = builder.customer()
+    appointment = builder.appointment(customer, TOMORROW, 0)
+    with pytest.raises(Killed):
+        _run(crm, Dies(twilio), clock, policy)
+    [first] = recorder.calls
+    left = repository.get(customer.customer_id, appointment.appointment_id)
+    query = _callback_query(first)
+    assert query["attempt_id"] == left.reminder_attempt_id
+    assert crm.calls.get(first["sid"]) is None  # nothing recorded the dial
+
+    soon = NOW + timedelta(seconds=40)
+    form = {"CallSid": first["sid"], "CallStatus": "no-answer", "To": customer.phone}
+    assert record_status(crm, form, query, soon)
+    record = crm.calls.get(first["sid"])
+    assert record is not None and record.appointment_id == appointment.appointment_id
+    stored = repository.get(customer.customer_id, appointment.appointment_id)
+    assert (stored.reminder_status, stored.reminder_call_sid, stored.reminder_attempts) == (
+        ReminderStatus.NO_ANSWER,
+        first["sid"],
+        1,
+    )
+    # The next run finds an outcome, not an intent: no redial, nothing left to reconcile.
+    recorder.now = NOW + timedelta(hours=1)
+    summary = _run(crm, twilio, clock, policy, at=NOW + timedelta(hours=1))
+    assert (summary.dialled, summary.reconciled) == (0, 0)
+    assert len(recorder.calls) == 1
+
+
+def test_a_callback_naming_another_attempt_is_not_adopted(
+    crm, shop, builder, twilio, recorder, clock, policy, repository
+):
+    customer = builder.customer()
+    appointment = builder.appointment(customer, TOMORROW, 0)
+    with pytest.raises(Killed):
+        _run(crm, Dies(twilio), clock, policy)
+    [first] = recorder.calls
+    stale = {**_callback_query(first), "attempt_id": "an-earlier-attempt"}
+    assert adopt_unrecorded_dial(crm, first["sid"], stale, customer.phone, NOW) is None
+    assert adopt_unrecorded_dial(crm, first["sid"], {}, customer.phone, NOW) is None
+    left = repository.get(customer.customer_id, appointment.appointment_id)
+    assert (left.reminder_status, left.reminder_call_sid) == (ReminderStatus.DIALLING, None)
+    assert crm.calls.get(first["sid"]) is None
 
 
 def test_a_run_killed_before_its_dial_went_out_is_dialled_by_the_next_run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -80,9 +81,13 @@ def test_the_scheduled_lambda_dials_through_the_outbox_and_emits_metrics(
     assert {c["url"].split("appointment_id=")[1].split("&")[0] for c in calls} == {
         a.appointment_id for a in day
     }
-    assert all(
-        c["machine_detection"] and c["status_callback"].endswith("/voice/status") for c in calls
-    )
+    assert all(c["machine_detection"] for c in calls)
+    callbacks = [urlparse(c["status_callback"]) for c in calls]
+    assert {u.path for u in callbacks} == {"/voice/status"}
+    attempts = {parse_qs(u.query)["appointment_id"][0]: parse_qs(u.query) for u in callbacks}
+    for a in day:  # each call's callback names its own attempt (the claim the run holds)
+        stored = crm.reminders.get(a.customer_id, a.appointment_id)
+        assert attempts[a.appointment_id]["attempt_id"] == [stored.reminder_attempt_id]
 
     blobs = _emf(capsys.readouterr().out)
     values = {}

@@ -55,7 +55,9 @@ def test_a_busy_day_dials_exactly_the_due_appointments_once(
         assert data["Url"].startswith(crm.settings.public_url + "/voice/reminder?appointment_id=")
         assert "customer_id=cus_" in data["Url"]
         assert data["MachineDetection"] == "DetectMessageEnd"
-        assert data["StatusCallback"] == crm.settings.public_url + "/voice/status"
+        callback = urlparse(data["StatusCallback"])
+        assert data["StatusCallback"].startswith(crm.settings.public_url + "/voice/status?")
+        assert parse_qs(callback.query)["appointment_id"] == [appointment_id]
 
     # Each dial left a call record and a dialled appointment carrying its SID.
     for request in recorder.calls[:20]:

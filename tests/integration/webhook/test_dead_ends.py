@@ -48,6 +48,11 @@ def shop(crm, webhook_settings, at, monkeypatch):
     return crm
 
 
+def _call_page(crm) -> str:
+    """The call's page in the console (its hash route), as the record links it."""
+    return f"{crm.settings.console_url.rstrip('/')}/#/calls/{SID}"
+
+
 def _root(result) -> ET.Element:
     assert result["statusCode"] == 200, result
     return ET.fromstring(result["body"])
@@ -62,7 +67,11 @@ def test_a_dead_fleet_sends_new_callers_straight_to_the_fallback(shop, twilio):
     shop.heartbeats.beat("task-1", OPEN - timedelta(minutes=2))
     root = _root(twilio.post("/voice", CALL))
     assert root.find("Connect") is None and root.find("Dial").text == SHOP_PHONE
-    assert shop.calls.get(SID).handoff_reason == "bridge_unavailable"
+    record = shop.calls.get(SID)
+    assert (record.handoff_reason, record.transcript_url) == (
+        "bridge_unavailable",
+        _call_page(shop),
+    )
 
 
 def test_stream_ended_unexpectedly_inside_hours_rings_a_person_with_a_whisper(shop, twilio):
@@ -72,7 +81,9 @@ def test_stream_ended_unexpectedly_inside_hours_rings_a_person_with_a_whisper(sh
     number = dial.find("Number")
     assert number.text == SHOP_PHONE
     assert number.get("url") == f"{PUBLIC_URL}/voice/whisper?call={SID}"
-    assert shop.calls.get(SID).outcome == "fallback"
+    record = shop.calls.get(SID)
+    assert (record.outcome, record.handoff_reason) == ("fallback", "stream_ended")
+    assert record.transcript_url == _call_page(shop)
     whisper = _root(twilio.post("/voice/whisper", {"CallSid": "CAchild"}, query=f"call={SID}"))
     said = whisper.find("Say").text
     assert "Dana Whitfield" in said and "Honda Civic" in said

@@ -50,6 +50,19 @@ def test_repeated_callback_is_idempotent(seeded, twilio):
     assert table_items(seeded) == first
 
 
+def test_a_later_completed_callback_never_rewrites_ended_at(seeded, twilio):
+    """A finished record is final: a second `completed` (later time, other duration) changes
+    neither when the call ended nor how long it lasted."""
+    _start(seeded)
+    first = _status("completed", CallDuration="30", Timestamp="Thu, 26 Nov 2026 12:00:30 +0000")
+    later = _status("completed", CallDuration="95", Timestamp="Thu, 26 Nov 2026 12:05:00 +0000")
+    assert twilio.post("/voice/status", first)["statusCode"] == 200
+    assert twilio.post("/voice/status", later)["statusCode"] == 200
+    record = seeded.calls.get(SID)
+    assert record.ended_at == datetime(2026, 11, 26, 12, 0, 30, tzinfo=UTC)
+    assert record.duration_seconds == 30
+
+
 def test_in_order_callbacks_move_forward(seeded, twilio):
     _start(seeded)
     for status in ("ringing", "in-progress"):

@@ -96,3 +96,39 @@ def test_reminder_names_the_appointment_and_extra_instructions_are_appended():
     assert "outbound reminder call" in text and "apt_1" in text
     assert "oil change for the 2018 Honda Civic on Monday, November 30" in text
     assert text.rstrip().endswith("Mention the free car wash.")
+
+
+def test_the_shops_greeting_is_filled_in_and_opens_the_call():
+    settings = AgentSettings(
+        persona_name="Sam",
+        greeting="Hi {customer_first_name}, {shop_name} here, I'm {persona_name}, the AI helper.",
+    )
+    text = build_instructions(context(), SHOP, SERVICES, settings, CUSTOMER, NOW)
+    assert 'in these words: "Hi Alex, Test Garage here, I\'m Sam, the AI helper."' in text
+    assert "greet Alex by name" not in text
+    new = build_instructions(context(), SHOP, SERVICES, settings, None, NOW)
+    assert '"Hi the caller, Test Garage here' in new and "register_customer" in new
+
+
+def test_a_greeting_without_the_ai_disclosure_still_says_it_is_an_ai_assistant():
+    settings = AgentSettings(persona_name="Sam", greeting="Thanks for calling {shop_name}!")
+    text = build_instructions(context(), SHOP, SERVICES, settings, CUSTOMER, NOW)
+    assert 'in these words: "Thanks for calling Test Garage! I\'m Sam, an AI assistant."' in text
+
+
+def test_an_empty_greeting_keeps_the_default_wording():
+    text = build_instructions(
+        context(), SHOP, SERVICES, AgentSettings(greeting="  "), CUSTOMER, NOW
+    )
+    assert "greet Alex by name, introduce yourself as Robin, the AI assistant" in text
+    assert "in these words" not in text
+
+
+def test_the_shops_own_instructions_have_their_variables_filled_in():
+    settings = AgentSettings(
+        persona_name="Sam",
+        extra_instructions="Call {customer_first_name}; {shop_name}'s line is {shop_phone}.",
+    )
+    text = build_instructions(context(), SHOP, SERVICES, settings, CUSTOMER, NOW)
+    assert text.rstrip().endswith("Call Alex; Test Garage's line is +15550001111.")
+    assert "{" not in text

@@ -44,6 +44,7 @@ async def test_writes_are_queued_in_order_without_waiting_for_the_database():
         usage=Usage(output_audio=10),
         handoff_reason=None,
         customer_id=None,
+        realtime_model="gpt-realtime",
         on_purpose=False,
     )
     assert calls.writes == []

@@ -91,6 +91,14 @@ def known():
     return state
 
 
+def test_the_shops_own_greeting_is_spoken_instead_of_the_default():
+    shop_words = 'Open the call with the shop\'s greeting, in these words: "Hi, Sam here, AI."'
+    state = new_state(parse_context(f"{BASE}\n{shop_words}", []))
+    decide(state, Start())
+    greeting = said(decide(state, ToolResult("lookup_customer", ALEX)))
+    assert greeting.startswith("Hi, Sam here, AI.") and "offline test voice" not in greeting
+
+
 def test_inbound_call_looks_the_caller_up_before_greeting():
     state = new_state(parse_context(BASE, []))
     actions = decide(state, Start())
