@@ -28,6 +28,9 @@ def _place(stack, name: str):
 
 
 async def test_live_call_appears_with_its_transcript_growing_and_can_be_taken_over(page, stack):
+    # The call is placed once the live view is connected: what it shows from the first record on
+    # is what this test is about (a call already under way is caught up on its next line).
+    await page.locator("body[data-live='open']").wait_for(state="attached", timeout=20_000)
     call = _place(stack, "known-customer-books-oil-change")
     card = page.locator("article.live-call").first
     await card.wait_for(timeout=20_000)

@@ -30,7 +30,8 @@ async def test_a_prohibited_sentence_never_reaches_the_caller(stack, monkeypatch
     monkeypatch.setattr(metrics, "prohibited_phrase", counted.append)
     steps = [
         {"type": "wait_for_agent", "expect": "help you", "timeout_ms": 20_000},
-        {"type": "say", "text": "I'd like to book an oil change for {workday2} afternoon."},
+        # (the model-failover row books this caller's car for {workday2} afternoon)
+        {"type": "say", "text": "I'd like to book an oil change for {workday2} morning."},
         {"type": "wait_for_agent", "expect": "shall i book"},
         {"type": "say", "text": "Yes, that works."},
         {"type": "wait_for_agent", "expect": "anything else"},
