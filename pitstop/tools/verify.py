@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 
 from pitstop.dal import CustomerFile, NotFound
 from pitstop.dal.customers import StoredCode
+from pitstop.dal.keys import plain_id
 from pitstop.telephony import OptedOut
 from pitstop.tools.context import Refused, ToolEnv
 from pitstop.tools.schema import Arguments, Refusal, Result
@@ -55,11 +56,6 @@ UNAVAILABLE = Refusal(
     message="I can't check account details on this call any more. I can take a message for "
     "the team, or put you through to someone.",
 )
-
-
-def _plain(value: str) -> str:
-    """Letters and digits only, upper case: how plates, VINs and references are compared."""
-    return re.sub(r"[^0-9A-Za-z]", "", value).upper()
 
 
 class VerifyCustomerArgs(Arguments):
@@ -93,9 +89,9 @@ class VerifyCustomerArgs(Arguments):
                 "give exactly one of booking_reference, plate, vin_ending, send_code or code "
                 "besides the name"
             )
-        if self.vin_ending and len(_plain(self.vin_ending)) != 6:
+        if self.vin_ending and len(plain_id(self.vin_ending)) != 6:
             raise ValueError("vin_ending is the last 6 characters of the VIN")
-        if self.code is not None and not re.fullmatch(r"\d{6}", _plain(self.code)):
+        if self.code is not None and not re.fullmatch(r"\d{6}", plain_id(self.code)):
             raise ValueError("code is the 6 digits the caller was texted")
         return self
 
@@ -139,7 +135,7 @@ def verify_customer(
     if not call_sid:
         raise Refused(UNAVAILABLE)
     if args.code:  # the code has tries of its own (`CODE_TRIES`)
-        return _check_code(args.name, _plain(args.code), env, call_sid)
+        return _check_code(args.name, plain_id(args.code), env, call_sid)
     if not env.crm.calls.count_verify_attempt(call_sid, MAX_ATTEMPTS):
         raise Refused(UNAVAILABLE)
     if args.send_code:
@@ -216,15 +212,15 @@ def _proves(args: VerifyCustomerArgs, env: ToolEnv, customer_id: str) -> bool:
         (args.plate, _has_plate),
         (args.vin_ending, _has_vin_ending),
     )
-    return all(check(file, _plain(value)) for value, check in checks if value)
+    return all(check(file, plain_id(value)) for value, check in checks if value)
 
 
 def _has_reference(file: CustomerFile, reference: str) -> bool:
-    return any(_plain(a.appointment_id) == reference for a in file.appointments)
+    return any(plain_id(a.appointment_id) == reference for a in file.appointments)
 
 
 def _has_plate(file: CustomerFile, plate: str) -> bool:
-    return any(v.plate and _plain(v.plate) == plate for v in file.vehicles)
+    return any(v.plate and plain_id(v.plate) == plate for v in file.vehicles)
 
 
 def _has_vin_ending(file: CustomerFile, ending: str) -> bool:
