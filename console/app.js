@@ -2,13 +2,18 @@
 import { claims, setNewPassword, signIn, signOut } from "/api.js";
 import { connectLive, disconnectLive } from "/live.js";
 import { status } from "/dom.js";
+import { forgetLanguage, loadLanguage, register, translate } from "/i18n.js";
+import shellLabels from "/labels/shell.js";
 import today from "/pages/today.js";
 import calls from "/pages/calls.js";
 import board from "/pages/board.js";
 import customers from "/pages/customers.js";
 import settings from "/pages/settings.js";
+import testCall from "/pages/test-call.js";
+import reports from "/pages/reports.js";
 
-const pages = { today, calls, appointments: board, customers, settings };
+const pages = { today, calls, appointments: board, customers, reports, settings, "test-call": testCall };
+const t = register("shell", shellLabels);
 const page = document.getElementById("page");
 const login = document.getElementById("login");
 const newPassword = document.getElementById("new-password");
@@ -18,6 +23,8 @@ let cleanup = null;
 
 function showLogin() {
   disconnectLive();
+  forgetLanguage();
+  translate();
   nav.hidden = true;
   document.getElementById("signout").hidden = true;
   page.replaceChildren();
@@ -31,6 +38,8 @@ function showLogin() {
 async function route() {
   const user = claims();
   if (!user) return showLogin();
+  await loadLanguage();
+  translate();
   login.hidden = true;
   nav.hidden = false;
   document.getElementById("signout").hidden = false;
@@ -45,7 +54,7 @@ async function route() {
   }
   if (cleanup) cleanup();
   cleanup = null;
-  page.replaceChildren(status("Loading…"));
+  page.replaceChildren(status(t("loading")));
   try {
     cleanup = (await render(page, rest, { canEditSettings: groups.includes("owners") })) || null;
   } catch (error) {

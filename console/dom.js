@@ -1,5 +1,7 @@
 // Building DOM nodes from data. Text goes in as text (never as HTML), so nothing a caller says
 // in a transcript can run in the console.
+import { locale } from "/i18n.js";
+
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
@@ -20,7 +22,7 @@ export function time(iso, withDate = false) {
   const options = withDate
     ? { dateStyle: "medium", timeStyle: "short" }
     : { hour: "numeric", minute: "2-digit" };
-  return new Date(iso).toLocaleString(undefined, options);
+  return new Date(iso).toLocaleString(locale(), options);
 }
 
 export function status(message, kind = "info") {

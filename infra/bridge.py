@@ -33,9 +33,15 @@ from infra.access_logs import access_log_bucket
 from infra.bundling import REPO_ROOT
 from infra.config import PitstopConfig
 from infra.functions import PitstopFunctions
+from infra.recordings import RecordingsBucket
 from infra.secrets import PitstopSecrets
+from pitstop.recordings import ENV_RECORDINGS_BUCKET
 
 STOP_TIMEOUT = Duration.seconds(120)  # Fargate's maximum
+# Each recorded call is spooled to local disk until it ends (16-bit stereo, 8 kHz: 57.6 MB per
+# 30 minutes): a full task of 200 half-hour calls is 11.5 GB. Fargate's 20 GiB default also
+# holds the image, so the task asks for more (priced per GiB-hour above 20).
+EPHEMERAL_STORAGE_GIB = 40
 HEALTH_CHECK_COMMAND = (
     "import os,sys,urllib.request;"
     "r=urllib.request.urlopen('http://127.0.0.1:%s/health'%os.environ.get('PITSTOP_BRIDGE_PORT',"
@@ -75,6 +81,7 @@ class MediaBridge(Construct):
         table: data.CrmTable,
         secrets: PitstopSecrets,
         functions: PitstopFunctions,
+        recordings: RecordingsBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = self._vpc(config)
@@ -86,8 +93,10 @@ class MediaBridge(Construct):
         )
         self.task_definition = self._task_definition(config)
         self.container = self._container(config, table, secrets, functions)
+        self.container.add_environment(ENV_RECORDINGS_BUCKET, recordings.bucket_name)
 
         table.grant(self.task_definition.task_role, data.BRIDGE_ACTIONS, "CrmBridge")
+        recordings.grant_write(self.task_definition.task_role, "RecordingsBridge")
         functions.grant_invoke_tools(self.task_definition.task_role)
 
         self.service = ecs.FargateService(
@@ -156,6 +165,7 @@ class MediaBridge(Construct):
             "Task",
             cpu=config.bridge_cpu,
             memory_limit_mib=config.bridge_memory_mib,
+            ephemeral_storage_gib=EPHEMERAL_STORAGE_GIB,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=arch,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,

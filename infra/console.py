@@ -19,9 +19,11 @@ from infra.config import PitstopConfig
 from infra.console_site import ConsoleSite
 from infra.functions import PitstopFunction, PitstopFunctions
 from infra.live_view import LiveView
+from infra.recordings import RecordingsBucket
 from infra.secrets import PitstopSecrets
 from infra.staff_pool import StaffPool
 from infra.webhook_api import WebhookApi
+from pitstop.recordings import ENV_RECORDINGS_BUCKET
 
 # The admin routes run the same domain logic as the tools (booking moves are conditional writes).
 ADMIN_ACTIONS = data.TOOLS_ACTIONS
@@ -40,6 +42,7 @@ class Console(Construct):
         secrets: PitstopSecrets,
         functions: PitstopFunctions,
         api: WebhookApi,
+        recordings: RecordingsBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         self.staff = StaffPool(self, "Staff")
@@ -49,13 +52,23 @@ class Console(Construct):
             name="admin",
             service=c.SERVICE_ADMIN,
             config=config,
-            environment={**functions.common_environment, c.ENV_PUBLIC_URL: api.endpoint},
+            environment={
+                **functions.common_environment,
+                c.ENV_PUBLIC_URL: api.endpoint,
+                # Test calls: the browser's phone streams to the bridge with a token signed here.
+                c.ENV_BRIDGE_URL: config.bridge_url,
+                c.ENV_STREAM_TOKEN_SECRET_ARN: secrets.stream_token_key.secret_arn,
+                # The call page plays a recording through a presigned URL signed here.
+                ENV_RECORDINGS_BUCKET: recordings.bucket_name,
+            },
             timeout=Duration.seconds(10),
             memory_mib=1024,
             description="The console's admin API (/admin/... behind the Cognito JWT authorizer)",
         )
         table.grant(self.admin.role, ADMIN_ACTIONS, "CrmAdmin")
         secrets.twilio.grant_read(self.admin.role)  # "hand to me now" and "end call"
+        secrets.stream_token_key.grant_read(self.admin.role)  # signs test calls' stream tokens
+        recordings.grant_read(self.admin.role, "RecordingsAdmin")
         authorizer = authorizers.HttpUserPoolAuthorizer(
             "Staff", self.staff.pool, user_pool_clients=[self.staff.client]
         )
@@ -81,6 +94,8 @@ class Console(Construct):
             api=api,
             live=self.live,
             staff=self.staff,
+            bridge_url=config.bridge_url,
+            media_origins=[recordings.origin, c.TWILIO_RECORDINGS_ORIGIN],
             log_retention=config.log_retention,
         )
 

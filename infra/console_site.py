@@ -2,7 +2,8 @@
 
 Served only through CloudFront with origin access control; CloudFront also sends `/admin/*` to
 the HTTP API, so the browser talks to one origin (no CORS). Every answer carries security
-headers; the CSP allows this origin, the live view's WebSocket API and Cognito's endpoint.
+headers; the CSP allows this origin, the live view's WebSocket API, Cognito's endpoint and
+the bridge's `wss://.../media-stream` (the test-call page's browser phone streams to it).
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ class ConsoleSite(Construct):
         api: WebhookApi,
         live: LiveView,
         staff: StaffPool,
+        bridge_url: str,
+        media_origins: list[str],
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -105,7 +108,7 @@ class ConsoleSite(Construct):
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        headers = self._security_headers(live, staff)
+        headers = self._security_headers(live, bridge_url, media_origins)
         admin_origin = origins.HttpOrigin(
             # https://<id>.execute-api.<region>.amazonaws.com → the host name
             _host(api.endpoint),
@@ -187,13 +190,16 @@ class ConsoleSite(Construct):
         _acknowledge_deployment_handler(deployment, self.bucket)
 
     def _security_headers(
-        self, live: LiveView, staff: StaffPool
+        self, live: LiveView, bridge_url: str, media_origins: list[str]
     ) -> cloudfront.ResponseHeadersPolicy:
+        connect = f"'self' {live.api.api_endpoint} {_cognito_endpoint()} {bridge_url}"
         csp = "; ".join(
             [
                 "default-src 'self'",
-                f"connect-src 'self' {live.api.api_endpoint} {_cognito_endpoint()}",
+                f"connect-src {connect}",
                 "img-src 'self' data:",
+                # Recordings: presigned S3 URLs, and Twilio's of calls the bridge did not carry.
+                f"media-src 'self' {' '.join(media_origins)}",
                 "object-src 'none'",
                 "base-uri 'none'",
                 "form-action 'self'",

@@ -20,6 +20,9 @@ SERVICE_BRIDGE: Final = "media_bridge"
 SERVICE_ADMIN: Final = "admin"
 SERVICE_LIVE: Final = "live"
 
+# Where Twilio serves the recordings of calls the bridge did not carry (the call page plays them).
+TWILIO_RECORDINGS_ORIGIN: Final = "https://api.twilio.com"
+
 # Metric names the code emits (namespace Pitstop, dimension service=...).
 METRIC_LIVE_CALLS: Final = "LiveCalls"  # bridge: gauge, calls open on this task (Count)
 METRIC_CALL_OUTCOME: Final = "CallOutcome"  # bridge: +1 per ended call, extra dimension `outcome`
@@ -99,6 +102,7 @@ WEBHOOK_ROUTES: Final = (
     ("POST", "/voice/dial-ended"),  # <Dial action>: a handoff answered or not
     ("POST", "/voice/whisper"),  # <Number url>: what staff hear before connecting
     ("POST", "/voice/message-recorded"),  # <Record action>: a message left for the shop
+    ("POST", "/voice/recording"),  # recordingStatusCallback: a Twilio recording linked on the call
     ("POST", "/sms"),  # a text from a customer: STOP/START/HELP, replies to a reminder text
     ("GET", "/health"),
 )

@@ -36,6 +36,8 @@ REMINDERS_ACTIONS = (
     "dynamodb:UpdateItem",
 )
 BRIDGE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem")
+# After a call: read the record's transcript, tools, message and the prices; write summary + cost.
+AFTER_CALL_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
 
 
 class CrmTable(Construct):

@@ -32,6 +32,7 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -43,6 +44,11 @@ from infra.secrets import PitstopSecrets
 
 LIVE_ALIAS = "live"
 COLD_START_MODES = ("provisioned", "snapstart", "none")
+SERVICE_AFTER_CALL = "after_call"
+# The OpenAI key's secret, for the after-call summary (the bridge gets the value as an ECS secret).
+ENV_OPENAI_SECRET_ARN = "PITSTOP_OPENAI_SECRET_ARN"
+# Twilio's final call statuses: only a finished call record is worth waking the after-call for.
+FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
 class PitstopFunction(Construct):
@@ -125,7 +131,8 @@ class PitstopFunction(Construct):
 
 
 class PitstopFunctions(Construct):
-    """webhook (public through the HTTP API), tools (IAM-only URL), reminders (scheduled)."""
+    """webhook (public through the HTTP API), tools (IAM-only URL), reminders (scheduled),
+    after_call (the table's stream: summary and cost of each finished call)."""
 
     def __init__(
         self,
@@ -198,6 +205,23 @@ class PitstopFunctions(Construct):
             description="Daily reminder run: claim and dial tomorrow's appointments",
         )
 
+        self.after_call = PitstopFunction(
+            self,
+            "AfterCall",
+            name="after_call",
+            service=SERVICE_AFTER_CALL,
+            config=config,
+            environment={
+                c.ENV_TABLE: table.table_name,
+                c.ENV_SHOP_ID: config.shop_id,
+                ENV_OPENAI_SECRET_ARN: secrets.openai.secret_arn,
+            },
+            # A batch of a few calls, each a model call of up to 30 s (and one retry).
+            timeout=Duration.minutes(5),
+            memory_mib=512,
+            description="After each call: its summary and cost, once (the table's stream)",
+        )
+
         provisioned = config.provisioned_concurrency if cold_start == "provisioned" else 0
         self.webhook_alias = self._live_alias(self.webhook, provisioned)
         self.tools_alias = self._live_alias(self.tools, provisioned)
@@ -216,10 +240,54 @@ class PitstopFunctions(Construct):
         for fn in (self.webhook, self.tools, self.reminders):
             secrets.twilio.grant_read(fn.role)
         secrets.stream_token_key.grant_read(self.webhook.role)
+        table.grant(self.after_call.role, data.AFTER_CALL_ACTIONS, "CrmAfterCall")
+        secrets.openai.grant_read(self.after_call.role)
+        self._stream_to_after_call(table)
 
     @property
     def all(self) -> tuple[PitstopFunction, ...]:
-        return (self.webhook, self.tools, self.reminders)
+        return (self.webhook, self.tools, self.reminders, self.after_call)
+
+    def _stream_to_after_call(self, table: data.CrmTable) -> None:
+        """Finished call records only (a free filter on key and status), from the oldest change
+        kept, a failing record retried alone (partial batch responses) and split out."""
+        self.after_call.function.add_event_source(
+            sources.DynamoEventSource(
+                table.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=5,
+                max_batching_window=Duration.seconds(5),
+                bisect_batch_on_error=True,
+                report_batch_item_failures=True,
+                retry_attempts=3,
+                max_record_age=Duration.days(1),
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "dynamodb": {
+                                "Keys": {
+                                    data.PK: {"S": lambda_.FilterRule.begins_with("CALL#")},
+                                    data.SK: {"S": lambda_.FilterRule.is_equal("RECORD")},
+                                },
+                                "NewImage": {
+                                    "status": {"S": lambda_.FilterRule.or_(*FINAL_CALL_STATUSES)}
+                                },
+                            }
+                        }
+                    )
+                ],
+            )
+        )
+        nag.acknowledge(
+            self.after_call.role,
+            {
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "Two actions without resource-level permissions: X-Ray's PutTraceSegments/"
+                    "PutTelemetryRecords and dynamodb:ListStreams, which Lambda's stream poller "
+                    "needs; the stream's own reads name this table's stream."
+                )
+            },
+        )
 
     def set_public_url(self, url: str) -> None:
         """Point the functions that build webhook URLs at the API's base URL (known once it exists).

@@ -7,6 +7,11 @@ the first one is worth a look. The
 dashboard reads the metrics the code emits through Powertools (namespace `Pitstop`, dimension
 `service`, see infra/constants.py). Call outcomes and tool latency are read with SEARCH
 expressions, so a new outcome or tool name shows up without a redeploy.
+
+The calls themselves alarm too (issue 16; the thresholds are in the README, "Every call
+kept"): Realtime errors, the fallback rate (callers the agent never took), the handoff rate,
+the p95 of the caller's wait for an answer, and the day's spend. A rate is only a rate with a
+few calls behind it: below `MIN_CALLS_FOR_RATE` in its hour it reads 0.
 """
 
 from __future__ import annotations
@@ -25,12 +30,31 @@ from infra import constants as c
 from infra.bridge import MediaBridge, live_calls_metric
 from infra.config import PitstopConfig
 from infra.console import Console
-from infra.functions import PitstopFunction, PitstopFunctions
+from infra.functions import SERVICE_AFTER_CALL, PitstopFunction, PitstopFunctions
 from infra.scheduler import ReminderSchedule
 from infra.webhook_api import WebhookApi
 
 FIVE_MINUTES = Duration.minutes(5)
+ONE_HOUR = Duration.hours(1)
 ONE_DAY = Duration.days(1)
+
+# What the code emits for the call alarms (service=media_bridge unless said otherwise).
+METRIC_REALTIME_ERRORS = "RealtimeErrors"  # failed connects and `error` events, in all
+METRIC_HANDOFFS = "Handoffs"
+METRIC_CALLS_ENDED = "CallsEnded"  # one per stream the bridge carried to its end
+METRIC_RESPONSE_LATENCY = "ResponseLatency"  # ms, one value per agent turn
+METRIC_GREETING_LATENCY = "GreetingLatency"
+METRIC_INBOUND_CALLS = "InboundCalls"  # service=webhook
+METRIC_FALLBACKS = "Fallbacks"  # service=webhook: answered without the agent (a person or sorry)
+METRIC_CALL_COST = "CallCostUSD"  # service=after_call: pitstop.after_call.COST_METRIC, per call
+# The thresholds (documented in the README).
+REALTIME_ERRORS_PER_FIVE_MINUTES = 5
+FALLBACK_RATE_PERCENT = 10
+HANDOFF_RATE_PERCENT = 30
+MIN_CALLS_FOR_RATE = 5
+RESPONSE_LATENCY_P95_MS = 2500
+RESPONSE_LATENCY_PERIODS = 3  # three 5-minute periods in a row: not one slow burst
+DAILY_COST_USD = 50
 
 
 def pitstop_metric(
@@ -42,6 +66,16 @@ def pitstop_metric(
         dimensions_map={"service": service},
         statistic=statistic,
         period=period,
+    )
+
+
+def rate_percent(events: cw.Metric, calls: cw.Metric, label: str) -> cw.MathExpression:
+    """100 * events / calls per hour; 0 for an hour with fewer than `MIN_CALLS_FOR_RATE` calls."""
+    return cw.MathExpression(
+        expression=f"IF(calls >= {MIN_CALLS_FOR_RATE}, 100 * FILL(events, 0) / calls, 0)",
+        using_metrics={"events": events, "calls": calls},
+        label=label,
+        period=ONE_HOUR,
     )
 
 
@@ -140,6 +174,7 @@ class Observability(Construct):
             threshold=1,
             description="At least one reminder call could not be placed",
         )
+        self._call_alarms()
 
         self.dashboard = self._dashboard(config, functions, api, bridge, schedule)
 
@@ -170,6 +205,59 @@ class Observability(Construct):
         if config.alarm_email:
             topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         return topic
+
+    def _call_alarms(self) -> None:
+        """What callers live through: the agent's errors, callers it never took, callers it
+        passed on, how long they waited for an answer, and what the day cost."""
+        bridge = c.SERVICE_BRIDGE
+        self._alarm(
+            "RealtimeErrors",
+            pitstop_metric(METRIC_REALTIME_ERRORS, bridge),
+            threshold=REALTIME_ERRORS_PER_FIVE_MINUTES,
+            description=(
+                f"{REALTIME_ERRORS_PER_FIVE_MINUTES}+ OpenAI Realtime errors (failed connects or "
+                "error events) in 5 minutes"
+            ),
+        )
+        self._alarm(
+            "FallbackRate",
+            rate_percent(
+                pitstop_metric(METRIC_FALLBACKS, c.SERVICE_WEBHOOK, period=ONE_HOUR),
+                pitstop_metric(METRIC_INBOUND_CALLS, c.SERVICE_WEBHOOK, period=ONE_HOUR),
+                "fallbacks per inbound call (%)",
+            ),
+            threshold=FALLBACK_RATE_PERCENT,
+            description=(
+                f"{FALLBACK_RATE_PERCENT}%+ of the hour's inbound calls were answered by the "
+                "fallback (the agent never took them)"
+            ),
+        )
+        self._alarm(
+            "HandoffRate",
+            rate_percent(
+                pitstop_metric(METRIC_HANDOFFS, bridge, period=ONE_HOUR),
+                pitstop_metric(METRIC_CALLS_ENDED, bridge, period=ONE_HOUR),
+                "handoffs per call (%)",
+            ),
+            threshold=HANDOFF_RATE_PERCENT,
+            description=f"{HANDOFF_RATE_PERCENT}%+ of the hour's calls were handed to a person",
+        )
+        self._alarm(
+            "ResponseLatencyP95",
+            pitstop_metric(METRIC_RESPONSE_LATENCY, bridge, statistic="p95"),
+            threshold=RESPONSE_LATENCY_P95_MS,
+            evaluation_periods=RESPONSE_LATENCY_PERIODS,
+            description=(
+                f"Callers waited {RESPONSE_LATENCY_P95_MS} ms or more (p95) from the end of their "
+                "speech to the agent's answer, for 15 minutes"
+            ),
+        )
+        self._alarm(
+            "DailyCost",
+            pitstop_metric(METRIC_CALL_COST, SERVICE_AFTER_CALL, period=ONE_DAY),
+            threshold=DAILY_COST_USD,
+            description=f"The day's calls cost {DAILY_COST_USD} USD or more (CallCostUSD, summed)",
+        )
 
     def _function_alarms(self, name: str, fn: PitstopFunction) -> None:
         self._alarm(
@@ -335,6 +423,32 @@ class Observability(Construct):
                     schedule.dead_letters.metric_approximate_number_of_messages_visible(
                         label="reminder DLQ depth"
                     ),
+                ],
+                width=12,
+            ),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Callers' wait for the agent (ms)",
+                left=[
+                    pitstop_metric(METRIC_RESPONSE_LATENCY, c.SERVICE_BRIDGE, "p50").with_(
+                        label="answer p50"
+                    ),
+                    pitstop_metric(METRIC_RESPONSE_LATENCY, c.SERVICE_BRIDGE, "p95").with_(
+                        label="answer p95"
+                    ),
+                    pitstop_metric(METRIC_GREETING_LATENCY, c.SERVICE_BRIDGE, "p95").with_(
+                        label="greeting p95"
+                    ),
+                ],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title="Calls' cost (USD per day)",
+                left=[
+                    pitstop_metric(METRIC_CALL_COST, SERVICE_AFTER_CALL, period=ONE_DAY).with_(
+                        label="spend"
+                    )
                 ],
                 width=12,
             ),

@@ -15,6 +15,7 @@ from infra.console import Console
 from infra.data import CrmTable
 from infra.functions import PitstopFunctions
 from infra.observability import Observability
+from infra.recordings import RecordingsBucket
 from infra.scheduler import ReminderSchedule
 from infra.secrets import PitstopSecrets
 from infra.webhook_api import WebhookApi
@@ -38,6 +39,7 @@ class PitstopStack(Stack):
             self, "WebhookApi", config=config, webhook=self.functions.webhook_alias
         )
         self.functions.set_public_url(self.api.endpoint)
+        self.recordings = RecordingsBucket(self, "Recordings")
         self.console = Console(
             self,
             "Console",
@@ -46,6 +48,7 @@ class PitstopStack(Stack):
             secrets=self.secrets,
             functions=self.functions,
             api=self.api,
+            recordings=self.recordings,
         )
         self.bridge = MediaBridge(
             self,
@@ -54,6 +57,7 @@ class PitstopStack(Stack):
             table=self.table,
             secrets=self.secrets,
             functions=self.functions,
+            recordings=self.recordings,
         )
         # A handoff puts the call's console page on its record (webhook rescues and the bridge).
         self.functions.webhook.add_environment(c.ENV_CONSOLE_URL, self.console.site.url)
@@ -96,6 +100,10 @@ class PitstopStack(Stack):
                 "Point domain_name (CNAME/alias) here unless hosted_zone_id was given",
             ),
             "TableName": (self.table.table_name, "The CRM table (seed it with the pitstop CLI)"),
+            "RecordingsBucket": (
+                self.recordings.bucket_name,
+                "Call recordings (SSE-KMS; kept as long as the shop's retention setting says)",
+            ),
             "OpenAiSecretArn": (self.secrets.openai.secret_arn, "Put the OpenAI API key here"),
             "TwilioSecretArn": (
                 self.secrets.twilio.secret_arn,
@@ -128,8 +136,9 @@ def _acknowledge_stack_wide_scanner_findings(stack: Stack) -> None:
                 "A dead-letter queue only catches asynchronous invocations: the webhook, tools, "
                 "admin and live $connect/$disconnect functions are invoked synchronously (the "
                 "caller sees the error), the reminder run's failed invocations go to the "
-                "scheduler's own dead-letter queue, the fan-out reads the table stream with the "
-                "event source's retries, and CDK's custom-resource handlers report to "
+                "scheduler's own dead-letter queue, the fan-out and the after-call function read "
+                "the table stream with the event source's retries (the after-call's a failing "
+                "record retried alone, bisected), and CDK's custom-resource handlers report to "
                 "CloudFormation."
             ),
             "CKV_AWS_115": (

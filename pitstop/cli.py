@@ -18,6 +18,7 @@ COMMANDS = {
     "seed": "pitstop.seed.cli",
     "reminders": "functions.reminders.cli",
     "messages": "pitstop.messages_cli",
+    "report": "pitstop.report",
 }
 ENTRY_POINT_GROUP = "pitstop.commands"
 

@@ -8,19 +8,24 @@ changes who picks up without a deploy.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pitstop import twiml
-from pitstop.models import AgentSettings, Shop
+from pitstop.models import AgentSettings, CallSummary, Shop
 
 # The webhook routes a handoff and a rescue use (the HTTP API serves each; see infra/constants).
 STREAM_ENDED_PATH = "/voice/stream-ended"
 DIAL_ENDED_PATH = "/voice/dial-ended"
 WHISPER_PATH = "/voice/whisper"
 MESSAGE_RECORDED_PATH = "/voice/message-recorded"
+# Twilio's recording status callback: a call the bridge did not carry, recorded by Twilio.
+RECORDING_PATH = "/voice/recording"
+#: `<Dial record>`: both legs, each on its own channel, from when a person picks up.
+DIAL_RECORDING = "record-from-answer-dual"
 
 #: The console's page for one call (console/app.js routes `#/calls/<call_sid>`).
 CALL_PAGE_ROUTE = "#/calls/"
@@ -62,13 +67,37 @@ def targets(shop: Shop, settings: AgentSettings) -> list[str]:
     return list(settings.handoff_numbers) or [shop.phone]
 
 
+def recording_callback(public_url: str, call_sid: str) -> str:
+    """The signed route Twilio reports a recording of `call_sid` to (the call is named in the
+    query: a `<Dial>` leg's recording must land on the caller's record)."""
+    return f"{public_url.rstrip('/')}{RECORDING_PATH}?{urlencode({'call': call_sid})}"
+
+
+def recorded(document: str, callback_url: str) -> str:
+    """`document` with Twilio recording what the bridge does not carry: every `<Dial>` records
+    both legs from answer, and every `<Dial>` and `<Record>` reports its recording to
+    `callback_url` (the recording status callback). Other documents are returned unchanged."""
+    root = ET.fromstring(document)
+    verbs = [e for e in root.iter() if e.tag in ("Dial", "Record")]
+    for verb in verbs:
+        if verb.tag == "Dial":
+            verb.set("record", DIAL_RECORDING)
+        verb.set("recordingStatusCallback", callback_url)
+        verb.set("recordingStatusCallbackEvent", "completed")
+    if not verbs:
+        return document
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
+
+
 @dataclass(frozen=True)
 class Caller:
-    """What staff are told about the caller before they are connected."""
+    """What staff are told about the caller before they are connected (`summary`: what the
+    after-call summary says the caller wanted, when the call already has one)."""
 
     name: str = ""
     vehicle: str = ""
     reason: str = ""
+    summary: str = ""
 
 
 def whisper_text(shop_name: str, caller: Caller) -> str:
@@ -79,8 +108,18 @@ def whisper_text(shop_name: str, caller: Caller) -> str:
         parts.append(f"Vehicle: {caller.vehicle}.")
     if caller.reason:
         parts.append(f"Reason: {caller.reason}.")
+    if caller.summary:
+        parts.append(caller.summary)
     parts.append("Connecting now.")
     return " ".join(parts)
+
+
+def summary_line(summary: CallSummary | None) -> str:
+    """What a summary adds to a whisper or an advisor's text ("" while there is none: during
+    a live call there usually is not, it is written after the call)."""
+    if summary is None:
+        return ""
+    return f"Summary: {summary.caller_wanted.rstrip('.')}. To do: {summary.left_to_do or 'nothing'}"
 
 
 @dataclass(frozen=True)
@@ -114,9 +153,10 @@ def plan(
     if not is_open(shop, now):
         return Handoff(None, AFTER_HOURS_INSTRUCTION)
     first = targets(shop, settings)[0]
-    return Handoff(
-        dial_attempt_twiml(public_url, call_sid, first, 0, settings.handoff_ring_seconds)
-    )
+    dial = dial_attempt_twiml(public_url, call_sid, first, 0, settings.handoff_ring_seconds)
+    if settings.recording_enabled:  # the bridge's recording ends with its stream
+        dial = recorded(dial, recording_callback(public_url, call_sid))
+    return Handoff(dial)
 
 
 def next_target(shop: Shop, settings: AgentSettings, attempt: int) -> str | None:

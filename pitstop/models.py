@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from pitstop.i18n import DEFAULT_LANGUAGE, LANGUAGES, text
 from pitstop.phone import normalize_e164
 from pitstop.voice_settings import (
     DEFAULT_PROHIBITED_PHRASES,
@@ -27,6 +28,9 @@ from pitstop.voice_settings import (
 )
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# What the caller hears when recording is on and the shop set no wording of its own, in English;
+# a shop hears its own language's (`calls.recording_notice` of the language packs).
+DEFAULT_RECORDING_NOTICE = text(DEFAULT_LANGUAGE, "calls.recording_notice")
 
 
 def new_id(prefix: str) -> str:
@@ -50,6 +54,8 @@ class Shop(Model):
     shop_id: str
     name: str
     timezone: str = "America/New_York"
+    # ISO 4217: the catalogue's prices as the agent reads them ("$60", "8,000円").
+    currency: str = "USD"
     phone: str = Field(description="the shop's human line, for handoffs and voicemail call-backs")
     address: str = ""
     opening_hours: dict[str, OpeningHours | None] = Field(
@@ -201,7 +207,8 @@ class AgentSettings(Model):
     # call continues on this one (with the conversation so far) before any handoff. "" means
     # none (not None: a stored item leaves out None fields, which would bring the default back).
     fallback_model: str = "gpt-realtime-mini"
-    language: str = "en"
+    # Everything Pitstop says and writes, and the caller's transcription: one of `LANGUAGES`.
+    language: str = DEFAULT_LANGUAGE
     extra_instructions: str = ""
     # How the agent opens an inbound call, a template over `pitstop.templates.TEMPLATE_VARIABLES`
     # ("" means the default wording built from `persona_name`). The bridge adds the AI
@@ -217,7 +224,18 @@ class AgentSettings(Model):
     max_call_seconds: int = 600
     silence_timeout_seconds: int = 30
     agent_enabled: bool = True
+    # Recording (issue 16): on, the bridge keeps a stereo recording of each call it carries and
+    # the caller hears the notice before the call connects; off, neither. The notice is the
+    # shop's wording or, when that is unset, `DEFAULT_RECORDING_NOTICE`.
+    recording_enabled: bool = False
     recording_notice: str | None = None
+    # How long a recording is kept (days), applied as an S3 lifecycle expiry per object.
+    recording_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Budgets: the cap on one response's output tokens (Realtime `max_output_tokens`) and the
+    # per-call ceiling on all tokens, past which the agent wraps up and offers a person.
+    max_output_tokens_per_response: int = Field(default=1024, ge=1, le=4096)
+    # (Each response re-reads the conversation: a 10-minute call sums a few hundred thousand.)
+    max_tokens_per_call: int = Field(default=500_000, ge=1000, le=10_000_000)
     # Where a handoff rings, tried in order (empty: the shop's own `phone`); settings, not code.
     handoff_numbers: list[str] = []
     # How long each handoff number rings before the next one (or the way back to the agent).
@@ -230,6 +248,13 @@ class AgentSettings(Model):
     def _known_voice(cls, value: str) -> str:
         if value not in VOICES:
             raise ValueError(f"unknown voice {value!r}; choose one of {sorted(VOICES)}")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"no language pack for {value!r}; choose one of {list(LANGUAGES)}")
         return value
 
     @field_validator("escalation_actions")
@@ -249,6 +274,13 @@ class AgentSettings(Model):
     def escalation_action(self, word: str) -> EscalationAction:
         """What the shop wants done when the caller says `word` (an escalation word)."""
         return self.escalation_actions.get(word.lower(), "offer")
+
+    def spoken_recording_notice(self) -> str | None:
+        """What the caller hears about recording: nothing when it is off (a leftover wording
+        must not claim a recording that is not made), the shop's wording or the default when on."""
+        if not self.recording_enabled:
+            return None
+        return self.recording_notice or text(self.language, "calls.recording_notice")
 
     def session_audio(self) -> dict[str, Any]:
         """The session's `audio` settings (turn detection, noise reduction, speed)."""
@@ -350,6 +382,84 @@ class ResumeReason(StrEnum):
 class CallDirection(StrEnum):
     INBOUND = "inbound"
     REMINDER = "reminder"
+    # A test call from the console (the browser is the phone): no Twilio call behind it, its
+    # texts are held on the record instead of sent, and cost reports leave it out.
+    TEST = "test"
+
+
+class HeldText(Model):
+    """A text a test call would have sent: recorded on its call record, never sent."""
+
+    to: str
+    body: str
+    at: datetime
+
+
+class LatencyStats(Model):
+    """One latency measured over a call: how many, and their p50, p95 and max, in ms."""
+
+    count: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+
+
+class CallLatency(Model):
+    """What the caller waited for on one call (the bridge measures it, see `latency.py`)."""
+
+    # From the end of the caller's speech (`speech_stopped`) to the agent's first audio out.
+    response: LatencyStats | None = None
+    # From the stream's `start` to the greeting's first audio out.
+    greeting_ms: float | None = None
+    tool: LatencyStats | None = None
+
+
+class CallerMood(StrEnum):
+    """How the caller came across, as the after-call summary names it."""
+
+    PLEASED = "pleased"
+    NEUTRAL = "neutral"
+    CONFUSED = "confused"
+    FRUSTRATED = "frustrated"
+    ANGRY = "angry"
+
+
+class SummaryBody(BaseModel):
+    """What a call summary says: the structured output a text model is asked for (strict, so
+    no defaults) and what the deterministic summary fills in from the call's facts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    caller_wanted: str = Field(description="what the caller wanted, in one sentence")
+    done: str = Field(description="what was done on the call (booked, moved, message taken …)")
+    left_to_do: str = Field(description="what the shop still has to do; empty when nothing")
+    callback_needed: bool = Field(description="must someone from the shop call the caller back")
+    caller_mood: CallerMood
+
+
+class CallSummary(SummaryBody):
+    """The after-call summary on the record (`pitstop.summary`): `source` says whether a text
+    model wrote it ("model") or it was built from the call's structured facts ("facts")."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: Literal["facts", "model"]
+    model: str | None = None
+    created_at: datetime
+
+
+class CallCost(Model):
+    """What one call cost, in USD, by what was bought (`pitstop.costs`); `prices_version` is the
+    version of the shop's price table it was priced with."""
+
+    realtime_usd: float = 0.0
+    transcription_usd: float = 0.0
+    twilio_usd: float = 0.0
+    sms_usd: float = 0.0
+    total_usd: float = 0.0
+    twilio_minutes: int = 0
+    sms_segments: int = 0
+    prices_version: int = 0
 
 
 class CallRecord(Model):
@@ -372,7 +482,20 @@ class CallRecord(Model):
     usage: dict[str, Any] = {}
     # The Realtime model whose session carried the call last (the fallback after a failover).
     realtime_model: str | None = None
-    estimated_cost_usd: float | None = None
+    # The bridge's stereo recording (caller left, agent right): its S3 key in the recordings
+    # bucket, or its path under the local stack's recordings folder.
+    recording_key: str | None = None
+    latency: CallLatency | None = None
+    # A call the bridge did not carry, recorded by Twilio (`<Dial record>` / `<Record>`): its
+    # recording's SID, media URL and length, from the signed recording status callback.
+    twilio_recording_sid: str | None = None
+    twilio_recording_url: str | None = None
+    twilio_recording_seconds: int | None = None
+    # SMS segments sent on this call (confirmations, codes, the advisor's text): priced after it.
+    sms_segments: int = 0
+    # Written once after the call, off the call path (`pitstop.after_call`).
+    summary: CallSummary | None = None
+    cost: CallCost | None = None
     shop_id: str | None = None
     # The media stream the webhook granted: its token's id and expiry (epoch seconds).
     stream_token_id: str | None = None
@@ -391,6 +514,11 @@ class CallRecord(Model):
     # act for this customer for the rest of the call. `verify_attempts` caps the guessing.
     verified_customer_id: str | None = None
     verify_attempts: int = 0
+    # A test call (`CallDirection.TEST`): the staff member (`sub`) and sign-in session its
+    # stream token was bound to, and the texts it held instead of sending.
+    test_staff: str | None = None
+    test_session: str | None = None
+    held_texts: list[HeldText] = []
 
     def stream_context(self) -> StreamContext:
         return StreamContext(

@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pitstop.dal.errors import NotFound
 from pitstop.dal.reminders import INTENT, RETRYABLE
+from pitstop.i18n import text
+from pitstop.i18n.formats import spoken_datetime
 from pitstop.models import (
     ANSWERED_CALL_STATUSES,
     Appointment,
@@ -33,14 +35,11 @@ from pitstop.models import (
 )
 from pitstop.observability import logger, mask_phone
 from pitstop.telephony import OptedOut
-from pitstop.tools.views import spoken
 
 if TYPE_CHECKING:
     from pitstop.dal import Crm
     from pitstop.telephony import Telephony
 
-# The replies a reminder text offers (`functions.webhook.texts` acts on them).
-REPLY_OPTIONS = "Reply 1 to confirm, 2 to cancel, 3 and we'll call you."
 # The `action` of the reminder text on the appointment: a reply is matched to it.
 REMINDER_TEXT_ACTION = "reminder"
 # Reminder outcomes after which the customer is texted (nobody took the call).
@@ -286,10 +285,14 @@ def text_reminder(
     catalog = crm.shops.catalog()
     service = catalog.service(appointment.service_type)
     start = appointment.start.astimezone(ZoneInfo(catalog.shop.timezone))
-    body = (
-        f"{catalog.shop.name}: a reminder of your "
-        f"{service.name.lower() if service else 'appointment'} on {spoken(start)}. "
-        f"{REPLY_OPTIONS} Reply STOP to opt out."
+    lang = catalog.settings.language
+    body = text(
+        lang,
+        "sms.reminder",
+        shop_name=catalog.shop.name,
+        service=service.name.lower() if service else text(lang, "sms.reminder_service"),
+        when=spoken_datetime(start, lang),
+        options=text(lang, "sms.reply_options"),
     )
     try:
         telephony.send_sms(file.customer.phone, body)

@@ -70,8 +70,14 @@ def stream_token_key() -> str:
 
 
 def openai_api_key() -> str | None:
-    """The OpenAI key, or None when there is none (the local stack then uses the offline engine).
+    """The OpenAI key (`OPENAI_API_KEY`, else the secret `PITSTOP_OPENAI_SECRET_ARN`), or None
+    when there is none (the local stack then uses the offline engine, and the after-call summary
+    is built from the call's facts).
 
-    Only the bridge talks to OpenAI, and ECS hands it the value as a secret: no ARN to resolve.
+    ECS hands the bridge the value as a secret; the after-call Lambda resolves the ARN.
     """
+    arn = os.environ.get("PITSTOP_OPENAI_SECRET_ARN")
+    if arn and not os.environ.get("OPENAI_API_KEY"):
+        value = _secret_text(arn).strip()
+        return None if value in ("", PLACEHOLDER) else value
     return os.environ.get("OPENAI_API_KEY") or None

@@ -6,6 +6,10 @@ consumes the id with a conditional write (`CallRepository.claim_stream`), which 
 and never after the call has ended. The signature binds the call SID, the direction, the id and
 the expiry, so a token seen on one call cannot open a stream for another, and it expires after
 two minutes. Everything else about the call the bridge reads from the record, not the stream.
+
+A test call from the console (direction `test`) has no Twilio call behind it: its token is also
+bound to the staff member and sign-in session that asked for it (`bound_to`, carried in the
+token and signed with the rest), and a `test` token without that binding is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import time
 from typing import NamedTuple
 
 DEFAULT_TTL_SECONDS = 120
+# Directions whose tokens must be bound to a staff session (see `staff_binding`).
+BOUND_DIRECTIONS = frozenset({"test"})
 
 
 class InvalidStreamToken(Exception):
@@ -35,10 +41,22 @@ def new_grant(ttl: int = DEFAULT_TTL_SECONDS, now: float | None = None) -> Strea
     return StreamGrant(secrets.token_hex(8), int((time.time() if now is None else now) + ttl))
 
 
-def _signature(key: str, call_sid: str, direction: str, grant: StreamGrant) -> str:
-    message = f"{call_sid}|{direction}|{grant.expires}|{grant.token_id}".encode()
-    digest = hmac.new(key.encode(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+def staff_binding(staff: str, session: str) -> str:
+    """The `bound_to` of a test call's token: the staff member's `sub` and their session."""
+    return _b64(f"{staff}|{session}".encode())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _signature(
+    key: str, call_sid: str, direction: str, grant: StreamGrant, bound_to: str = ""
+) -> str:
+    message = f"{call_sid}|{direction}|{grant.expires}|{grant.token_id}"
+    if bound_to:
+        message += f"|{bound_to}"
+    return _b64(hmac.new(key.encode(), message.encode(), hashlib.sha256).digest())
 
 
 def issue_token(
@@ -48,14 +66,17 @@ def issue_token(
     ttl: int = DEFAULT_TTL_SECONDS,
     now: float | None = None,
     grant: StreamGrant | None = None,
+    bound_to: str = "",
 ) -> str:
-    """Return `<expiry>.<id>.<signature>` for this call SID and direction.
+    """Return `<expiry>.<id>.<signature>` for this call SID and direction, or
+    `<expiry>.<id>.<bound_to>.<signature>` when bound to a staff session.
 
     With `grant` (one already recorded on the call) the same token comes out again: a replayed
     webhook is answered with the token it was first given, never a fresh one.
     """
     grant = grant or new_grant(ttl, now)
-    return f"{grant.expires}.{grant.token_id}.{_signature(key, call_sid, direction, grant)}"
+    signature = _signature(key, call_sid, direction, grant, bound_to)
+    return ".".join(p for p in (str(grant.expires), grant.token_id, bound_to, signature) if p)
 
 
 def verify_token(
@@ -67,12 +88,15 @@ def verify_token(
     caller must still consume the id (`CallRepository.claim_stream`).
     """
     parts = (token or "").split(".")
-    if len(parts) != 3 or not all(parts):
+    if len(parts) not in (3, 4) or not all(parts):
         raise InvalidStreamToken("missing or malformed token")
-    expires_text, token_id, signature = parts
+    expires_text, token_id, *bound, signature = parts
+    if (direction in BOUND_DIRECTIONS) != bool(bound):
+        raise InvalidStreamToken("binding does not match the direction")
     if not (expires_text.isascii() and expires_text.isdigit()) or len(expires_text) > 12:
         raise InvalidStreamToken("malformed expiry")
-    expected = _signature(key, call_sid, direction, StreamGrant(token_id, int(expires_text)))
+    grant = StreamGrant(token_id, int(expires_text))
+    expected = _signature(key, call_sid, direction, grant, "".join(bound))
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise InvalidStreamToken("signature does not match this call")
     if (time.time() if now is None else now) > int(expires_text):

@@ -3,6 +3,9 @@
 Production talks to Twilio's REST API through the `twilio` client; the local stack writes the
 same requests to an outbox file (JSON lines) that people and tests can read. Both sides of the
 port take and return the same things, so the logic above never knows which one it has.
+
+A test call from the console has no Twilio call behind it and must never text a real phone:
+its tools get `HeldTexts`, which records each text on the call record instead of sending it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pitstop.config import Settings
+from pitstop.models import HeldText
 from pitstop.secrets import twilio_credentials
 
 if TYPE_CHECKING:
     from twilio.rest import Client
+
+    from pitstop.dal.calls import CallRepository
 
 
 class OptedOut(Exception):
@@ -164,6 +170,43 @@ class OutboxTelephony:
         with self._lock, self._path.open("a", encoding="utf-8") as outbox:
             outbox.write(json.dumps(entry) + "\n")
         return sid
+
+
+class HeldTexts:
+    """A test call's telephony: each text is held on the call record (`held_texts`, shown on
+    the test-call page), never sent; there is no Twilio call to redirect, end or dial from.
+
+    Read-then-write is enough here: one call's tools run one at a time."""
+
+    def __init__(self, calls: CallRepository, call_sid: str):
+        self._calls = calls
+        self._call_sid = call_sid
+
+    def send_sms(self, to: str, body: str) -> str:
+        record = self._calls.get(self._call_sid)
+        held = [*(record.held_texts if record else []), HeldText(to=to, body=body, at=_now())]
+        self._calls.set_fields(
+            self._call_sid, {"held_texts": [h.model_dump(mode="json") for h in held]}
+        )
+        return "SMheld" + uuid.uuid4().hex
+
+    def redirect_call(self, call_sid: str, twiml: str) -> None:
+        return None
+
+    def end_call(self, call_sid: str) -> None:
+        return None
+
+    def create_call(
+        self, to: str, url: str, status_callback: str, machine_detection: bool = True
+    ) -> str:
+        raise RuntimeError("a test call places no calls")
+
+    def calls_to(self, to: str, since: datetime) -> list[str]:
+        return []
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def read_outbox(path: Path) -> list[dict[str, Any]]:

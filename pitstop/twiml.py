@@ -3,6 +3,8 @@
 One module for every TwiML shape, because three processes produce them: the webhook (answers),
 the bridge (a live handoff through the REST API) and the call simulator's tests (which parse
 them). Building with the official classes means escaping and attribute names are Twilio's own.
+Every `<Say>` speaks the shop's language (`lang`) with a voice that speaks it, both from the
+language pack; English keeps Twilio's defaults.
 """
 
 from __future__ import annotations
@@ -11,9 +13,18 @@ from collections.abc import Mapping
 
 from twilio.twiml.voice_response import Connect, Dial, Stream, VoiceResponse
 
-DEFAULT_HANDOFF_MESSAGE = "Connecting you to a member of our team."
+from pitstop.i18n import DEFAULT_LANGUAGE, pack, text
+
+DEFAULT_HANDOFF_MESSAGE = text(DEFAULT_LANGUAGE, "calls.handoff")
 # How long the shop's line rings before Twilio gives up on a transfer (seconds).
 DIAL_TIMEOUT_SECONDS = 30
+
+
+def say(response: VoiceResponse, words: str, lang: str = DEFAULT_LANGUAGE) -> None:
+    """`<Say>` `words` in `lang`: its `language` and `voice` (none for Twilio's defaults)."""
+    meta = pack(lang).meta
+    voice = {"language": meta.say_language, "voice": meta.say_voice}
+    response.say(words, **{name: value for name, value in voice.items() if value})
 
 
 def stream_twiml(
@@ -21,6 +32,8 @@ def stream_twiml(
     parameters: Mapping[str, object],
     notice: str | None = None,
     action: str | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> str:
     """`<Connect action><Stream>` to the media bridge, with the call's context as `<Parameter>`s.
 
@@ -31,7 +44,7 @@ def stream_twiml(
     """
     response = VoiceResponse()
     if notice:
-        response.say(notice)
+        say(response, notice, lang)
     stream = Stream(url=bridge_url)
     for name, value in parameters.items():
         stream.parameter(name=name, value="" if value is None else str(value))
@@ -41,64 +54,73 @@ def stream_twiml(
     return str(response)
 
 
-def fallback_twiml(shop_name: str, shop_phone: str) -> str:
+def fallback_twiml(shop_name: str, shop_phone: str, *, lang: str = DEFAULT_LANGUAGE) -> str:
     """Apologise and put the caller through to the shop's human line.
 
     What a caller hears when the agent cannot take the call (bridge down, agent switched off,
     or anything failing while answering): never an error tone, always a person.
     """
     response = VoiceResponse()
-    response.say(
-        f"Thanks for calling {shop_name}. Sorry, our automated assistant can't take your call "
-        "right now. Please hold while we connect you to a member of our team."
-    )
+    say(response, text(lang, "calls.fallback", shop_name=shop_name), lang)
     response.dial(shop_phone, timeout=DIAL_TIMEOUT_SECONDS)
     return str(response)
 
 
-def handoff_twiml(shop_phone: str, message: str = DEFAULT_HANDOFF_MESSAGE) -> str:
-    """Tell the caller what happens, then dial the shop (the bridge's live handoff)."""
+def handoff_twiml(
+    shop_phone: str, message: str | None = None, *, lang: str = DEFAULT_LANGUAGE
+) -> str:
+    """Tell the caller what happens (by default the pack's words), then dial the shop (the
+    bridge's live handoff); an empty `message` says nothing."""
     response = VoiceResponse()
-    if message:
-        response.say(message)
+    words = text(lang, "calls.handoff") if message is None else message
+    if words:
+        say(response, words, lang)
     response.dial(shop_phone, timeout=DIAL_TIMEOUT_SECONDS)
     return str(response)
 
 
 def dial_twiml(
-    number: str, action: str, whisper_url: str, ring_seconds: int, message: str | None = None
+    number: str,
+    action: str,
+    whisper_url: str,
+    ring_seconds: int,
+    message: str | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> str:
     """Ring one number; on pick-up staff hear the whisper; whatever happens, Twilio then asks
     `action` what next (so a busy or unanswered line never ends the call)."""
     response = VoiceResponse()
     if message:
-        response.say(message)
+        say(response, message, lang)
     dial = Dial(action=action, timeout=ring_seconds)
     dial.number(number, url=whisper_url)
     response.append(dial)
     return str(response)
 
 
-def record_message_twiml(prompt: str, action: str, max_seconds: int = 120) -> str:
+def record_message_twiml(
+    prompt: str, action: str, max_seconds: int = 120, *, lang: str = DEFAULT_LANGUAGE
+) -> str:
     """The message taker that needs no bridge: a prompt, a beep, a recording posted to
     `action` (which stores it as a message for the shop)."""
     response = VoiceResponse()
-    response.say(prompt)
+    say(response, prompt, lang)
     response.record(action=action, max_length=max_seconds, play_beep=True, timeout=5)
     return str(response)
 
 
-def say_twiml(text: str) -> str:
-    """Say `text`, then carry on (a whisper: the `<Dial>` connects the call once it is said)."""
+def say_twiml(words: str, *, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Say `words`, then carry on (a whisper: the `<Dial>` connects the call once it is said)."""
     response = VoiceResponse()
-    response.say(text)
+    say(response, words, lang)
     return str(response)
 
 
-def voicemail_twiml(text: str) -> str:
-    """Say `text` and hang up: a voicemail left on a machine, or a short polite goodbye."""
+def voicemail_twiml(words: str, *, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Say `words` and hang up: a voicemail left on a machine, or a short polite goodbye."""
     response = VoiceResponse()
-    response.say(text)
+    say(response, words, lang)
     response.hangup()
     return str(response)
 

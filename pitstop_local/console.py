@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import mimetypes
+import os
 import threading
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
@@ -32,10 +33,12 @@ from websockets.http11 import Request, Response
 
 from pitstop.admin.live import live_messages
 from pitstop.config import Settings
+from pitstop.recordings import ENV_RECORDINGS_DIR
 from pitstop_local.http import _LambdaRequestHandler
 from pitstop_local.signin import CLIENT_ID, INVITED_USER, DevUserPool, verify_token
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+RECORDINGS_PATH = "/recordings/"  # the admin API's local recording links (functions/admin/calls)
 STREAM_POLL_SECONDS = 0.25
 _log = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ class _ConsoleRequestHandler(_LambdaRequestHandler):
             self._send(status, json.dumps(answer).encode(), "application/x-amz-json-1.1")
         elif path == "/config.json":
             self._send(200, json.dumps(self.server.config).encode(), "application/json")
+        elif path.startswith(RECORDINGS_PATH) and self.command in ("GET", "HEAD"):
+            self._recording(path.removeprefix(RECORDINGS_PATH))
         elif self.command in ("GET", "HEAD"):
             self._static(path)
         else:
@@ -98,6 +103,17 @@ class _ConsoleRequestHandler(_LambdaRequestHandler):
             file = CONSOLE_DIR / "index.html"  # the console's own router handles the rest
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         self._send(200, file.read_bytes(), kind)
+
+    def _recording(self, key: str) -> None:
+        """A call recording from the local stack's folder, where AWS presigns an S3 URL (the
+        admin API's `/admin/calls/<sid>/recording` links here; issue 16)."""
+        folder = os.environ.get(ENV_RECORDINGS_DIR)
+        root = Path(folder).resolve() if folder else None
+        file = (root / key).resolve() if root else None
+        if root is None or file is None or not file.is_relative_to(root) or not file.is_file():
+            self._send(404, b"no such recording", "text/plain")
+            return
+        self._send(200, file.read_bytes(), mimetypes.guess_type(file.name)[0] or "audio/wav")
 
     # The base class bound its own `_serve` to the verbs; bind this one.
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
@@ -156,6 +172,7 @@ class StreamTail:
                 TableName=settings.table_name,
                 StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
             )["TableDescription"]["LatestStreamArn"]
+        self.stream_arn = str(arn)  # the after-call poller names it as Lambda's event does
         self._streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=region)
         shards = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
         self._iterators = [

@@ -1,7 +1,7 @@
 """`pitstop demo` (`make demo`): one real call through the whole local stack, offline.
 
-Starts the local stack in this process (moto DynamoDB seeded with the demo shop, webhook and
-tools over HTTP, media bridge, offline engine) on free ports, has the simulated Twilio place
+Starts the local stack (moto DynamoDB seeded with the demo shop, webhook and tools over HTTP,
+offline engine; the media bridge in a child process) on free ports, has the simulated Twilio place
 the "known customer books an oil change" call, prints the conversation as it happens, then the
 appointment exactly as stored in DynamoDB, the SMS in the outbox and the recording's path.
 Exit status 0 only when the booking really happened — the demo is also a smoke test.
@@ -47,7 +47,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--verbose",
         action="store_true",
-        help="show the services' JSON logs here (default: <workdir>/services.log)",
+        help="show the services' JSON logs here (default: <workdir>/services.log; the "
+        "bridge's are always in <workdir>/bridge.log)",
     )
     parser.set_defaults(func=_run)
 

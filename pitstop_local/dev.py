@@ -2,12 +2,19 @@
 
 moto's DynamoDB (seeded with the demo shop), the webhook and tools Lambdas over local HTTP,
 the media bridge, and — unless OPENAI_API_KEY or --realtime-url says otherwise — the offline
-Realtime engine. Everything runs in this one process tree because the Lambda handlers read
-their configuration from the process environment (the same PITSTOP_* variables the CDK stack
-sets), so one process with one environment is the faithful local equivalent.
+Realtime engine. The Lambda handlers read their configuration from the process environment (the
+same PITSTOP_* variables the CDK stack sets), so they run in this process with that environment,
+beside moto and the engine. The bridge runs as production runs it, in a process of its own
+(`python -m media_bridge`, `pitstop_local.bridge_process`) with the same environment: 200 call
+set-ups through moto and the Lambdas cannot starve its event loop. Its log is `bridge.log` in
+the working folder.
 
-`LocalStack` is the reusable part: tests and `pitstop demo` start it in-process on ephemeral
-ports; the CLI starts it on fixed ports and waits for Ctrl-C / SIGTERM.
+moto stays in this process: it serves only request/response traffic (the Lambdas, the bridge's
+record writes over HTTP), and its speed-up (`pitstop_local.dynamodb`) makes each request cheap;
+a process of its own would add a start-up and a second log without relieving anything real-time.
+
+`LocalStack` is the reusable part: tests and `pitstop demo` start it on ephemeral ports; the CLI
+starts it on fixed ports and waits for Ctrl-C / SIGTERM.
 """
 
 from __future__ import annotations
@@ -22,14 +29,22 @@ import signal
 import socket
 import sys
 import tempfile
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 from zoneinfo import ZoneInfo
 
+from pitstop_local.bridge_process import BridgeFailed, BridgeProcess, MetricsWatch
+
 STATE_FILE = Path(".pitstop/dev.json")
 # How long the bridge may take, after the caller hangs up, to write the call's record.
 CALL_CLEANUP_SECONDS = 15.0
+RECORD_POLL_SECONDS = 0.05  # how often `call_finished` looks at the call record
+# The bridge child's own settings locally, unless the environment says otherwise: a short
+# drain on stop (as `pitstop dev` always had), and metrics flushed every second so that what it
+# counts shows in its log (and to `watch_metrics`) at once.
+_BRIDGE_DEFAULTS = {"PITSTOP_BRIDGE_DRAIN_SECONDS": "2", "PITSTOP_BRIDGE_METRICS_INTERVAL": "1"}
 
 # Variables LocalStack exports for the handlers (restored on stop, so tests do not leak them).
 _EXPORTED = (
@@ -44,6 +59,7 @@ _EXPORTED = (
     "PITSTOP_TELEPHONY",
     "PITSTOP_OUTBOX",
     "PITSTOP_BRIDGE_PORT",
+    "PITSTOP_RECORDINGS_DIR",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_DEFAULT_REGION",
@@ -57,11 +73,21 @@ def _free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
+async def _until(check: Callable[[], bool], seconds: float) -> None:
+    """Poll `check` (a blocking read of the table, run in a thread) until it holds; TimeoutError
+    after `seconds`. What it waits for is written by another process: there is no event."""
+    async with asyncio.timeout(seconds):
+        while True:
+            if await asyncio.to_thread(check):
+                return
+            await asyncio.sleep(RECORD_POLL_SECONDS)
+
+
 class LocalStack:
-    """The local stack in this process: `async with LocalStack() as stack: ...`.
+    """The local stack: `async with LocalStack() as stack: ...`; the bridge is a child process.
 
     Port 0 (the default) picks free ports, so several stacks (or a test run next to a running
-    `pitstop dev`) never collide. `workdir` holds the outbox and call recordings.
+    `pitstop dev`) never collide. `workdir` holds the outbox, call recordings and `bridge.log`.
     """
 
     def __init__(
@@ -95,10 +121,15 @@ class LocalStack:
         self.shop_id = shop_id
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="pitstop-"))
         self.outbox_path = self.workdir / "outbox.jsonl"
+        self.bridge_log = self.workdir / "bridge.log"
         self._seed = seed
         self._today = today
         self._saved_env: dict[str, str | None] = {}
-        self._dynamodb = self._http = self._bridge = self._engine = self.console = None
+        self._dynamodb = self._http = self._engine = self.console = None
+        self.after_call = None
+        self._bridge: BridgeProcess | None = None
+        self._bridge_restart: asyncio.Task[None] | None = None
+        self._bridge_killed_at: datetime | None = None
         self.engine_kind = "none"
         self.settings = None
         self.crm = None
@@ -118,15 +149,14 @@ class LocalStack:
             self.dynamodb_endpoint = self._dynamodb.endpoint
             self._http = serve_lambdas(self.host, self._ports["http"])
             self.http_url = self._http.url
-            bridge_port = self._ports["bridge"] or _free_port(self.host)
-            self.bridge_url = f"ws://{self.host}:{bridge_port}/media-stream"
             await self._start_engine()
-            self._export_env(bridge_port)
+            self._export_env()
             self.settings, self.crm = self._settings_and_crm()
             if self._seed:
                 await asyncio.to_thread(self._seed_table)
-            await self._start_bridge(bridge_port)
+            await self._start_bridge()
             await self._start_console()
+            await self._start_after_call()
         except BaseException:
             await self.stop()
             raise
@@ -134,13 +164,18 @@ class LocalStack:
 
     async def stop(self) -> None:
         """Stop everything that started, newest first; safe to call twice."""
+        if self.after_call is not None:
+            after_call, self.after_call = self.after_call, None
+            await after_call.stop()
         if self.console is not None:
             console, self.console = self.console, None
             await console.stop()
+        if self._bridge_restart is not None:
+            restart, self._bridge_restart = self._bridge_restart, None
+            with contextlib.suppress(Exception):
+                await restart
         if self._bridge is not None:
             bridge, self._bridge = self._bridge, None
-            with contextlib.suppress(Exception):
-                await bridge.drain(deadline_seconds=2)
             await bridge.stop()
         if self._engine is not None:
             engine, self._engine = self._engine, None
@@ -179,10 +214,27 @@ class LocalStack:
         self.engine_url = self.realtime_url = f"ws://{self.host}:{port}/v1/realtime"
         self.engine_kind = "offline"
 
-    async def _start_bridge(self, port: int) -> None:
-        from media_bridge import Bridge
+    async def _start_bridge(self) -> None:
+        """`python -m media_bridge` on the bridge port (0: any), with the stack's environment;
+        once it says where it listens, the webhook is told (PITSTOP_BRIDGE_URL)."""
+        env = {**_BRIDGE_DEFAULTS, **os.environ}
+        env.update(
+            POWERTOOLS_SERVICE_NAME="media_bridge",  # as the CDK stack names the container's
+            POWERTOOLS_METRICS_DISABLED="false",  # its own log file: metrics leak nowhere
+            PYTHONUNBUFFERED="1",  # each log line reaches bridge.log as it is written
+        )
+        self.bridge_log.unlink(missing_ok=True)  # one log per stack (restarts append to it)
+        bridge = BridgeProcess(self.host, self._ports["bridge"], env, self.bridge_log)
+        self._bridge = await bridge.start()
+        self.bridge_url = bridge.url
+        self._export({"PITSTOP_BRIDGE_URL": bridge.url, "PITSTOP_BRIDGE_PORT": str(bridge.port)})
+        self.settings, self.crm = self._settings_and_crm()
 
-        self._bridge = await Bridge(self.settings).start(host=self.host, port=port)
+    async def _start_after_call(self) -> None:
+        """Summaries and costs for every local call, fed from the table's stream as in AWS."""
+        from pitstop_local.after_call import LocalAfterCall
+
+        self.after_call = await LocalAfterCall(self.settings).start()
 
     async def _start_console(self) -> None:
         from pitstop_local.console import LocalConsole
@@ -191,19 +243,18 @@ class LocalStack:
             self.settings, self.host, self._ports["console"], self._ports["live"]
         )
 
-    def _export_env(self, bridge_port: int) -> None:
+    def _export_env(self) -> None:
         values = {
             "PITSTOP_DYNAMODB_ENDPOINT": self.dynamodb_endpoint,
             "PITSTOP_TABLE": self.table,
             "PITSTOP_SHOP_ID": self.shop_id,
             "PITSTOP_PUBLIC_URL": self.http_url,
-            "PITSTOP_BRIDGE_URL": self.bridge_url,
             "PITSTOP_TOOLS_URL": f"{self.http_url}/tools",
             "PITSTOP_TOOLS_AUTH": "token",
             "PITSTOP_REALTIME_URL": self.realtime_url,
             "PITSTOP_TELEPHONY": "outbox",
             "PITSTOP_OUTBOX": str(self.outbox_path),
-            "PITSTOP_BRIDGE_PORT": str(bridge_port),
+            "PITSTOP_RECORDINGS_DIR": str(self.workdir / "recordings"),
         }
         # boto3 wants credentials and a region even for moto; never real ones.
         defaults = {
@@ -213,9 +264,12 @@ class LocalStack:
         }
         for name in _EXPORTED:
             self._saved_env[name] = os.environ.get(name)
-        os.environ.update(values)
         for name, value in defaults.items():
             os.environ.setdefault(name, value)
+        self._export(values)
+
+    def _export(self, values: dict[str, str]) -> None:
+        os.environ.update(values)
         self._reset_cached_settings()
 
     def _restore_env(self) -> None:
@@ -268,14 +322,80 @@ class LocalStack:
 
     async def call_finished(self, call_sid: str) -> None:
         """Wait until the bridge is done with `call_sid`: its record, outcome and transcript are
-        written. (The caller's side may hang up before the bridge has finished its cleanup.)"""
+        written. (The caller's side may hang up before the bridge has finished its cleanup.)
+
+        The bridge's last write for a stream (`CallRepository.finish_stream`) comes after the
+        transcript's, so the record says when it is done; a stream the bridge was killed
+        under (`crash_bridge`) is done too, as nobody is left to finish it."""
+        await self.bridge_ready()
         try:
-            async with asyncio.timeout(CALL_CLEANUP_SECONDS):
-                await self._bridge.wait_call_finished(call_sid)
+            await _until(lambda: self._bridge_done_with(call_sid), CALL_CLEANUP_SECONDS)
         except TimeoutError:
             raise TimeoutError(
-                f"the bridge did not finish {call_sid} within {CALL_CLEANUP_SECONDS:.0f} s"
+                f"the bridge did not finish {call_sid} within {CALL_CLEANUP_SECONDS:.0f} s "
+                f"(its log: {self.bridge_log})"
             ) from None
+
+    def _bridge_done_with(self, call_sid: str) -> bool:
+        progress = self.crm.calls.stream_progress(call_sid)
+        if progress.finished:
+            return True
+        killed, claimed = self._bridge_killed_at, progress.claimed_at
+        return killed is not None and claimed is not None and claimed <= killed
+
+    # ---- the bridge process, for tests that inject its faults ----------------------------
+    @property
+    def bridge_task_id(self) -> str:
+        """The id the running bridge beats under (see `pitstop.dal.heartbeats`)."""
+        return self._running_bridge().task_id
+
+    def crash_bridge(self) -> None:
+        """Kill the bridge as a crashed container dies (SIGKILL: no drain, no last writes;
+        Twilio sees its streams drop) and start a new one on the same port, which
+        `bridge_ready` (and `call_finished`) wait for. Callable from a synchronous callback."""
+        bridge = self._running_bridge()
+        bridge.kill()
+        self._bridge_killed_at = datetime.now(UTC)
+        self._bridge_restart = asyncio.get_running_loop().create_task(self._restart(bridge))
+
+    async def _restart(self, dead: BridgeProcess) -> None:
+        await dead.stop()  # reaps it and closes its log
+        self._bridge = await BridgeProcess(self.host, dead.port, dead.env, self.bridge_log).start()
+
+    async def bridge_ready(self) -> None:
+        """Wait for a bridge restarted by `crash_bridge` to listen (at once if none is)."""
+        if self._bridge_restart is not None:
+            restart, self._bridge_restart = self._bridge_restart, None
+            await restart
+
+    @contextlib.asynccontextmanager
+    async def bridge_paused(self) -> AsyncIterator[None]:
+        """The bridge frozen (SIGSTOP) for the block: it beats no heartbeat and serves nothing,
+        as a fleet that died. Afterwards it resumes, and this waits until its heartbeat is
+        fresh in the table again (at most one beat interval and a margin)."""
+        from pitstop.dal.heartbeats import BEAT_INTERVAL
+
+        bridge = self._running_bridge()
+        await bridge.pause()
+        try:
+            yield
+        finally:
+            bridge.resume()
+            beating = BEAT_INTERVAL.total_seconds() + 5
+            await _until(lambda: self.crm.heartbeats.alive(datetime.now(UTC)) is True, beating)
+
+    def watch_metrics(self) -> MetricsWatch:
+        """What the bridge counts from now on (its EMF lines): see `MetricsWatch`."""
+        return MetricsWatch(self._running_bridge())
+
+    async def bridge_exited(self) -> int:
+        """Wait until the bridge process ends; its exit status (`pitstop dev` watches this)."""
+        return await self._running_bridge().wait()
+
+    def _running_bridge(self) -> BridgeProcess:
+        if self._bridge is None:
+            raise RuntimeError("the local stack's bridge is not running: start the stack first")
+        return self._bridge
 
     def describe(self) -> list[str]:
         from pitstop.secrets import twilio_credentials
@@ -292,6 +412,7 @@ class LocalStack:
             f"media bridge      {self.bridge_url}",
             f"realtime          {engine}",
             f"outbox            {self.outbox_path}",
+            f"bridge log        {self.bridge_log}",
             *(self.console.describe() if self.console else []),
             (
                 f"Twilio auth token {twilio_credentials().auth_token}  (webhook signatures; "
@@ -369,6 +490,9 @@ async def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    except BridgeFailed as error:
+        print(f"could not start: {error}", file=sys.stderr)
+        return 1
     try:
         report = stack.seed_report
         if report is not None:
@@ -384,7 +508,8 @@ async def _serve(args: argparse.Namespace) -> int:
             f"dynamodb={stack.dynamodb_endpoint} realtime={stack.realtime_url}",
             flush=True,
         )
-        await stop.wait()
+        if await _until_stopped(stop, stack) is not None:
+            return 1
         print("stopping…", flush=True)
     finally:
         await stack.stop()
@@ -392,6 +517,22 @@ async def _serve(args: argparse.Namespace) -> int:
             (args.workdir / STATE_FILE.name).unlink()
     print("stopped", flush=True)
     return 0
+
+
+async def _until_stopped(stop: asyncio.Event, stack: LocalStack) -> int | None:
+    """Wait for Ctrl-C / SIGTERM; if the bridge dies first, say why and return its status."""
+    stopped = asyncio.create_task(stop.wait())
+    died = asyncio.create_task(stack.bridge_exited())
+    await asyncio.wait({stopped, died}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not died.done():
+        died.cancel()
+        return None
+    print(
+        f"the media bridge exited with status {died.result()}; see {stack.bridge_log}",
+        file=sys.stderr,
+    )
+    return died.result()
 
 
 def _write_state(stack: LocalStack, workdir: Path) -> None:

@@ -13,8 +13,6 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Pitstop")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
-# The CDK's jsii runtime prints a banner about this machine's Node release on every synthesis.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 
 from pitstop.config import Settings
 from pitstop.dal import Crm, create_table

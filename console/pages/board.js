@@ -2,6 +2,10 @@
 // cancel go through the admin API to the agent's own tools (same checks, same SMS).
 import { api } from "/api.js";
 import { h, status, time } from "/dom.js";
+import { register } from "/i18n.js";
+import labels from "/labels/board.js";
+
+const t = register("board", labels);
 
 function moveForm(appointment, bays, refresh, say) {
   const id = appointment.appointment_id;
@@ -9,7 +13,7 @@ function moveForm(appointment, bays, refresh, say) {
   const start = h("input", { type: "datetime-local", id: `move-${id}`, value: local, step: 1800 });
   const bay = h(
     "select",
-    { id: `bay-${id}`, "aria-label": "Bay" },
+    { id: `bay-${id}`, "aria-label": t("bay") },
     bays.map((b) => h("option", { value: b.bay, selected: b.bay === appointment.bay }, b.name)),
   );
   return h(
@@ -24,27 +28,27 @@ function moveForm(appointment, bays, refresh, say) {
             start: start.value,
             bay: bay.value,
           });
-          refresh(moved.message || "Moved.");
+          refresh(moved.message || t("moved"));
         } catch (error) {
           say(error.message, "error");
         }
       },
     },
-    h("label", { for: `move-${id}` }, "Move to"),
+    h("label", { for: `move-${id}` }, t("move_to")),
     start,
     bay,
-    h("button", { type: "submit" }, "Move"),
+    h("button", { type: "submit" }, t("move")),
   );
 }
 
 function card(appointment, bays, refresh, say) {
   const cancel = async () => {
-    if (!confirm(`Cancel ${appointment.customer_name}'s ${appointment.service_name}?`)) return;
+    if (!confirm(t("cancel_confirm", { customer: appointment.customer_name, service: appointment.service_name }))) return;
     try {
       const done = await api("POST", `/admin/appointments/${appointment.appointment_id}/cancel`, {
         customer_id: appointment.customer_id,
       });
-      refresh(done.message || "Cancelled.");
+      refresh(done.message || t("cancelled"));
     } catch (error) {
       say(error.message, "error");
     }
@@ -56,9 +60,9 @@ function card(appointment, bays, refresh, say) {
     h("strong", {}, `${time(appointment.start)}–${time(appointment.end)}`),
     ` ${appointment.service_name} · ${appointment.customer_name}`,
     h("span", { class: "tag" }, appointment.status),
-    h("span", { class: "tag" }, `reminder: ${appointment.reminder_status}`),
+    h("span", { class: "tag" }, t("reminder", { status: appointment.reminder_status })),
     active && moveForm(appointment, bays, refresh, say),
-    active && h("button", { type: "button", class: "danger", onclick: cancel }, "Cancel"),
+    active && h("button", { type: "button", class: "danger", onclick: cancel }, t("cancel")),
   );
 }
 
@@ -78,7 +82,7 @@ export async function renderBoard(container, day, { compact = false, message = n
       h("h3", {}, bay.name),
       mine.length
         ? h("ol", {}, mine.map((a) => (compact ? h("li", {}, `${time(a.start)} ${a.service_name} · ${a.customer_name}`) : card(a, data.bays, refresh, say))))
-        : h("p", { class: "muted" }, "Free all day"),
+        : h("p", { class: "muted" }, t("free_all_day")),
     );
   });
   container.replaceChildren(notice, h("div", { class: "board" }, columns));
@@ -89,8 +93,8 @@ export default async function board(page) {
   const picker = h("input", { type: "date", id: "board-date" });
   const area = h("div");
   page.replaceChildren(
-    h("h1", {}, "Appointments"),
-    h("label", { for: "board-date" }, "Day "),
+    h("h1", {}, t("title")),
+    h("label", { for: "board-date" }, t("day")),
     picker,
     area,
   );

@@ -5,17 +5,21 @@
 import { api } from "/api.js";
 import { h, status } from "/dom.js";
 import { clearErrors, field, history, showErrors } from "/forms.js";
+import { register } from "/i18n.js";
+import labels from "/labels/catalog.js";
+
+const t = register("catalog", labels);
 
 const list = (text) => text.split(",").map((w) => w.trim()).filter(Boolean);
 const number = (text) => (text.trim() === "" ? null : Number(text));
 
-// [key, label, input type, from the input's text, extra attributes]
+// [key, label key, input type, from the input's text, extra attributes]
 const SERVICE_FIELDS = [
-  ["name", "Name", "text", String],
-  ["duration_minutes", "Duration (minutes, whole slots)", "number", number, { min: 0 }],
-  ["price_min", "Lowest price", "number", number, { min: 0, step: 0.01 }],
-  ["price_max", "Highest price", "number", number, { min: 0, step: 0.01 }],
-  ["aliases", "Other names callers use (comma separated)", "text", list],
+  ["name", "name", "text", String],
+  ["duration_minutes", "duration", "number", number, { min: 0 }],
+  ["price_min", "price_min", "number", number, { min: 0, step: 0.01 }],
+  ["price_max", "price_max", "number", number, { min: 0, step: 0.01 }],
+  ["aliases", "aliases", "text", list],
 ];
 
 function serviceRow(service, i, state, ctx) {
@@ -32,22 +36,22 @@ function serviceRow(service, i, state, ctx) {
       h("input", { id: box, type: "checkbox", checked: service.bays.includes(bay.bay), disabled: ctx.disabled, onchange: toggle }),
       h("label", { for: box }, bay.name || bay.bay));
   });
-  const title = service.name || "New service";
+  const title = service.name || t("new_service");
   return h("fieldset", { class: "service", dataset: { code: service.code } },
     h("legend", {}, title),
-    field(`${id}-code`, "Code (fixed once saved)", h("input", {
+    field(`${id}-code`, t("code"), h("input", {
       id: `${id}-code`, type: "text", value: service.code, readonly: known, disabled: ctx.disabled,
       oninput: bind("code", (v) => v.trim()),
     })),
-    SERVICE_FIELDS.map(([key, label, type, parse, attrs = {}]) => field(`${id}-${key}`, label,
+    SERVICE_FIELDS.map(([key, label, type, parse, attrs = {}]) => field(`${id}-${key}`, t(label),
       h("input", { id: `${id}-${key}`, type, value: shown(key), disabled: ctx.disabled, oninput: bind(key, parse), ...attrs }))),
-    h("fieldset", { class: "bays-for" }, h("legend", {}, "Bays that can do it"), bays,
+    h("fieldset", { class: "bays-for" }, h("legend", {}, t("bays_for")), bays,
       h("span", { class: "field-error", id: `${id}-bays-error`, role: "alert" })),
     h("span", { class: "field-error", id: `${id}-error`, role: "alert" }),
     ctx.disabled ? null : h("button", {
-      type: "button", class: "danger", "aria-label": `Remove ${title}`,
+      type: "button", class: "danger", "aria-label": t("remove", { name: title }),
       onclick: () => { state.services.splice(i, 1); ctx.redraw(); },
-    }, "Remove service"));
+    }, t("remove_service")));
 }
 
 function bayRow(bay, i, state, ctx) {
@@ -62,21 +66,21 @@ function bayRow(bay, i, state, ctx) {
     ctx.redraw();
   };
   return h("div", { class: "bay-row", dataset: { bay: bay.bay } },
-    field(`${id}-bay`, `Bay ${i + 1} id (fixed once saved)`, h("input", {
+    field(`${id}-bay`, t("bay_id", { n: i + 1 }), h("input", {
       id: `${id}-bay`, type: "text", value: bay.bay, readonly: known, disabled: ctx.disabled, onchange: known ? null : retag,
     })),
-    field(`${id}-name`, `Bay ${i + 1} name`, h("input", {
+    field(`${id}-name`, t("bay_name", { n: i + 1 }), h("input", {
       id: `${id}-name`, type: "text", value: bay.name, disabled: ctx.disabled, oninput: rename,
     })),
     h("span", { class: "field-error", id: `${id}-error`, role: "alert" }),
     ctx.disabled ? null : h("button", {
-      type: "button", class: "danger", "aria-label": `Remove bay ${bay.name || i + 1}`,
+      type: "button", class: "danger", "aria-label": t("remove_bay_label", { name: bay.name || i + 1 }),
       onclick: () => {
         state.bays.splice(i, 1);
         state.services.forEach((s) => { s.bays = s.bays.filter((b) => b !== bay.bay); });
         ctx.redraw();
       },
-    }, "Remove bay"));
+    }, t("remove_bay")));
 }
 
 // The section: `rerender(said)` draws the whole settings page anew after a save or roll back.
@@ -86,7 +90,7 @@ export async function catalogSection({ canEditSettings, rerender }) {
   try {
     [catalog, { versions }] = await Promise.all([api("GET", "/admin/catalog"), api("GET", "/admin/catalog/versions")]);
   } catch (error) {
-    return [h("h2", {}, "Services and bays"), status(`Services and bays cannot be shown: ${error.message}`, "error")];
+    return [h("h2", {}, t("title")), status(t("unavailable", { error: error.message }), "error")];
   }
   const state = structuredClone({ services: catalog.services, bays: catalog.bays });
   const notice = h("div", { "aria-live": "polite" });
@@ -96,10 +100,10 @@ export async function catalogSection({ canEditSettings, rerender }) {
     disabled: !canEditSettings,
     saved: new Set([...catalog.services.map((s) => s.code), ...catalog.bays.map((b) => `bay:${b.bay}`)]),
     redraw: () => rows.replaceChildren(h("div", {},
-      h("h3", {}, "Bays"), state.bays.map((b, i) => bayRow(b, i, state, ctx)),
+      h("h3", {}, t("bays")), state.bays.map((b, i) => bayRow(b, i, state, ctx)),
       h("span", { class: "field-error", id: "catalog-bays-error", role: "alert" }),
-      ctx.disabled ? null : h("button", { type: "button", onclick: () => { state.bays.push({ bay: "", name: "" }); ctx.redraw(); } }, "Add a bay"),
-      h("h3", {}, "Services"), state.services.map((s, i) => serviceRow(s, i, state, ctx)),
+      ctx.disabled ? null : h("button", { type: "button", onclick: () => { state.bays.push({ bay: "", name: "" }); ctx.redraw(); } }, t("add_bay")),
+      h("h3", {}, t("services")), state.services.map((s, i) => serviceRow(s, i, state, ctx)),
       h("span", { class: "field-error", id: "catalog-services-error", role: "alert" }),
       ctx.disabled ? null : h("button", {
         type: "button",
@@ -107,7 +111,7 @@ export async function catalogSection({ canEditSettings, rerender }) {
           state.services.push({ code: "", name: "", duration_minutes: 60, price_min: 0, price_max: 0, bays: [], aliases: [] });
           ctx.redraw();
         },
-      }, "Add a service"))),
+      }, t("add_service")))),
   };
   ctx.redraw();
   const save = async (event) => {
@@ -115,7 +119,7 @@ export async function catalogSection({ canEditSettings, rerender }) {
     clearErrors(form);
     try {
       await api("PUT", "/admin/catalog", { version: catalog.version, ...state });
-      await rerender("Services and bays saved. The next call uses them.");
+      await rerender(t("saved"));
     } catch (error) {
       showErrors(error, "catalog", say);
     }
@@ -123,16 +127,16 @@ export async function catalogSection({ canEditSettings, rerender }) {
   const rollback = (version) => async () => {
     try {
       await api("POST", `/admin/catalog/versions/${version}/rollback`, { version: catalog.version });
-      await rerender(`Services and bays rolled back to version ${version}.`);
+      await rerender(t("rolled_back", { version }));
     } catch (error) {
       say(error.message, "error");
     }
   };
-  const form = h("form", { class: "settings catalog", onsubmit: save, novalidate: true, "aria-label": "Services and bays" },
-    h("h2", {}, "Services and bays"),
-    h("p", { class: "muted" }, `Version ${catalog.version}`),
+  const form = h("form", { class: "settings catalog", onsubmit: save, novalidate: true, "aria-label": t("title") },
+    h("h2", {}, t("title")),
+    h("p", { class: "muted" }, t("version", { version: catalog.version })),
     rows,
     notice,
-    h("button", { type: "submit", disabled: ctx.disabled }, "Save services and bays"));
-  return [form, h("h2", {}, "Services and bays history"), history("Services and bays history", versions, catalog.version, canEditSettings, rollback)];
+    h("button", { type: "submit", disabled: ctx.disabled }, t("save")));
+  return [form, h("h2", {}, t("history")), history(t("history"), versions, catalog.version, canEditSettings, rollback)];
 }

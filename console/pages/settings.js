@@ -4,35 +4,38 @@
 import { api } from "/api.js";
 import { h, status } from "/dom.js";
 import { clearErrors, field, history, showErrors } from "/forms.js";
+import { LANGUAGES, register, setLanguage, translate } from "/i18n.js";
+import labels from "/labels/settings.js";
 import { catalogSection } from "/pages/catalog.js";
 
-// [name, label, kind, extra attributes]
+// [name (also its label's key), kind, extra attributes]
 const FIELDS = [
-  ["persona_name", "Persona name", "text"],
-  ["greeting", "Greeting (empty: the default one)", "textarea"],
-  ["voice", "Voice", "voice"],
-  ["speed", "Speaking speed (0.25–1.5)", "number", { step: 0.05, min: 0.25, max: 1.5 }],
-  ["noise_reduction", "Noise reduction", "choice", { choices: ["near_field", "far_field", "off"] }],
-  ["turn_detection", "Turn detection", "turns"],
-  ["language", "Language", "text"],
-  ["model", "Model", "text"],
-  ["fallback_model", "Fallback model (when the model is unavailable)", "optional"],
-  ["extra_instructions", "The shop's own instructions", "textarea"],
-  ["escalation_words", "Escalation words (comma separated)", "list"],
-  ["escalation_actions", "Words that hand off at once (comma separated; others offer a person)", "actions"],
-  ["prohibited_phrases", "Phrases the agent must never say (one a line)", "lines"],
-  ["handoff_numbers", "Handoff numbers, tried in order (comma separated; empty: the shop's line)", "list"],
-  ["handoff_ring_seconds", "Ring each handoff number (seconds)", "number", { min: 5, max: 60 }],
-  ["advisor_number", "Advisor's SMS number for messages", "optional"],
-  ["max_call_seconds", "Longest call (seconds)", "number"],
-  ["silence_timeout_seconds", "Silence limit (seconds)", "number"],
-  ["recording_notice", "Recording notice", "optional"],
-  ["agent_enabled", "Agent answers calls", "checkbox"],
+  ["persona_name", "text"],
+  ["greeting", "textarea"],
+  ["voice", "voice"],
+  ["speed", "number", { step: 0.05, min: 0.25, max: 1.5 }],
+  ["noise_reduction", "choice", { choices: ["near_field", "far_field", "off"] }],
+  ["turn_detection", "turns"],
+  ["language", "choice", { choices: LANGUAGES }],
+  ["model", "text"],
+  ["fallback_model", "optional"],
+  ["extra_instructions", "textarea"],
+  ["escalation_words", "list"],
+  ["escalation_actions", "actions"],
+  ["prohibited_phrases", "lines"],
+  ["handoff_numbers", "list"],
+  ["handoff_ring_seconds", "number", { min: 5, max: 60 }],
+  ["advisor_number", "optional"],
+  ["max_call_seconds", "number"],
+  ["silence_timeout_seconds", "number"],
+  ["recording_notice", "optional"],
+  ["agent_enabled", "checkbox"],
 ];
+const t = register("settings", labels);
 const TURN_FIELDS = [
-  ["threshold", "Voice threshold (0–1)", { step: 0.05, min: 0, max: 1 }],
-  ["prefix_padding_ms", "Audio kept before speech (ms)", { min: 0, max: 2000 }],
-  ["silence_duration_ms", "Silence that ends a turn (ms)", { min: 100, max: 5000 }],
+  ["threshold", { step: 0.05, min: 0, max: 1 }],
+  ["prefix_padding_ms", { min: 0, max: 2000 }],
+  ["silence_duration_ms", { min: 100, max: 5000 }],
 ];
 
 function select(id, choices, value, disabled) {
@@ -42,9 +45,9 @@ function select(id, choices, value, disabled) {
 function turnsControl(value, disabled) {
   const id = "setting-turn_detection";
   const type = select(`${id}-type`, ["server_vad", "semantic_vad"], value.type, disabled);
-  const vad = TURN_FIELDS.map(([name, label, attrs]) =>
-    field(`${id}-${name}`, label, h("input", { id: `${id}-${name}`, type: "number", value: value[name] ?? "", disabled, ...attrs })));
-  const eagerness = field(`${id}-eagerness`, "Eagerness",
+  const vad = TURN_FIELDS.map(([name, attrs]) =>
+    field(`${id}-${name}`, t(name), h("input", { id: `${id}-${name}`, type: "number", value: value[name] ?? "", disabled, ...attrs })));
+  const eagerness = field(`${id}-eagerness`, t("eagerness"),
     select(`${id}-eagerness`, ["auto", "low", "medium", "high"], value.eagerness || "auto", disabled));
   const sync = () => {
     vad.forEach((n) => { n.hidden = type.value !== "server_vad"; });
@@ -52,14 +55,14 @@ function turnsControl(value, disabled) {
   };
   type.addEventListener("change", sync);
   sync();
-  return h("fieldset", { id }, h("legend", {}, "Turn detection"), field(`${id}-type`, "Type", type), vad, eagerness,
+  return h("fieldset", { id }, h("legend", {}, t("turn_detection")), field(`${id}-type`, t("type"), type), vad, eagerness,
     h("span", { class: "field-error", id: `${id}-error`, role: "alert" }));
 }
 
 // Fields whose text may hold template variables, checked on save.
 const TEMPLATED = new Set(["greeting", "extra_instructions"]);
 
-function input([name, label, kind, attrs = {}], value, data, disabled) {
+function input([name, kind, attrs = {}], value, data, disabled) {
   const id = `setting-${name}`;
   if (kind === "turns") return turnsControl(value, disabled);
   let control;
@@ -76,11 +79,11 @@ function input([name, label, kind, attrs = {}], value, data, disabled) {
     control = h("input", { id, type: kind === "number" ? "number" : "text", value: shown, disabled, ...rest });
   }
   if (TEMPLATED.has(name)) {
-    const hint = h("small", { id: `${id}-hint` }, `Variables: ${data.template_variables.map((v) => `{${v}}`).join(" ")}`);
+    const hint = h("small", { id: `${id}-hint` }, t("variables", { names: data.template_variables.map((v) => `{${v}}`).join(" ") }));
     control.setAttribute("aria-describedby", `${id}-hint`);
     control = [control, hint];
   }
-  return field(id, label, control, kind !== "checkbox");
+  return field(id, t(name), control, kind !== "checkbox");
 }
 
 const words = (text) => text.split(",").map((w) => w.trim()).filter(Boolean);
@@ -103,15 +106,13 @@ function read(name, kind) {
   return node.value;
 }
 
-const HOUR_DAYS = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" };
-
 function hoursRow(day, hours, disabled) {
   const id = `shop-${day}`;
   const open = h("input", { id: `${id}-open`, type: "checkbox", checked: Boolean(hours), disabled });
-  const opens = h("input", { id: `${id}-opens`, type: "time", value: hours?.opens?.slice(0, 5) || "08:00", disabled, "aria-label": `${HOUR_DAYS[day]} opens` });
-  const closes = h("input", { id: `${id}-closes`, type: "time", value: hours?.closes?.slice(0, 5) || "17:00", disabled, "aria-label": `${HOUR_DAYS[day]} closes` });
+  const opens = h("input", { id: `${id}-opens`, type: "time", value: hours?.opens?.slice(0, 5) || "08:00", disabled, "aria-label": t("opens", { day: t(day) }) });
+  const closes = h("input", { id: `${id}-closes`, type: "time", value: hours?.closes?.slice(0, 5) || "17:00", disabled, "aria-label": t("closes", { day: t(day) }) });
   return h("div", { class: "hours-row" },
-    h("label", { for: `${id}-open` }, HOUR_DAYS[day]), open, opens, "–", closes,
+    h("label", { for: `${id}-open` }, t(day)), open, opens, "–", closes,
     h("span", { class: "field-error", id: `shop-opening_hours-${day}-error`, role: "alert" }));
 }
 
@@ -137,13 +138,13 @@ export default async function settings(page, _rest, { canEditSettings }, message
     event.preventDefault();
     clearErrors(page);
     const changes = {};
-    for (const [name, , kind] of fields) {
+    for (const [name, kind] of fields) {
       const value = read(name, kind);
       if (JSON.stringify(value) !== JSON.stringify(data.settings[name] ?? null)) changes[name] = value;
     }
     try {
       await api("PUT", "/admin/settings", { version: data.version, settings: changes });
-      await rerender("Saved. The next call uses it.");
+      await rerender(t("saved"));
     } catch (error) {
       showErrors(error, "setting", say);
     }
@@ -159,7 +160,7 @@ export default async function settings(page, _rest, { canEditSettings }, message
     };
     try {
       await api("PUT", "/admin/shop", { version: shop.version, shop: changes });
-      await rerender("Shop hours saved. The next call uses them.");
+      await rerender(t("hours_saved"));
     } catch (error) {
       showErrors(error, "shop", say);
     }
@@ -167,33 +168,36 @@ export default async function settings(page, _rest, { canEditSettings }, message
   const rollback = (path, live) => (version) => async () => {
     try {
       await api("POST", `${path}/versions/${version}/rollback`, { version: live });
-      await rerender(`Rolled back to version ${version}.`);
+      await rerender(t("rolled_back", { version }));
     } catch (error) {
       say(error.message, "error");
     }
   };
+  // The page (and the header) speak the language just read: a saved change of it shows at once.
+  setLanguage(data.settings.language);
+  translate();
   if (message) say(message);
   const disabled = !canEditSettings;
   const catalog = await catalogSection({ canEditSettings, rerender });
   page.replaceChildren(...[
-    h("h1", {}, "Settings"),
+    h("h1", {}, t("title")),
     notice,
-    disabled ? status("Only owners can change the settings.") : null,
-    h("form", { class: "settings", onsubmit: save, "aria-label": "Agent settings" },
-      h("h2", {}, "The agent"),
-      h("p", { class: "muted" }, `Version ${data.version}`),
+    disabled ? status(t("owners_only")) : null,
+    h("form", { class: "settings", onsubmit: save, "aria-label": t("agent_settings") },
+      h("h2", {}, t("the_agent")),
+      h("p", { class: "muted" }, t("version", { version: data.version })),
       fields.map((f) => input(f, data.settings[f[0]], data, disabled)),
-      h("button", { type: "submit", disabled }, "Save")),
-    h("h2", {}, "Agent history"),
-    history("Agent history", versions, data.version, canEditSettings, rollback("/admin/settings", data.version)),
-    h("form", { class: "settings", onsubmit: saveShop, "aria-label": "Shop hours" },
-      h("h2", {}, "Opening hours and holidays"),
-      h("p", { class: "muted" }, `Version ${shop.version}`),
+      h("button", { type: "submit", disabled }, t("save"))),
+    h("h2", {}, t("agent_history")),
+    history(t("agent_history"), versions, data.version, canEditSettings, rollback("/admin/settings", data.version)),
+    h("form", { class: "settings", onsubmit: saveShop, "aria-label": t("shop_hours") },
+      h("h2", {}, t("hours_title")),
+      h("p", { class: "muted" }, t("version", { version: shop.version })),
       shop.weekdays.map((day) => hoursRow(day, shop.shop.opening_hours[day], disabled)),
-      field("shop-holidays", "Holidays (YYYY-MM-DD, one a line)", holidays),
-      h("button", { type: "submit", disabled }, "Save hours")),
-    h("h2", {}, "Shop history"),
-    history("Shop history", shopVersions, shop.version, canEditSettings, rollback("/admin/shop", shop.version)),
+      field("shop-holidays", t("holidays"), holidays),
+      h("button", { type: "submit", disabled }, t("save_hours"))),
+    h("h2", {}, t("shop_history")),
+    history(t("shop_history"), shopVersions, shop.version, canEditSettings, rollback("/admin/shop", shop.version)),
     ...catalog,
   ].filter(Boolean));
 }

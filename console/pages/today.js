@@ -2,18 +2,21 @@
 // with "hand to me now" and "end call"; today's board; messages waiting to be handled.
 import { api } from "/api.js";
 import { h, status, time } from "/dom.js";
+import { register } from "/i18n.js";
+import labels from "/labels/today.js";
 import { onLive } from "/live.js";
 import { renderBoard } from "/pages/board.js";
 import { transcriptList } from "/pages/calls.js";
 
 const FINAL = new Set(["completed", "busy", "no-answer", "failed", "canceled"]);
-const PHASES = { queued: "ringing", initiated: "ringing", ringing: "ringing", "in-progress": "in progress", answered: "in progress" };
+const t = register("today", labels);
+const PHASES = { queued: "ringing", initiated: "ringing", ringing: "ringing", "in-progress": "in_progress", answered: "in_progress" };
 
 // What staff read on the card: ringing, in progress, or ended with how (`ended · booked`).
 function phase(call) {
-  if (!FINAL.has(call.status)) return PHASES[call.status] || call.status;
+  if (!FINAL.has(call.status)) return PHASES[call.status] ? t(PHASES[call.status]) : call.status;
   const how = call.outcome || (call.status === "completed" ? "" : call.status);
-  return how ? `ended · ${how.replace(/[_-]/g, " ")}` : "ended";
+  return how ? t("ended_how", { how: how.replace(/[_-]/g, " ") }) : t("ended");
 }
 
 function elapsed(since) {
@@ -29,14 +32,14 @@ function messageItem(message, say) {
     try {
       const { message: closed } = await api("POST", `/admin/messages/${message.message_id}/handle`, {});
       item.classList.add("handled");
-      button.replaceWith(h("span", { class: "muted" }, `handled by ${closed.handled_by}`));
-      say(`Message from ${message.caller_name || message.callback_number || "a caller"} handled.`);
+      button.replaceWith(h("span", { class: "muted" }, t("handled_by", { who: closed.handled_by })));
+      say(t("handled", { who: message.caller_name || message.callback_number || t("a_caller") }));
     } catch (error) {
       button.disabled = false;
       say(error.message, "error");
     }
   };
-  const who = message.caller_name || "Unknown caller";
+  const who = message.caller_name || t("unknown_caller");
   const item = h(
     "li",
     { class: `message ${message.urgency}`, dataset: { id: message.message_id } },
@@ -45,10 +48,10 @@ function messageItem(message, say) {
     message.urgency !== "routine" ? h("span", { class: "tag" }, message.urgency) : null,
     h("span", { class: "muted" }, ` ${time(message.created_at, true)}`),
     h("p", {}, message.about, message.vehicle ? ` (${message.vehicle})` : "",
-      message.callback_when ? ` — call back ${message.callback_when}` : ""),
-    message.call_sid ? h("a", { href: `#/calls/${message.call_sid}` }, "The call") : null,
+      message.callback_when ? t("call_back", { when: message.callback_when }) : ""),
+    message.call_sid ? h("a", { href: `#/calls/${message.call_sid}` }, t("the_call")) : null,
     " ",
-    h("button", { type: "button", onclick: handle, "aria-label": `Handle the message from ${who}` }, "Handle"),
+    h("button", { type: "button", onclick: handle, "aria-label": t("handle_label", { who }) }, t("handle")),
   );
   return item;
 }
@@ -58,22 +61,22 @@ function liveCard(call, say) {
   const control = (action, label) => async () => {
     try {
       await api("POST", `/admin/calls/${sid}/${action}`, {});
-      say(`${label}: done for ${call.customer_number}.`);
+      say(t("done_for", { action: label, number: call.customer_number }));
     } catch (error) {
       say(error.message, "error");
     }
   };
-  const clock = h("span", { class: "clock", "aria-label": "elapsed" }, elapsed(call.started_at));
+  const clock = h("span", { class: "clock", "aria-label": t("elapsed") }, elapsed(call.started_at));
   const transcript = transcriptList([]);
-  const tools = h("ul", { class: "tools", "aria-label": "Tools run" });
+  const tools = h("ul", { class: "tools", "aria-label": t("tools_run") });
   const node = h(
     "article",
-    { class: "live-call", dataset: { sid }, "aria-label": `Live call from ${call.customer_number}` },
+    { class: "live-call", dataset: { sid }, "aria-label": t("live_call", { number: call.customer_number }) },
     h("h3", {}, `${call.customer_number} · ${call.direction}`, " ", clock),
-    h("p", { class: "muted" }, call.customer_id || "new caller", " · ", h("span", { class: "call-status" }, phase(call))),
+    h("p", { class: "muted" }, call.customer_id || t("new_caller"), " · ", h("span", { class: "call-status" }, phase(call))),
     h("div", { class: "actions" },
-      h("button", { type: "button", onclick: control("handoff", "Handed to the shop") }, "Hand to me now"),
-      h("button", { type: "button", class: "danger", onclick: control("end", "Call ended") }, "End call")),
+      h("button", { type: "button", onclick: control("handoff", t("handed")) }, t("hand_to_me")),
+      h("button", { type: "button", class: "danger", onclick: control("end", t("call_ended")) }, t("end_call"))),
     transcript,
     tools,
   );
@@ -84,18 +87,18 @@ export default async function today(page) {
   const notice = h("div", { "aria-live": "polite" });
   const say = (message, kind) => notice.replaceChildren(status(message, kind));
   const liveList = h("div", { class: "live-calls", "aria-live": "polite" });
-  const empty = h("p", { class: "muted" }, "No calls in progress.");
-  const messages = h("ul", { class: "messages", "aria-label": "Messages waiting" });
+  const empty = h("p", { class: "muted" }, t("no_calls"));
+  const messages = h("ul", { class: "messages", "aria-label": t("messages_waiting") });
   const boardArea = h("div");
   page.replaceChildren(
-    h("h1", {}, "Today"),
+    h("h1", {}, t("title")),
     notice,
-    h("h2", {}, "Calls in progress"),
+    h("h2", {}, t("calls_in_progress")),
     empty,
     liveList,
-    h("h2", {}, "Today's board"),
+    h("h2", {}, t("board")),
     boardArea,
-    h("h2", {}, "Messages"),
+    h("h2", {}, t("messages")),
     messages,
   );
   const cards = new Map();
@@ -145,7 +148,7 @@ export default async function today(page) {
   await Promise.all(live.calls.map((call) => catchUp(call.call_sid)));
   const waiting = await api("GET", "/admin/messages?status=new");
   messages.replaceChildren(...waiting.messages.map((m) => messageItem(m, say)));
-  if (!messages.childElementCount) messages.append(h("li", { class: "muted" }, "No messages waiting."));
+  if (!messages.childElementCount) messages.append(h("li", { class: "muted" }, t("no_messages")));
   await renderBoard(boardArea, "", { compact: true });
   // An ended call's clock stops where it ended.
   const tick = setInterval(() => cards.forEach((c) => {

@@ -7,7 +7,9 @@ closes the media stream and the bridge finishes the call record.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -17,9 +19,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from functions.admin.services import Refusal, current_staff, now, services
 from pitstop.models import CallDirection, CallOutcome, CallRecord
 from pitstop.observability import logger
+from pitstop.recordings import ENV_RECORDINGS_BUCKET, ENV_RECORDINGS_DIR
 from pitstop.twiml import handoff_twiml
 
 router = Router()
+
+#: How long a recording's link works: long enough to play it, too short to pass around.
+RECORDING_LINK_SECONDS = 300
+#: Where the local console serves `PITSTOP_RECORDINGS_DIR` (pitstop_local/console.py).
+LOCAL_RECORDINGS_PATH = "/recordings/"
 
 TAKEOVER_MESSAGE = "One moment, I'm putting you through to a member of our team."
 
@@ -75,10 +83,56 @@ def call_detail(call_sid: str) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1)
+def _s3(region: str) -> Any:  # botocore's S3 client (no stubs installed)
+    import boto3
+    from botocore.config import Config
+
+    # Regional, virtual-hosted URLs (https://<bucket>.s3.<region>.amazonaws.com/…): the host the
+    # console's CSP lets `<audio>` load from (infra `RecordingsBucket.origin`).
+    return boto3.client(
+        "s3",
+        region_name=region,
+        endpoint_url=f"https://s3.{region}.amazonaws.com",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}),
+    )
+
+
+def recording_link(record: CallRecord) -> dict[str, Any] | None:
+    """Where the console plays the call's recording: a short-lived presigned S3 URL (the
+    bridge's stereo recording), the local stack's folder, or Twilio's recording of a call the
+    bridge did not carry; None when there is none."""
+    bucket = os.environ.get(ENV_RECORDINGS_BUCKET)
+    if record.recording_key and bucket:
+        url = _s3(services().crm.settings.aws_region).generate_presigned_url(
+            "get_object",
+            Params={"Bucket": bucket, "Key": record.recording_key},
+            ExpiresIn=RECORDING_LINK_SECONDS,
+        )
+        return {"url": url, "source": "bridge", "expires_in": RECORDING_LINK_SECONDS}
+    if record.recording_key and os.environ.get(ENV_RECORDINGS_DIR):
+        return {"url": LOCAL_RECORDINGS_PATH + record.recording_key, "source": "bridge"}
+    if record.twilio_recording_url:
+        return {"url": record.twilio_recording_url + ".mp3", "source": "twilio"}
+    return None
+
+
+@router.get("/admin/calls/<call_sid>/recording")
+def recording(call_sid: str) -> dict[str, Any]:
+    """The call's recording link (JSON, for the page's `<audio>`); 404 when none was made."""
+    link = recording_link(_record(call_sid))
+    if link is None:
+        raise Refusal(404, "no_recording", f"No recording of call {call_sid}.")
+    return {"call_sid": call_sid, **link}
+
+
 def _live(call_sid: str) -> CallRecord:
     record = _record(call_sid)
     if record.status.final:
         raise Refusal(409, "call_over", f"The call is already over ({record.status}).")
+    if record.direction == CallDirection.TEST:
+        # No Twilio call behind it: the Test call page's own hang-up ends it.
+        raise Refusal(409, "test_call", "A test call is ended from the Test call page.")
     return record
 
 

@@ -19,7 +19,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from functions.admin import board, calls, catalog, messages, settings
+from functions.admin import board, calls, catalog, messages, reports, settings, test_calls
 from functions.admin.services import Refusal, json_response
 from pitstop.admin.staff import staff_from_claims
 from pitstop.observability import logger, metrics, tracer
@@ -39,7 +39,7 @@ def _require_staff(app: APIGatewayHttpResolver, next_middleware: NextMiddleware)
 
 
 app.use(middlewares=[_require_staff])
-for module in (calls, board, messages, settings, catalog):
+for module in (calls, board, messages, settings, catalog, test_calls, reports):
     app.include_router(module.router)
 
 

@@ -14,34 +14,43 @@ from zoneinfo import ZoneInfo
 from functions.webhook import routing
 from functions.webhook.routing import Answer
 from pitstop import handoff, reminders
-from pitstop.dal import Crm, NotFound, ShopCatalog
+from pitstop.dal import CallSetup, Crm, NotFound, ShopCatalog
+from pitstop.i18n import DEFAULT_LANGUAGE, text
+from pitstop.i18n.formats import spoken_datetime
 from pitstop.models import Appointment, CallDirection, CallOutcome, CallRecord, CallStatus
 from pitstop.observability import logger
 from pitstop.stream_token import StreamGrant, issue_token, new_grant
 from pitstop.telephony import telephony_for
 
-# The last catalogue read per (table, shop): what a fallback can still say and dial when the
-# table is failing (stale-if-error; the live path always reads afresh, so settings apply at once).
-_last_catalog: dict[tuple[str, str], ShopCatalog] = {}
+# The last shop read per (table, shop): what a fallback can still say and dial when the table
+# is failing (stale-if-error; the live path always reads afresh, so settings apply at once).
+# A catalogue or a call set-up: both carry the shop and its agent settings.
+_last_catalog: dict[tuple[str, str], ShopCatalog | CallSetup] = {}
+
+
+def _remember(crm: Crm, read: ShopCatalog | CallSetup) -> None:
+    _last_catalog[(crm.settings.table_name, crm.settings.shop_id)] = read
 
 
 def read_catalog(crm: Crm) -> ShopCatalog:
     catalog = crm.shops.catalog()
-    _last_catalog[(crm.settings.table_name, crm.settings.shop_id)] = catalog
+    _remember(crm, catalog)
     return catalog
 
 
-def last_known_catalog(crm: Crm) -> ShopCatalog | None:
+def last_known_catalog(crm: Crm) -> ShopCatalog | CallSetup | None:
     return _last_catalog.get((crm.settings.table_name, crm.settings.shop_id))
 
 
 def bridge_alive(crm: Crm, now: datetime) -> bool:
-    """Can the bridge fleet take a call? Its heartbeat says (one Query).
+    """Can the bridge fleet take a call? Its heartbeat says (one GetItem; see `_streamable`)."""
+    return _streamable(crm.heartbeats.alive(now))
 
-    A fleet that has never beaten (not yet wired to) counts as alive: the `<Connect action>`
-    still rescues the call if nothing picks the stream up. A fleet whose beats are all stale
+
+def _streamable(alive: bool | None) -> bool:
+    """A fleet that has never beaten (not yet wired to) counts as alive: the `<Connect action>`
+    still rescues the call if nothing picks the stream up. A fleet whose latest beat is stale
     is dead, and new callers go straight to the fallback."""
-    alive = crm.heartbeats.alive(now)
     if alive is None:
         logger.warning("no bridge heartbeat has ever been recorded; streaming anyway")
     return alive is not False
@@ -53,21 +62,27 @@ def stream_ended_url(crm: Crm) -> str:
 
 
 def answer_inbound(crm: Crm, form: dict[str, str], now: datetime, stream_key: str) -> Answer:
-    """Look the caller up, read the shop, record the call, and connect it (or fall back)."""
+    """Look the caller up, read the shop, record the call, and connect it (or fall back).
+
+    One read (`CallSetupReader`: shop, settings, heartbeat and caller in one BatchGetItem) and
+    one write (`open_stream`)."""
     caller = routing.caller_number(form.get("From"))
-    customer_id = crm.customers.id_for_phone(caller) if caller else None
-    catalog = read_catalog(crm)
+    setup = crm.call_setup.read(caller, now)
+    _remember(crm, setup)
+    customer_id = setup.customer_id
+    bridge_available = _streamable(setup.bridge_alive)
 
     def answer_for(record: CallRecord) -> Answer:
         return routing.inbound_answer(
-            shop_name=catalog.shop.name,
-            shop_phone=catalog.shop.phone,
-            agent_enabled=catalog.settings.agent_enabled,
-            bridge_available=bridge_alive(crm, now),
+            shop_name=setup.shop.name,
+            shop_phone=setup.shop.phone,
+            agent_enabled=setup.settings.agent_enabled,
+            bridge_available=bridge_available,
             bridge_url=crm.settings.bridge_url,
-            notice=catalog.settings.recording_notice,
+            notice=setup.settings.spoken_recording_notice(),
             parameters=stream_parameters_for(record, stream_key),
             stream_ended_url=stream_ended_url(crm),
+            lang=setup.settings.language,
         )
 
     record = CallRecord(
@@ -105,9 +120,10 @@ def answer_reminder(
             agent_enabled=catalog.settings.agent_enabled,
             bridge_available=bridge_alive(crm, now),
             bridge_url=crm.settings.bridge_url,
-            notice=catalog.settings.recording_notice,
+            notice=catalog.settings.spoken_recording_notice(),
             parameters=stream_parameters_for(record, stream_key),
             stream_ended_url=stream_ended_url(crm),
+            lang=catalog.settings.language,
         )
 
     # The reminders Lambda created the record when it dialled; `open_stream` then only adds the
@@ -223,7 +239,7 @@ def fallback(crm: Crm, reason: str, fresh: bool = True) -> Answer:
 
     `fresh=False` after a failure: the table may be what failed, and the caller is waiting.
     """
-    catalog = None
+    catalog: ShopCatalog | CallSetup | None = None
     if fresh:
         try:
             catalog = read_catalog(crm)
@@ -231,7 +247,10 @@ def fallback(crm: Crm, reason: str, fresh: bool = True) -> Answer:
             logger.exception("fallback could not read the shop; using the last one read")
     catalog = catalog or last_known_catalog(crm)
     return routing.fallback_answer(
-        catalog.shop.name if catalog else None, catalog.shop.phone if catalog else None, reason
+        catalog.shop.name if catalog else None,
+        catalog.shop.phone if catalog else None,
+        reason,
+        catalog.settings.language if catalog else DEFAULT_LANGUAGE,
     )
 
 
@@ -247,8 +266,11 @@ def _appointment(crm: Crm, customer_id: str, appointment_id: str) -> Appointment
 def _spoken_appointment(catalog: ShopCatalog, appointment: Appointment) -> str:
     start = appointment.start.astimezone(ZoneInfo(catalog.shop.timezone))
     service = catalog.service(appointment.service_type)
-    what = f"{service.name.lower()} appointment" if service else "appointment"
-    return f"{what} on {routing.spoken_when(start)}"
+    lang = catalog.settings.language
+    when = spoken_datetime(start, lang)
+    if service is None:
+        return text(lang, "calls.reminder_any_appointment", when=when)
+    return text(lang, "calls.reminder_appointment", service=service.name.lower(), when=when)
 
 
 def _call_status(form: dict[str, str]) -> CallStatus | None:

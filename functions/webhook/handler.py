@@ -49,6 +49,29 @@ def _rescue():
     return rescue
 
 
+def _recording():
+    from functions.webhook import recording
+
+    return recording
+
+
+def _reply(form: signature.FormParams, answer: routing.Answer) -> Response:
+    """Every call answer goes out here: a fallback is counted (the `FallbackRate` alarm)."""
+    if answer.kind == "fallback":
+        _count("Fallbacks")
+    return _xml(_recorded(form, answer))
+
+
+def _recorded(form: signature.FormParams, answer: routing.Answer) -> str:
+    """The answer's TwiML, recorded by Twilio when the shop records calls (issue 16)."""
+    try:
+        crm = _crm(_settings())
+        return _recording().recorded_answer(crm, answer, form.get("CallSid", "")).twiml
+    except Exception:  # recording is never worth a caller's answer
+        logger.exception("could not add recording to the answer")
+        return answer.twiml
+
+
 def _settings() -> Settings:
     # Through the module, so a test or tool that swaps `config.get_settings` is honoured.
     return config.get_settings()
@@ -161,7 +184,7 @@ def voice() -> Response:
         "inbound call answered",
         extra={"customer_number": caller, "answer": answer.kind, "reason": answer.reason},
     )
-    return _xml(answer.twiml)
+    return _reply(form, answer)
 
 
 @app.post("/voice/reminder")
@@ -184,7 +207,7 @@ def voice_reminder() -> Response:
             "answered_by": form.get("AnsweredBy"),
         },
     )
-    return _xml(answer.twiml)
+    return _reply(form, answer)
 
 
 @app.post("/voice/status")
@@ -220,7 +243,7 @@ def voice_fallback() -> Response:
             "answer": answer.kind,
         },
     )
-    return _xml(answer.twiml)
+    return _reply(form, answer)
 
 
 def _rescued(
@@ -237,7 +260,7 @@ def _rescued(
         answer = _fallback(settings, "error", fresh=False)
     logger.info(name, extra={"answer": answer.kind, "reason": answer.reason, **_dial_fields(form)})
     _count(f"Rescue{answer.kind.capitalize()}")
-    return _xml(answer.twiml)
+    return _reply(form, answer)
 
 
 def _dial_fields(form: signature.FormParams) -> dict[str, str]:
@@ -264,6 +287,15 @@ def voice_dial_ended() -> Response:
 @app.post(handoff.WHISPER_PATH)
 def voice_whisper() -> Response:
     return _rescued("handoff whisper", lambda crm, form: _rescue().whisper(crm, _query()))
+
+
+@app.post(handoff.RECORDING_PATH)
+def voice_recording() -> Response:
+    """Twilio's recording status callback: link the recording on the call's record."""
+    form = _verified_form()
+    _require_call_sid(form)
+    _recording().link_recording(_crm(_settings()), form, _query())
+    return _xml(twiml.empty_twiml())
 
 
 @app.post(handoff.MESSAGE_RECORDED_PATH)

@@ -150,11 +150,13 @@ def whisper(crm: Crm, query: dict[str, str]) -> Answer:
     record = crm.calls.get(query.get("call") or "")
     caller = handoff.Caller()
     if record is not None:
-        caller = handoff.Caller(reason=record.handoff_reason or "")
+        caller = handoff.Caller(
+            reason=record.handoff_reason or "", summary=handoff.summary_line(record.summary)
+        )
         if record.customer_id:
             file = crm.customers.file(record.customer_id)
             vehicle = file.vehicles[0].label if file.vehicles else ""
-            caller = handoff.Caller(file.customer.name, vehicle, caller.reason)
+            caller = handoff.Caller(file.customer.name, vehicle, caller.reason, caller.summary)
     text = handoff.whisper_text(catalog.shop.name, caller)
     return Answer("message", twiml.say_twiml(text), "whisper")
 

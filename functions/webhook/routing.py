@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Literal
 
 from pitstop import twiml
+from pitstop.i18n import DEFAULT_LANGUAGE, text
+from pitstop.i18n.formats import spoken_phone
 from pitstop.models import FINAL_CALL_STATUSES, CallStatus
 from pitstop.phone import InvalidPhoneNumber, normalize_e164
 
@@ -88,15 +90,18 @@ def inbound_answer(
     parameters: dict[str, str],
     notice: str | None,
     stream_ended_url: str | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> Answer:
     """An inbound call goes to the agent unless it is switched off or the bridge is down.
 
     `stream_ended_url` is the `<Connect action>`: a stream that ends with the call still up is
-    rescued there (see `functions.webhook.rescue`)."""
+    rescued there (see `functions.webhook.rescue`). `lang`: the shop's, for every `<Say>`."""
     reason = unavailable_reason(agent_enabled, bridge_available)
     if reason:
-        return Answer("fallback", twiml.fallback_twiml(shop_name, shop_phone), reason)
-    return Answer("stream", twiml.stream_twiml(bridge_url, parameters, notice, stream_ended_url))
+        return Answer("fallback", twiml.fallback_twiml(shop_name, shop_phone, lang=lang), reason)
+    return Answer(
+        "stream", twiml.stream_twiml(bridge_url, parameters, notice, stream_ended_url, lang=lang)
+    )
 
 
 def reminder_answer(
@@ -112,6 +117,7 @@ def reminder_answer(
     parameters: dict[str, str],
     notice: str | None,
     stream_ended_url: str | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> Answer:
     """A reminder call: voicemail for a machine, the agent for a person, a goodbye if it is moot.
 
@@ -122,68 +128,50 @@ def reminder_answer(
     if not appointment_found:
         return Answer(
             "goodbye",
-            twiml.voicemail_twiml(goodbye_text(shop_name, shop_phone)),
+            twiml.voicemail_twiml(goodbye_text(shop_name, shop_phone, lang), lang=lang),
             "unknown_appointment",
         )
-    message = reminder_message(shop_name, spoken_appointment, shop_phone)
+    message = reminder_message(shop_name, spoken_appointment, shop_phone, lang)
     if machine:
-        return Answer("voicemail", twiml.voicemail_twiml(message), "machine")
+        return Answer("voicemail", twiml.voicemail_twiml(message, lang=lang), "machine")
     reason = unavailable_reason(agent_enabled, bridge_available)
     if reason:
-        return Answer("message", twiml.voicemail_twiml(message), reason)
-    return Answer("stream", twiml.stream_twiml(bridge_url, parameters, notice, stream_ended_url))
+        return Answer("message", twiml.voicemail_twiml(message, lang=lang), reason)
+    return Answer(
+        "stream", twiml.stream_twiml(bridge_url, parameters, notice, stream_ended_url, lang=lang)
+    )
 
 
-def fallback_answer(shop_name: str | None, shop_phone: str | None, reason: str) -> Answer:
+def fallback_answer(
+    shop_name: str | None, shop_phone: str | None, reason: str, lang: str = DEFAULT_LANGUAGE
+) -> Answer:
     """Apology + transfer; without a known shop number (nothing cached, table down) an apology."""
     if shop_name and shop_phone:
-        return Answer("fallback", twiml.fallback_twiml(shop_name, shop_phone), reason)
+        return Answer("fallback", twiml.fallback_twiml(shop_name, shop_phone, lang=lang), reason)
     return Answer(
-        "goodbye",
-        twiml.voicemail_twiml(
-            "Sorry, we can't take your call right now. Please try again in a few minutes. Goodbye."
-        ),
-        reason,
+        "goodbye", twiml.voicemail_twiml(text(lang, "calls.unavailable"), lang=lang), reason
     )
 
 
-# --- what the caller hears -------------------------------------------------------------------
-def spoken_when(start: datetime) -> str:
-    """`Tuesday, December 1 at 9:00 AM`: how a receptionist says an appointment time."""
-    hour = start.hour % 12 or 12
-    minutes = f":{start.minute:02d}"
-    return (
-        f"{start:%A}, {start:%B} {start.day} at {hour}{minutes} {'AM' if start.hour < 12 else 'PM'}"
+# --- what the caller hears (times and numbers: pitstop.i18n.formats) -------------------------
+def reminder_message(
+    shop_name: str, spoken_appointment: str, shop_phone: str, lang: str = DEFAULT_LANGUAGE
+) -> str:
+    return text(
+        lang,
+        "calls.reminder",
+        shop_name=shop_name,
+        appointment=spoken_appointment,
+        shop_phone=spoken_phone(shop_phone, lang),
     )
 
 
-def spoken_phone(number: str) -> str:
-    """A phone number grouped for speech: `+15551230000` → `5 5 5, 1 2 3, 0 0 0 0`.
-
-    Spaced digits make text-to-speech read digits, not "five hundred fifty-five"; commas pause.
-    """
-    digits = "".join(c for c in number if c.isdigit())
-    if number.startswith("+1") and len(digits) == 11:
-        digits = digits[1:]
-    if len(digits) == 10:
-        groups = [digits[:3], digits[3:6], digits[6:]]
-    else:
-        groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
-    return ", ".join(" ".join(group) for group in groups)
-
-
-def reminder_message(shop_name: str, spoken_appointment: str, shop_phone: str) -> str:
-    return (
-        f"Hello, this is {shop_name} with a reminder about your {spoken_appointment}. "
-        f"To confirm, reschedule or cancel, please call us back at {spoken_phone(shop_phone)}. "
-        "Thank you, and goodbye."
-    )
-
-
-def goodbye_text(shop_name: str, shop_phone: str) -> str:
-    return (
-        f"Hello, this is {shop_name}. We were calling about an appointment that has since changed. "
-        f"If you have any questions, please call us at {spoken_phone(shop_phone)}. Goodbye."
+def goodbye_text(shop_name: str, shop_phone: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return text(
+        lang,
+        "calls.reminder_goodbye",
+        shop_name=shop_name,
+        shop_phone=spoken_phone(shop_phone, lang),
     )
 
 

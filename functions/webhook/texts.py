@@ -20,10 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 from twilio.twiml.messaging_response import MessagingResponse
 
-from pitstop.dal import Crm
+from pitstop.dal import Crm, ShopCatalog
+from pitstop.i18n import text
+from pitstop.i18n.formats import written_phone
 from pitstop.models import Appointment, Message, TextDirection, TextExchange
 from pitstop.observability import logger, mask_phone
-from pitstop.reminders import REMINDER_TEXT_ACTION, REPLY_OPTIONS
+from pitstop.reminders import REMINDER_TEXT_ACTION
 from pitstop.telephony import Telephony
 from pitstop.tools import ToolContext, run_tool
 from pitstop.tools.take_message import record_message
@@ -80,7 +82,7 @@ def answer_text(crm: Crm, telephony: Telephony, text: Inbound, now: datetime) ->
     catalog = crm.shops.catalog()
     appointment = _awaiting_reply(crm, customer_id, now) if customer_id else None
     if appointment is None:
-        return reply(f"{catalog.shop.name}: to talk to us, call {catalog.shop.phone}.")
+        return reply(_text(catalog, "call_us"))
     _record(crm, appointment, TextDirection.INBOUND, text.body, now)
     action, answer = _act(crm, telephony, text, appointment, keyword, now)
     # Stamped when it goes out, always after the text it answers: the exchange reads in order.
@@ -114,9 +116,9 @@ def _act(
     now: datetime,
 ) -> tuple[str | None, str]:
     """Run what the reply asks for: (action taken or None, the text to answer with)."""
-    shop = crm.shops.catalog().shop
+    catalog = crm.shops.catalog()
     if keyword not in REPLIES:
-        return None, f"{shop.name}: {REPLY_OPTIONS} Or call us at {shop.phone}."
+        return None, _text(catalog, "reply_help", options=_text(catalog, "reply_options"))
     tool = REPLIES[keyword]
     if tool is None:
         record_message(
@@ -131,7 +133,7 @@ def _act(
                 created_at=now,
             ),
         )
-        return "call_back", f"{shop.name}: thanks, we'll call you soon."
+        return "call_back", _text(catalog, "reply_call_back")
     context = ToolContext(
         call_sid=f"SMS{text.sid}", customer_number=text.sender, customer_id=appointment.customer_id
     )
@@ -140,13 +142,23 @@ def _act(
         arguments["reason"] = "cancelled by text reply"
     result = run_tool(tool, arguments, context, crm, telephony, now)
     if not result["ok"]:
-        return None, f"{shop.name}: {result['message']} Please call us at {shop.phone}."
+        return None, _text(catalog, "reply_failed", reason=result["message"])
     when = result["appointment"]["spoken"]
     if tool == "confirm_appointment":
-        return "confirm", f"{shop.name}: thanks, you're confirmed for {when}."
-    return (
-        "cancel",
-        f"{shop.name}: your {when} appointment is cancelled. Call {shop.phone} to rebook.",
+        return "confirm", _text(catalog, "reply_confirmed", when=when)
+    return "cancel", _text(catalog, "reply_cancelled", when=when)
+
+
+def _text(catalog: ShopCatalog, key: str, **values: str) -> str:
+    """An SMS reply (`sms.<key>` of the language packs) in the shop's language."""
+    lang = catalog.settings.language
+    shop = catalog.shop
+    return text(
+        lang,
+        f"sms.{key}",
+        shop_name=shop.name,
+        shop_phone=written_phone(shop.phone, lang),
+        **values,
     )
 
 

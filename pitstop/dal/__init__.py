@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pitstop.config import Settings, get_settings
 from pitstop.dal.appointments import AppointmentRepository
+from pitstop.dal.call_setup import CallSetup, CallSetupReader
 from pitstop.dal.calls import CallRepository
+from pitstop.dal.catalog_cache import CallCatalogs
 from pitstop.dal.customers import CustomerFile, CustomerRepository
 from pitstop.dal.errors import (
     DataError,
@@ -23,6 +25,7 @@ from pitstop.dal.table import create_table, table_for
 from pitstop.dal.texts import TextRepository
 
 __all__ = [
+    "CallSetup",
     "Crm",
     "CustomerFile",
     "DataError",
@@ -43,6 +46,9 @@ class Crm:
         self.settings = settings or get_settings()
         self.table = table_for(self.settings)
         self.shops = ShopRepository(self.table, self.settings.shop_id)
+        # One catalogue read per call for the tools (`catalog_cache`); the rest read afresh.
+        self.call_catalogs = CallCatalogs(self.shops.catalog)
+        self.call_setup = CallSetupReader(self.table, self.settings.shop_id)
         self.customers = CustomerRepository(self.table, self.settings.shop_id)
         self.appointments = AppointmentRepository(self.table)
         self.calls = CallRepository(self.table, self.settings.shop_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from boto3.dynamodb.conditions import Key
 
@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from pitstop.dal.table import AttributeValue
 
 CALL_RETENTION = timedelta(days=365)
+
+
+class StreamProgress(NamedTuple):
+    claimed_at: datetime | None
+    finished: bool
+
+
 # A finished call's rank (`CallStatus.rank` of completed, busy, …): no stream opens after it.
 _FINAL_RANK = CallStatus.COMPLETED.rank
 
@@ -262,6 +269,20 @@ class CallRepository:
     def get(self, call_sid: str) -> CallRecord | None:
         item = self._table.get_item(Key=self._key(call_sid))
         return from_item(CallRecord, item["Item"]) if "Item" in item else None
+
+    def stream_progress(self, call_sid: str) -> StreamProgress:
+        """Where the call's current stream is: claimed by a bridge (when), and finished (the
+        bridge's last write for that grant, `finish_stream`, is in). One consistent GetItem."""
+        item = self._table.get_item(
+            Key=self._key(call_sid),
+            ConsistentRead=True,
+            ProjectionExpression="stream_token_id, stream_claimed_at, stream_finished",
+        ).get("Item", {})
+        token, claimed = item.get("stream_token_id"), item.get("stream_claimed_at")
+        return StreamProgress(
+            claimed_at=datetime.fromisoformat(str(claimed)) if claimed else None,
+            finished=bool(token) and item.get("stream_finished") == token,
+        )
 
     def transcript(self, call_sid: str) -> list[TranscriptTurn]:
         return [from_item(TranscriptTurn, i) for i in self._items(call_sid, keys.TURN)]

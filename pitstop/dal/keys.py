@@ -15,7 +15,10 @@ Access patterns (each one request unless stated):
   the shop profile's `SHOPLOG#<shop_id>` and the catalogue's `CATALOGLOG#<shop_id>` alike (the
   catalogue's version is the `CATALOG` item in the shop's partition, beside its services and bays)
 - the console's open live-view connections: Query `LIVE#<shop_id>` (items expire by `ttl`)
-- is the bridge fleet alive: Query `HEARTBEAT#<shop_id>` (one item per bridge task, by `ttl`)
+- is the bridge fleet alive: GetItem `HEARTBEAT#<shop_id>` / `FLEET` (the latest beat of any
+  bridge task: every task overwrites it, so a stale one means none beats; by `ttl`)
+- answering an inbound call: one BatchGetItem of the shop's `PROFILE` and `SETTINGS`, the
+  fleet's beat and the caller's `PHONE#<e164>` owner (`pitstop.dal.call_setup`)
 - the shop's messages, oldest first: Query `MESSAGES#<shop_id>`; one message: GetItem `MSG#<id>`
 - an appointment's text exchanges, oldest first: Query `CUSTOMER#<id>` / begins_with
   `TEXT#<appointment_id>#` (in the customer's partition, beside the appointment)
@@ -27,6 +30,8 @@ Access patterns (each one request unless stated):
 - a texted verification code for one call: GetItem `CUSTOMER#<id>` / `VCODE#<call_sid>`
   (beside the customer it proves, expiring by `ttl`)
 - tool side effects done once (Powertools idempotency records): `IDEMPOTENCY#<shop_id>` / hash
+- the shop's price table (what the after-call cost uses): GetItem `PRICES#<shop_id>` / `LIVE`;
+  its versions: Query `PRICESLOG#<shop_id>` (as the settings' history)
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ PROFILE: Final = "PROFILE"  # a shop's profile (`SHOP#`) or a customer's (`CUSTO
 SETTINGS: Final = "SETTINGS"  # the shop's agent settings
 CATALOG: Final = "CATALOG"  # the version of the shop's services and bays
 PHONE_OWNER: Final = "CUSTOMER"  # under `PHONE#<e164>`: which customer has that number
+FLEET: Final = "FLEET"  # under `HEARTBEAT#<shop_id>`: the bridge fleet's latest beat
 CALL_RECORD: Final = "RECORD"  # under `CALL#<sid>`: the call record itself
 
 # Key prefixes: the kind of an item, then its identity.
@@ -68,7 +74,6 @@ CATALOG_LOG: Final = "CATALOGLOG#"  # the catalogue's versions, likewise
 LIVE: Final = "LIVE#"
 CONNECTION: Final = "CONN#"
 HEARTBEAT: Final = "HEARTBEAT#"
-TASK: Final = "TASK#"
 MESSAGES: Final = "MESSAGES#"
 MESSAGE: Final = "MSG#"
 TEXT: Final = "TEXT#"
@@ -79,6 +84,17 @@ PLATE: Final = "PLATE#"
 VIN_ENDING: Final = "VINEND#"
 #: How many trailing VIN characters the VIN index is partitioned by (the shortest search).
 VIN_ENDING_LEN: Final = 6
+PRICES: Final = "PRICES#"  # the price table's live item: `PRICES#<shop_id>` / `PRICES_LIVE`
+PRICES_LIVE: Final = "LIVE"
+PRICES_LOG: Final = "PRICESLOG#"
+
+
+def prices(shop_id: str) -> str:
+    return f"{PRICES}{shop_id}"
+
+
+def prices_log(shop_id: str) -> str:
+    return f"{PRICES_LOG}{shop_id}"
 
 
 def shop(shop_id: str) -> str:
@@ -175,10 +191,6 @@ def connection_sk(connection_id: str) -> str:
 
 def heartbeats(shop_id: str) -> str:
     return f"{HEARTBEAT}{shop_id}"
-
-
-def task_sk(task_id: str) -> str:
-    return f"{TASK}{task_id}"
 
 
 def messages(shop_id: str) -> str:

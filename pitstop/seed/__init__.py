@@ -10,6 +10,9 @@ The demo caller, for trying the agent by phone or simulator:
     `--today`; every weekday morning keeps free bays, so
     `check_availability {"service_type": "oil change", "preferred_date": <next weekday>}` offers
     oil-change slots that Alex can book.
+
+`--shop tokyo` loads the Japanese demo shop instead (`pitstop.seed.tokyo`: Asia/Tokyo, yen,
++81 customers, everything in Japanese); demo caller 山田 太郎, +819055550001.
 """
 
 from __future__ import annotations
@@ -24,7 +27,17 @@ from zoneinfo import ZoneInfo
 from pitstop.config import Settings
 from pitstop.dal import Crm, PhoneAlreadyRegistered, SlotTaken, create_table
 from pitstop.dal.settings_log import CatalogLog, SettingsLog, ShopLog
-from pitstop.models import AgentSettings, Appointment, Catalog, OpeningHours, Shop
+from pitstop.models import (
+    AgentSettings,
+    Appointment,
+    Catalog,
+    Customer,
+    OpeningHours,
+    ServiceRecord,
+    Shop,
+    Vehicle,
+)
+from pitstop.seed import tokyo
 from pitstop.seed.catalog import BAYS, DEMO_CALLER, SERVICES, SHOP_NAME, TIMEZONE, build_shop
 from pitstop.seed.people import CARS, People, demo_people, history, make_vin
 from pitstop.seed.versioned import load
@@ -33,6 +46,7 @@ __all__ = [
     "BAYS",
     "CARS",
     "DEMO_CALLER",
+    "DEMO_SHOPS",
     "SERVICES",
     "SHOP_NAME",
     "TIMEZONE",
@@ -171,28 +185,90 @@ def _put_catalog(crm: Crm) -> Callable[[Catalog], None]:
     return put
 
 
-def seed(settings: Settings, today: date) -> SeedReport:
-    """Create the table if needed and load the demo shop into it."""
+@dataclass
+class DemoShop:
+    """Everything one demo shop loads: profile, catalogue, agent, people, history, bookings."""
+
+    shop: Shop
+    catalog: Catalog
+    agent: AgentSettings
+    people: list[tuple[Customer, list[Vehicle]]]
+    records: list[ServiceRecord]
+    appointments: list[Appointment]
+
+
+def english_demo(shop_id: str, today: date) -> DemoShop:
+    """Pitstop Demo Garage (the random draws in the order they have always been made, so every
+    VIN and booking time stays as it was)."""
+    rnd = random.Random(20240601)
+    shop = build_shop(shop_id, today)
+    people = demo_people(rnd, today)
+    records = [r for _, vehicles in people for v in vehicles for r in history(rnd, v, today)]
+    return DemoShop(
+        shop=shop,
+        catalog=Catalog(services=SERVICES, bays=BAYS),
+        agent=DEMO_SETTINGS,
+        people=people,
+        records=records,
+        appointments=demo_appointments(shop, people, rnd, today),
+    )
+
+
+def tokyo_demo(shop_id: str, today: date) -> DemoShop:
+    """ピットストップ東京: the Japanese demo shop."""
+    shop = tokyo.build_shop(shop_id, today)
+    people = tokyo.people()
+    records = [
+        r
+        for n, (_, vehicles) in enumerate(people, 1)
+        for v in vehicles
+        for r in tokyo.history(v, n, today)
+    ]
+    return DemoShop(
+        shop=shop,
+        catalog=Catalog(services=tokyo.SERVICES, bays=tokyo.BAYS),
+        agent=tokyo.AGENT,
+        people=people,
+        records=records,
+        appointments=tokyo.appointments(shop, today),
+    )
+
+
+@dataclass(frozen=True)
+class DemoChoice:
+    """One of `pitstop seed --shop`'s shops: how to build it, the zone its "today" is in, and
+    who to call it as."""
+
+    build: Callable[[str, date], DemoShop]
+    timezone: str
+    name: str
+    caller: dict[str, str]
+
+
+DEMO_SHOPS = {
+    "demo": DemoChoice(english_demo, TIMEZONE, SHOP_NAME, DEMO_CALLER),
+    "tokyo": DemoChoice(tokyo_demo, tokyo.TIMEZONE, tokyo.SHOP_NAME, tokyo.DEMO_CALLER),
+}
+
+
+def seed(settings: Settings, today: date, shop: str = "demo") -> SeedReport:
+    """Create the table if needed and load a demo shop (`DEMO_SHOPS`) into it, as the table's
+    shop (`settings.shop_id`)."""
     create_table(settings)
     crm = Crm(settings)
-    rnd = random.Random(20240601)
-    shop = build_shop(settings.shop_id, today)
+    demo = DEMO_SHOPS[shop].build(settings.shop_id, today)
     now = datetime.now(UTC)
     table, shop_id = crm.table, settings.shop_id
-    load(ShopLog(table, shop_id), shop, crm.shops.put_shop, now)
-    load(CatalogLog(table, shop_id), Catalog(services=SERVICES, bays=BAYS), _put_catalog(crm), now)
-    load(SettingsLog(table, shop_id), DEMO_SETTINGS, crm.shops.put_settings, now)
-    people = demo_people(rnd, today)
-    records = 0
-    for customer, vehicles in people:
+    load(ShopLog(table, shop_id), demo.shop, crm.shops.put_shop, now)
+    load(CatalogLog(table, shop_id), demo.catalog, _put_catalog(crm), now)
+    load(SettingsLog(table, shop_id), demo.agent, crm.shops.put_settings, now)
+    for customer, vehicles in demo.people:
         with suppress(PhoneAlreadyRegistered):  # seeded before: the same ids, nothing to change
             crm.customers.create(customer, vehicles)
-        for vehicle in vehicles:
-            for record in history(rnd, vehicle, today):
-                crm.customers.put_service_record(record)
-                records += 1
+    for record in demo.records:
+        crm.customers.put_service_record(record)
     booked = 0
-    appointments = [a for a in demo_appointments(shop, people, rnd, today) if shop.hours_on(a.day)]
+    appointments = [a for a in demo.appointments if demo.shop.hours_on(a.day)]
     for appointment in appointments:
         try:
             crm.appointments.book(appointment)
@@ -200,9 +276,9 @@ def seed(settings: Settings, today: date) -> SeedReport:
         except SlotTaken:
             pass  # already there from an earlier run
     return SeedReport(
-        customers=len(people),
-        vehicles=sum(len(v) for _, v in people),
-        records=records,
+        customers=len(demo.people),
+        vehicles=sum(len(v) for _, v in demo.people),
+        records=len(demo.records),
         appointments=len(appointments),
         booked_now=booked,
     )

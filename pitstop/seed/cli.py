@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pitstop.config import LOCAL_DYNAMODB_ENDPOINT, Settings
-from pitstop.seed import DEMO_CALLER, SHOP_NAME, TIMEZONE, seed
+from pitstop.seed import DEMO_SHOPS, seed
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +17,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Load the demo shop (Pitstop Demo Garage: 5 bays, 8 services, ~30 customers, "
         "appointments over the next two weeks) into a DynamoDB table, creating the table if "
         "needed. Deterministic and idempotent. "
-        "Demo caller: Alex Morgan, +15551230001, 2019 Toyota Camry.",
+        "Demo caller: Alex Morgan, +15551230001, 2019 Toyota Camry. With --shop tokyo, the "
+        "Japanese demo shop instead (Asia/Tokyo, yen, +81 customers, everything in Japanese).",
+    )
+    parser.add_argument(
+        "--shop",
+        choices=sorted(DEMO_SHOPS),
+        default="demo",
+        help="which demo shop: 'demo' (English, America/New_York) or 'tokyo' (Japanese)",
     )
     parser.add_argument(
         "--endpoint",
@@ -44,13 +51,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.table:
         updates["table_name"] = args.table
     settings = settings.model_copy(update=updates)
-    today = args.today or datetime.now(ZoneInfo(TIMEZONE)).date()
-    report = seed(settings, today)
+    choice = DEMO_SHOPS[args.shop]
+    today = args.today or datetime.now(ZoneInfo(choice.timezone)).date()
+    report = seed(settings, today, args.shop)
+    caller = choice.caller
     print(
-        f"Seeded {SHOP_NAME} into table {settings.table_name!r} at {settings.dynamodb_endpoint}: "
+        f"Seeded {choice.name} into table {settings.table_name!r} at {settings.dynamodb_endpoint}: "
         f"{report.customers} customers, {report.vehicles} vehicles, "
         f"{report.records} service records, {report.appointments} appointments "
         f"({report.booked_now} new)."
     )
-    print(f"Demo caller: {DEMO_CALLER['name']} {DEMO_CALLER['phone']} ({DEMO_CALLER['vehicle']}).")
+    print(f"Demo caller: {caller['name']} {caller['phone']} ({caller['vehicle']}).")
     return 0

@@ -129,7 +129,8 @@ def slot_taken(env: ToolEnv, service: ServiceType, bays: list[str], start: datet
         env.now,
         3,
     )
-    views = [SlotView.of(s.start, s.end, s.bay) for s in alternatives]
+    lang = env.catalog.settings.language
+    views = [SlotView.of(s.start, s.end, s.bay, lang) for s in alternatives]
     offer = f" The nearest free time is {views[0].spoken}." if views else ""
     return Refused(
         TakenWithAlternatives(

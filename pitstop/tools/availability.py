@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from pitstop.i18n import text
+from pitstop.i18n.formats import listed, spoken_day, spoken_time
 from pitstop.models import Bay, ServiceType, Shop
 from pitstop.scheduling import granules
 from pitstop.tools.context import Refused, ToolEnv
@@ -128,52 +130,44 @@ def check_start(env: ToolEnv, service: ServiceType, start: datetime) -> datetime
         raise Refused(
             Refusal(
                 error="in_the_past",
-                message="That time has already passed. "
-                f"It's {_spoken_day(env.now.date())} today; which day would suit you?",
+                message=_say(env, "time_passed", today=_day(env, env.now.date())),
             )
         )
     if start.date() > env.now.date() + timedelta(days=BOOKING_HORIZON_DAYS):
-        raise Refused(
-            Refusal(
-                error="invalid_date",
-                message="We only book up to "
-                f"{BOOKING_HORIZON_DAYS} days ahead. Could we find an earlier day?",
-            )
-        )
+        raise Refused(_too_far_ahead(env))
     hours = shop.hours_on(start.date())
     if hours is None:
-        why = "it's a holiday" if start.date() in shop.holidays else "we're closed that day"
-        raise Refused(
-            Refusal(error="shop_closed", message=f"Sorry, {why}. Shall I look at another day?")
-        )
+        why = "closed_holiday" if start.date() in shop.holidays else "closed_that_day"
+        raise Refused(Refusal(error="shop_closed", message=_say(env, why)))
     opens = datetime.combine(start.date(), hours.opens, tzinfo=start.tzinfo)
     closes = datetime.combine(start.date(), hours.closes, tzinfo=start.tzinfo)
     if start < opens or end > closes:
         raise Refused(
             Refusal(
                 error="outside_opening_hours",
-                message=f"That day we're open {_spoken_time(hours.opens)} to "
-                f"{_spoken_time(hours.closes)}, and a {service.name.lower()} "
-                f"takes {service.duration_minutes} minutes.",
+                message=_say(
+                    env,
+                    "outside_hours",
+                    opens=spoken_time(hours.opens, _lang(env)),
+                    closes=spoken_time(hours.closes, _lang(env)),
+                    service=service.name.lower(),
+                    minutes=service.duration_minutes,
+                ),
             )
         )
     if start.second or start.microsecond or (start.minute % shop.slot_minutes):
-        raise Refused(
-            Refusal(
-                error="invalid_time", message="Appointments start on the hour or the half hour."
-            )
-        )
+        raise Refused(Refusal(error="invalid_time", message=_say(env, "invalid_time")))
     return end
 
 
 def service_or_refuse(env: ToolEnv, service_type: str) -> ServiceType:
     service = env.catalog.service(service_type)
     if service is None:
-        names = ", ".join(s.name for s in env.catalog.services.values())
+        names = listed([s.name for s in env.catalog.services.values()], _lang(env))
         raise Refused(
             UnknownService(
                 error="unknown_service",
-                message=f"We don't offer that here. Our services are: {names}.",
+                message=_say(env, "unknown_service", services=names),
                 services=sorted(env.catalog.services),
             )
         )
@@ -185,13 +179,23 @@ def taken_reader(env: ToolEnv) -> TakenFor:
     return lambda day: env.crm.appointments.taken(shop_id, day)
 
 
-def _spoken_time(at: time) -> str:
-    minutes = f":{at.minute:02d}" if at.minute else ""
-    return f"{at.hour % 12 or 12}{minutes} {'AM' if at.hour < 12 else 'PM'}"
+def _lang(env: ToolEnv) -> str:
+    return env.catalog.settings.language
 
 
-def _spoken_day(day: date) -> str:
-    return f"{day:%A, %B} {day.day}"
+def _say(env: ToolEnv, key: str, **values: object) -> str:
+    """A tool phrasing (`tools.<key>` of the language packs) in the shop's language."""
+    return text(_lang(env), f"tools.{key}", **values)
+
+
+def _day(env: ToolEnv, day: date) -> str:
+    return spoken_day(day, _lang(env))
+
+
+def _too_far_ahead(env: ToolEnv) -> Refusal:
+    return Refusal(
+        error="invalid_date", message=_say(env, "too_far_ahead", days=BOOKING_HORIZON_DAYS)
+    )
 
 
 # --- the tool ------------------------------------------------------------------------------
@@ -240,19 +244,12 @@ def check_availability(args: CheckAvailabilityArgs, env: ToolEnv) -> CheckAvaila
         raise Refused(
             PastDate(
                 error="in_the_past",
-                message=f"That date has passed; today is "
-                f"{_spoken_day(today)}. Which day would suit you?",
+                message=_say(env, "in_the_past", today=_day(env, today)),
                 today=today.isoformat(),
             )
         )
     if args.preferred_date > today + timedelta(days=BOOKING_HORIZON_DAYS):
-        raise Refused(
-            Refusal(
-                error="invalid_date",
-                message="We only book up to "
-                f"{BOOKING_HORIZON_DAYS} days ahead. Could we find an earlier day?",
-            )
-        )
+        raise Refused(_too_far_ahead(env))
     bays = capable_bays(service, env.catalog.bays)
     slots = find_slots(
         env.catalog.shop,
@@ -266,26 +263,16 @@ def check_availability(args: CheckAvailabilityArgs, env: ToolEnv) -> CheckAvaila
     )
     closed = ""
     if env.catalog.shop.hours_on(args.preferred_date) is None:
-        why = (
-            "a holiday"
-            if args.preferred_date in env.catalog.shop.holidays
-            else "a day we're closed"
-        )
-        closed = f"{_spoken_day(args.preferred_date)} is {why}. "
-    if slots:
-        message = f"{closed}{len(slots)} option(s) found; the nearest is {_spoken(slots[0])}."
+        why = "holiday" if args.preferred_date in env.catalog.shop.holidays else "closed_day"
+        closed = _say(env, why, day=_day(env, args.preferred_date))
+    views = [SlotView.of(s.start, s.end, s.bay, _lang(env)) for s in slots]
+    if views:
+        found = _say(env, "options_found", count=len(views), when=views[0].spoken)
     else:
-        message = (
-            f"{closed}Nothing free in the week from that day; "
-            "ask for a later date or offer a callback."
-        )
+        found = _say(env, "nothing_free")
     return CheckAvailabilityResult(
         service_type=service.code,
         duration_minutes=service.duration_minutes,
-        message=message,
-        slots=[SlotView.of(s.start, s.end, s.bay) for s in slots],
+        message=closed + found,
+        slots=views,
     )
-
-
-def _spoken(slot: Slot) -> str:
-    return SlotView.of(slot.start, slot.end, slot.bay).spoken

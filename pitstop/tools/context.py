@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from pitstop.after_call import count_sms
 from pitstop.dal import Crm, CustomerFile, NotFound, ShopCatalog
+from pitstop.observability import logger
 from pitstop.phone import InvalidPhoneNumber, normalize_e164
 from pitstop.telephony import Telephony
 from pitstop.tools.schema import Refusal
@@ -29,7 +31,7 @@ class ToolContext(BaseModel):
     call_sid: str = ""
     customer_number: str | None = None
     customer_id: str | None = None
-    direction: Literal["inbound", "reminder"] = "inbound"
+    direction: Literal["inbound", "reminder", "test"] = "inbound"
     appointment_id: str | None = None
 
     @field_validator("customer_number")
@@ -65,8 +67,10 @@ class Refused(Exception):
 class ToolEnv:
     """One tool invocation's world: context, CRM, telephony and a fixed `now`.
 
-    Reads are memoised per invocation (the catalog and the customer's file are each one Query),
-    never across invocations, so a tool always sees the table as it is.
+    Reads are memoised per invocation (the catalog and the customer's file are each one Query).
+    Across invocations only the catalogue is shared, by the tools of one call
+    (`pitstop.dal.catalog_cache`: at most 30 s old); everything else a tool reads is the table
+    as it is.
     """
 
     def __init__(
@@ -77,9 +81,23 @@ class ToolEnv:
         self.telephony = telephony
         self.now_utc = (now or datetime.now(UTC)).astimezone(UTC)
 
+    def send_sms(self, to: str, body: str) -> None:
+        """Text `to`, and count the text's segments on this call (priced after the call). A
+        failed count is logged, never raised: the text has gone, and a retried tool would
+        send it twice."""
+        self.telephony.send_sms(to, body)
+        if not self.context.call_sid:
+            return
+        try:
+            count_sms(self.crm, self.context.call_sid, body)
+        except Exception:
+            logger.exception(
+                "could not count the call's SMS", extra={"call_sid": self.context.call_sid}
+            )
+
     @cached_property
     def catalog(self) -> ShopCatalog:
-        return self.crm.shops.catalog()
+        return self.crm.call_catalogs.for_call(self.context.call_sid)
 
     @property
     def tz(self) -> ZoneInfo:

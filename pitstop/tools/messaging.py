@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pitstop.dal import ShopCatalog
+from pitstop.i18n import text
+from pitstop.i18n.formats import family_name, spoken_datetime, written_phone
+from pitstop.models import Appointment, Customer, Vehicle
 from pitstop.telephony import OptedOut
 from pitstop.tools.context import Refused, ToolEnv
 from pitstop.tools.schema import Arguments, Refusal, Result
-from pitstop.tools.views import spoken
 
 
 class SendSmsArgs(Arguments):
@@ -32,45 +35,65 @@ SEND_SMS = (
     "reason (e.g. 'sms_opt_out' when the customer has opted out of texts: do not insist)."
 )
 
-OPTED_OUT = SendSmsResult(
-    sent=False, reason="sms_opt_out", message="not sent: the customer has opted out of texts"
-)
+
+def _opted_out(lang: str) -> SendSmsResult:
+    return SendSmsResult(
+        sent=False, reason="sms_opt_out", message=text(lang, "tools.sms_opted_out")
+    )
 
 
 def send_sms_confirmation(args: SendSmsArgs, env: ToolEnv) -> SendSmsResult:
     env.require_customer()
     file = env.file  # one Query: profile (opt-in), vehicles and appointments; ownership for free
+    lang = env.catalog.settings.language
     appointment = next(
         (a for a in file.appointments if a.appointment_id == args.appointment_id), None
     )
     if appointment is None:
-        raise Refused(
-            Refusal(error="not_found", message="I can't find that appointment on your account.")
-        )
+        raise Refused(Refusal(error="not_found", message=text(lang, "tools.sms_not_found")))
     customer = file.customer
     if not customer.sms_opt_in:
-        return OPTED_OUT
+        return _opted_out(lang)
     if not appointment.active:
         return SendSmsResult(
             sent=False,
             reason="not_active",
-            message=f"That appointment is {appointment.status}, so there's nothing to confirm.",
+            message=text(
+                lang,
+                "tools.sms_not_active",
+                status=text(lang, f"tools.status_{appointment.status}"),
+            ),
         )
-    shop = env.catalog.shop
-    service = env.catalog.services.get(appointment.service_type)
-    vehicle = file.vehicle(appointment.vehicle_id)
-    what = service.name if service else appointment.service_type.replace("_", " ")
-    body = (
-        f"{shop.name}: your {what}"
-        + (f" for the {vehicle.label}" if vehicle else "")
-        + f" is booked for {spoken(appointment.start)}."
-        + (f" {shop.address}." if shop.address else "")
-        + f" Ref {appointment.appointment_id}. To change it, call {shop.phone}."
-        + " Reply STOP to opt out."
+    body = confirmation_sms(
+        env.catalog, customer, appointment, file.vehicle(appointment.vehicle_id)
     )
     try:
-        env.telephony.send_sms(customer.phone, body)
+        env.send_sms(customer.phone, body)
     except OptedOut:
         env.crm.customers.set_sms_opt_in(customer.customer_id, False)
-        return OPTED_OUT
-    return SendSmsResult(sent=True, message="I've texted you the details.")
+        return _opted_out(lang)
+    return SendSmsResult(sent=True, message=text(lang, "tools.sms_sent"))
+
+
+def confirmation_sms(
+    catalog: ShopCatalog, customer: Customer, appointment: Appointment, vehicle: Vehicle | None
+) -> str:
+    """The confirmation text in the shop's language (`sms.confirmation` and its parts)."""
+    lang = catalog.settings.language
+    shop = catalog.shop
+    service = catalog.services.get(appointment.service_type)
+    return text(
+        lang,
+        "sms.confirmation",
+        shop_name=shop.name,
+        service=service.name if service else appointment.service_type.replace("_", " "),
+        vehicle=text(lang, "sms.confirmation_vehicle", vehicle=vehicle.label) if vehicle else "",
+        when=spoken_datetime(appointment.start, lang),
+        address=text(lang, "sms.confirmation_address", address=shop.address)
+        if shop.address
+        else "",
+        appointment_id=appointment.appointment_id,
+        shop_phone=written_phone(shop.phone, lang),
+        customer_name=customer.name,
+        family_name=family_name(customer.name),
+    )

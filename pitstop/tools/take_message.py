@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pitstop.after_call import count_sms
 from pitstop.dal import Crm
+from pitstop.handoff import summary_line
+from pitstop.i18n import DEFAULT_LANGUAGE, text
+from pitstop.i18n.formats import itemised
 from pitstop.models import CallOutcome, Message, MessageUrgency
 from pitstop.observability import logger, mask_phone
 from pitstop.phone import InvalidPhoneNumber, normalize_e164
@@ -44,38 +48,51 @@ class TakeMessageResult(Result):
     message: str
 
 
-def advisor_sms(shop_name: str, message: Message) -> str:
-    """The advisor's text: everything needed to call back without opening the console."""
-    parts = [f"{shop_name} message ({message.urgency.value}): {message.caller_name or 'caller'}"]
+def advisor_sms(shop_name: str, message: Message, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The advisor's text: everything needed to call back without opening the console, in the
+    shop's language (`sms.advisor*` of the language packs)."""
+
+    def part(key: str, **values: object) -> str:
+        return text(lang, f"sms.advisor{key}", **values)
+
+    urgency = text(lang, f"sms.urgency_{message.urgency.value}")
+    caller = message.caller_name or part("_caller")
+    parts = [part("", shop_name=shop_name, urgency=urgency, caller=caller)]
     if message.callback_number:
-        parts.append(f"call back {message.callback_number}")
+        parts.append(part("_call_back", number=message.callback_number))
     if message.callback_when:
-        parts.append(f"when: {message.callback_when}")
+        parts.append(part("_when", when=message.callback_when))
     if message.vehicle:
-        parts.append(f"vehicle: {message.vehicle}")
-    parts.append(f"about: {message.about}")
+        parts.append(part("_vehicle", vehicle=message.vehicle))
+    parts.append(part("_about", about=message.about))
     if message.recording_url:
-        parts.append(f"recording: {message.recording_url}")
-    return "; ".join(parts) + f". Ref {message.message_id}."
+        parts.append(part("_recording", url=message.recording_url))
+    return itemised(parts, lang) + part("_ref", message_id=message.message_id)
 
 
 def record_message(crm: Crm, telephony: Telephony, message: Message) -> tuple[Message, bool]:
     """Store the message, mark the call's outcome, text the advisor; (stored, advisor texted)."""
     catalog = crm.shops.catalog()
     stored = crm.messages.add(message)
-    if stored.call_sid and crm.calls.get(stored.call_sid) is not None:
+    call = crm.calls.get(stored.call_sid) if stored.call_sid else None
+    if call is not None:
         crm.calls.set_fields(
-            stored.call_sid,
+            call.call_sid,
             {"outcome": CallOutcome.MESSAGE_TAKEN.value, "message_id": stored.message_id},
         )
     advisor = catalog.settings.advisor_number
     if not advisor:
         return stored, False
+    body = advisor_sms(catalog.shop.name, stored, catalog.settings.language)
+    if call is not None and call.summary is not None:  # after the call only (see README)
+        body += " " + summary_line(call.summary)
     try:
-        telephony.send_sms(advisor, advisor_sms(catalog.shop.name, stored))
+        telephony.send_sms(advisor, body)
     except Exception:  # the message is stored: a failed text must not lose the caller's words
         logger.exception("advisor SMS failed", extra={"advisor_number": mask_phone(advisor)})
         return stored, False
+    if call is not None:
+        count_sms(crm, call.call_sid, body)
     return stored, True
 
 

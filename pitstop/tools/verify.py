@@ -29,6 +29,7 @@ from pydantic import Field, model_validator
 from pitstop.dal import CustomerFile, NotFound
 from pitstop.dal.customers import StoredCode
 from pitstop.dal.keys import plain_id
+from pitstop.i18n import text
 from pitstop.telephony import OptedOut
 from pitstop.tools.context import Refused, ToolEnv
 from pitstop.tools.schema import Arguments, Refusal, Result
@@ -170,13 +171,15 @@ def _send_code(name: str, env: ToolEnv, call_sid: str) -> CodeSentResult:
     salt = secrets.token_hex(16)
     stored = StoredCode(salt=salt, code_hash=_hash(salt, code))
     env.crm.customers.put_code(customer.customer_id, call_sid, stored, env.now_utc + CODE_TTL)
-    shop = env.catalog.shop
-    body = (
-        f"{shop.name}: your verification code is {code}. It expires in "
-        f"{CODE_TTL.seconds // 60} minutes. If you did not call us, ignore this text."
+    body = text(
+        env.catalog.settings.language,
+        "sms.verify_code",
+        shop_name=env.catalog.shop.name,
+        code=code,
+        minutes=CODE_TTL.seconds // 60,
     )
     try:
-        env.telephony.send_sms(customer.phone, body)
+        env.send_sms(customer.phone, body)
     except OptedOut:
         env.crm.customers.set_sms_opt_in(customer.customer_id, False)
         raise Refused(CANNOT_TEXT) from None

@@ -1,7 +1,8 @@
 """How slots and appointments are shown to the model: ISO times for tools, `spoken` for people.
 
-The model reads `spoken` aloud, so it is written the way a receptionist says a time
-("Tuesday, December 1 at 9:00 AM"), never as an ISO string or a 24-hour clock.
+The model reads `spoken` aloud, so it is written the way a receptionist says a time in the
+shop's language ("Tuesday, December 1 at 9:00 AM" in English), never as an ISO
+string or a 24-hour clock.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from pitstop.dal import ShopCatalog
+from pitstop.i18n import DEFAULT_LANGUAGE
+from pitstop.i18n.formats import spoken_datetime
 from pitstop.models import Appointment, Vehicle
-
-
-def spoken(at: datetime) -> str:
-    hour = at.hour % 12 or 12
-    return f"{at:%A, %B} {at.day} at {hour}:{at:%M} {'AM' if at.hour < 12 else 'PM'}"
 
 
 class SlotView(BaseModel):
@@ -26,8 +24,13 @@ class SlotView(BaseModel):
     spoken: str
 
     @classmethod
-    def of(cls, start: datetime, end: datetime, bay: str) -> SlotView:
-        return cls(start=start.isoformat(), end=end.isoformat(), bay=bay, spoken=spoken(start))
+    def of(cls, start: datetime, end: datetime, bay: str, lang: str = DEFAULT_LANGUAGE) -> SlotView:
+        return cls(
+            start=start.isoformat(),
+            end=end.isoformat(),
+            bay=bay,
+            spoken=spoken_datetime(start, lang),
+        )
 
 
 class VehicleView(BaseModel):
@@ -71,5 +74,7 @@ class AppointmentView(BaseModel):
             bay=appointment.bay,
             status=str(appointment.status),
             vehicle=VehicleView.of(vehicle) if vehicle else None,
-            spoken=spoken(appointment.start),
+            spoken=spoken_datetime(
+                appointment.start, catalog.settings.language if catalog else DEFAULT_LANGUAGE
+            ),
         )

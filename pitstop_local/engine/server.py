@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections import deque
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -47,6 +48,9 @@ async def serve_engine(
 
     `rules` (default: from `PITSTOP_ENGINE_*`) say how strictly it imitates the real server."""
     rules = rules or EngineRules()
+    # The session each closed connection had configured (what `session.update` gave the engine),
+    # the latest last: tests read what the bridge sent without a log to parse.
+    configured: deque[dict] = deque(maxlen=32)
     if speech is None:
         speech = Speech()
         speech.warm_up()
@@ -66,11 +70,13 @@ async def serve_engine(
         try:
             await session.run()
         finally:
+            configured.append(session.config)
             log.info("offline engine: session %s closed", session.session_id)
 
     server = await serve(handler, host, port, max_size=2**24, ping_interval=None, compression=None)
     server.speech = speech  # type: ignore[attr-defined]  # lets callers warm or share it
     server.rules = rules  # type: ignore[attr-defined]  # what the engine enforces
+    server.configured = configured  # type: ignore[attr-defined]  # closed sessions' config
     return server
 
 

@@ -36,6 +36,7 @@ from websockets.exceptions import ConnectionClosed
 from pitstop_local.engine import events as ev
 from pitstop_local.engine.context import parse_context
 from pitstop_local.engine.grammar import grammar_state
+from pitstop_local.engine.languages import language_notice, session_language
 from pitstop_local.engine.listening import DEFAULT_TURN_DETECTION, PREFIX_FRAMES, Listener
 from pitstop_local.engine.policy import (
     Dtmf,
@@ -294,6 +295,9 @@ class Session(Listener, Responder):
         self.ctx = parse_context(
             self.config.get("instructions") or "", self.config.get("tools") or []
         )
+        notice = language_notice(session_language(self.config))
+        if notice:
+            log.warning("offline engine: session %s: %s", self.session_id, notice)
         if self.policy.greeted:
             self.policy.ctx = self.ctx
         else:

@@ -51,7 +51,8 @@ class CallResult:
     dialled: str | None = None  # the last number a `<Dial>` rang
     dial_statuses: list[str] = field(default_factory=list)  # each `<Dial>`'s DialCallStatus
     whispers: list[str] = field(default_factory=list)  # what staff heard on picking up
-    recordings: list[str] = field(default_factory=list)  # RecordingUrl of each `<Record>`
+    recordings: list[str] = field(default_factory=list)  # RecordingUrl of each recording
+    recording_callbacks: list[str] = field(default_factory=list)  # RecordingSids posted back
     requests: list[str] = field(default_factory=list)  # every URL Twilio requested, in order
     ended_by: str = ""
     turns: list[Turn] = field(default_factory=list)

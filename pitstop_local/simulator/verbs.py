@@ -8,12 +8,18 @@ failed); the simulator then reports it with Twilio's own `action` parameters
 `RecordingDuration`, `RecordingSid`), so the webhook's routes are driven exactly as in
 production. Time on the line (ringing, the staff member talking, the message) passes on the
 call's clock, so the recording and the durations are what a real call would show.
+
+Recording as Twilio does it: `<Dial record="record-from-answer[-dual]">` records an answered
+leg from the answer, `<Record>` records the message; with a `recordingStatusCallback`, Twilio
+posts the completed recording there (signed, `RecordingSid`, `RecordingUrl`, `RecordingStatus`,
+`RecordingDuration`, `RecordingChannels`, `RecordingSource`) before going on to the `action`.
 """
 
 from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -31,6 +37,9 @@ WHISPER_MS = 2000
 DIAL_TIMEOUT_S = 30
 RECORD_TIMEOUT_S = 5
 RECORD_MAX_S = 3600
+#: `<Dial record>` values that record (Twilio's `do-not-record`, the default, does not).
+DIAL_RECORDS = {"record-from-answer": "1", "record-from-ringing": "1"}
+DIAL_RECORDS |= {"record-from-answer-dual": "2", "record-from-ringing-dual": "2"}
 
 
 async def dial(sim: TwilioSimulator, leg: Leg, verb: ET.Element, url: str) -> Hop | None:
@@ -54,6 +63,10 @@ async def dial(sim: TwilioSimulator, leg: Leg, verb: ET.Element, url: str) -> Ho
             DialCallDuration=str(round(scenario.shop_talk_ms / 1000)),
             DialBridged="true",
         )
+        channels = DIAL_RECORDS.get(verb.get("record", ""))
+        if channels:
+            seconds = max(1, round(scenario.shop_talk_ms / 1000))
+            await recording_done(sim, leg, verb, url, seconds, channels, "DialVerb")
     elif scenario.shop_line == "no-answer":
         await silence(clock, int(verb.get("timeout", DIAL_TIMEOUT_S)) * 1000)
     elif scenario.shop_line == "busy":
@@ -102,17 +115,64 @@ async def record(sim: TwilioSimulator, leg: Leg, verb: ET.Element, url: str) -> 
         clock.record(frame.ljust(len(SILENCE_FRAME), SILENCE_FRAME[:1]), None)
         await clock.advance()
     await silence(clock, int(verb.get("timeout", RECORD_TIMEOUT_S)) * 1000)
-    recording_sid = "RE" + uuid.uuid4().hex
-    recording_url = (
-        f"https://api.twilio.com/2010-04-01/Accounts/{sim.account_sid}/Recordings/{recording_sid}"
-    )
+    recording_sid, recording_url = new_recording(sim)
     result.recordings.append(recording_url)
+    seconds = max(1, round(min(len(frames), max_frames) * 20 / 1000))
     fields = {
         "RecordingUrl": recording_url,
-        "RecordingDuration": str(max(1, round(min(len(frames), max_frames) * 20 / 1000))),
+        "RecordingDuration": str(seconds),
         "RecordingSid": recording_sid,
     }
+    await recording_done(
+        sim, leg, verb, url, seconds, "1", "RecordVerb", (recording_sid, recording_url)
+    )
     return "post", urljoin(url, verb.get("action") or url), fields
+
+
+def new_recording(sim: TwilioSimulator) -> tuple[str, str]:
+    """A recording's SID and its media URL, as Twilio names them."""
+    sid = "RE" + uuid.uuid4().hex
+    return sid, f"https://api.twilio.com/2010-04-01/Accounts/{sim.account_sid}/Recordings/{sid}"
+
+
+async def recording_done(
+    sim: TwilioSimulator,
+    leg: Leg,
+    verb: ET.Element,
+    url: str,
+    seconds: int,
+    channels: str,
+    source: str,
+    recording: tuple[str, str] | None = None,
+) -> None:
+    """Post the verb's `recordingStatusCallback` for a completed recording (if it has one),
+    with the parameters Twilio sends; a failed callback is noted, the call goes on."""
+    callback = verb.get("recordingStatusCallback")
+    if not callback:
+        return
+    events = verb.get("recordingStatusCallbackEvent", "completed").split()
+    if "completed" not in events:
+        return
+    sid, media = recording or new_recording(sim)
+    result = leg.result
+    if recording is None:
+        result.recordings.append(media)
+    form = {
+        "AccountSid": sim.account_sid,
+        "CallSid": result.call_sid,
+        "RecordingSid": sid,
+        "RecordingUrl": media,
+        "RecordingStatus": "completed",
+        "RecordingDuration": str(seconds),
+        "RecordingChannels": channels,
+        "RecordingSource": source,
+        "RecordingStartTime": datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+    }
+    try:
+        await sim.post(leg.http, urljoin(url, callback), form, None)
+        result.recording_callbacks.append(sid)
+    except Exception as error:  # noqa: BLE001 - Twilio only notes a failed callback
+        result.failures.append(f"recording status callback failed: {error}")
 
 
 async def silence(clock: Clock, ms: int) -> None:

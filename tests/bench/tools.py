@@ -8,7 +8,6 @@ AWS; moto's absolute latency does not (see the note printed at the end).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import random
@@ -21,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 EXTRA_APPOINTMENTS = 10_000
 CALLS = 200
-RAW_CALLS = 10  # with moto's O(table) Query left as it is, for comparison
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -74,79 +72,6 @@ def _load_extra(crm, today: date, n: int) -> None:
             written += 1
 
 
-def _cheap_moto_rollback() -> None:
-    """Make moto's transactions snapshot only the partitions they touch (bench process only).
-
-    moto deep-copies the *whole table* for every item of a TransactWriteItems (its rollback), so
-    with 10,000 appointments one booking costs seconds and hits the client's read timeout: that
-    would measure moto, not Pitstop. Every write of a transaction lands in a partition named by
-    its own key, so copying just those partitions gives the same rollback. The local server
-    serialises requests, so a module-level note of the touched keys is safe.
-    """
-    import copy as real_copy
-    from collections import defaultdict
-    from types import SimpleNamespace
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    touched: set = set()
-    transact = models.DynamoDBBackend.transact_write_items
-
-    def snapshot(obj, memo=None):
-        if not isinstance(obj, Table):
-            return real_copy.deepcopy(obj, memo)
-        snap = real_copy.copy(obj)
-        snap.items = defaultdict(dict, obj.items)
-        for key in touched & set(obj.items):
-            snap.items[key] = real_copy.deepcopy(obj.items[key])
-        return snap
-
-    def transact_write_items(self, transact_items):
-        touched.clear()
-        for entry in transact_items:
-            op = next(iter(entry.values()))
-            key = (op.get("Item") or op.get("Key") or {}).get("pk")
-            if key:
-                touched.add(DynamoType(key))
-        return transact(self, transact_items)
-
-    models.copy = SimpleNamespace(deepcopy=snapshot, copy=real_copy.copy)
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-
-
-def _partition_queries() -> None:
-    """Make moto's base-table Query read one partition, as DynamoDB does (bench process only).
-
-    moto answers every Query by sorting *all* items of the table and filtering by hash key:
-    O(table) per request, seconds with 10,000 appointments. Our tools only Query the base table
-    by partition key, so the hint below lets `all_items` return just that partition.
-    """
-    from moto.dynamodb.models.table import Table
-
-    query, all_items = Table.query, Table.all_items
-    hint: dict = {}
-
-    signature = inspect.signature(query)
-
-    def partition_query(self, *args, **kwargs):
-        bound = signature.bind(self, *args, **kwargs).arguments
-        if bound.get("index_name") is None and bound.get("hash_key") is not None:
-            hint["key"] = bound["hash_key"]
-        try:
-            return query(self, *args, **kwargs)
-        finally:
-            hint.clear()
-
-    def partition_items(self):
-        if "key" in hint and self.range_key_attr:
-            return sorted(self.items.get(hint["key"], {}).values(), key=lambda x: x.range_key)
-        return all_items(self)
-
-    Table.query, Table.all_items = partition_query, partition_items
-
-
 def main() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -160,7 +85,6 @@ def main() -> None:
     from pitstop.tools import ToolContext, run_tool
     from pitstop_local.dynamodb import LocalDynamoDB
 
-    _cheap_moto_rollback()
     server = LocalDynamoDB().start()
     try:
         settings = Settings(
@@ -249,9 +173,6 @@ def main() -> None:
                 now,
             )
 
-        for i in range(RAW_CALLS):
-            timed("check_availability*", lambda i=i: check(i))
-        _partition_queries()
         booked = []
         for i in range(CALLS):  # a caller's flow: look, then book the first offer
             slots = timed("check_availability", lambda i=i: check(i))["slots"]
@@ -273,10 +194,10 @@ def main() -> None:
                 f"{per_call:>9.2f}  {dict(row['requests'])} {dict(row['outcomes'])}"
             )
         print(
-            "\n* moto as shipped: every Query sorts the whole table. Other rows: moto patched in "
-            "this process to read one partition per Query and snapshot only touched partitions "
-            "per transaction, as DynamoDB's cost model is. Request counts are what carries over "
-            "to AWS."
+            "\nmoto as the local stack serves it (`pitstop_local.dynamodb`: a Query reads its "
+            "partition, a transaction snapshots the partitions it writes, as DynamoDB's cost "
+            "model is). Request counts are what carries over to AWS; one call's tools share its "
+            "catalogue read (`pitstop.dal.catalog_cache`)."
         )
     finally:
         server.stop()

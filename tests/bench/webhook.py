@@ -7,7 +7,8 @@
   the lazy imports and the boto3 client).
 - warm: p50/p95 of signed `POST /voice` over real HTTP through the local adapter
   (`pitstop_local.http`) against moto's DynamoDB seeded with the demo shop (`pitstop seed`),
-  called from the demo customer's number (so the caller lookup finds a customer).
+  called from the demo customer's number (so the caller lookup finds a customer), and the
+  DynamoDB requests each answer made (a botocore `before-call` hook on the handler's client).
 
 Run: `python -m tests.bench webhook` (from the repository root).
 """
@@ -25,6 +26,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from datetime import date
 from urllib.parse import urlencode
 
@@ -130,6 +132,7 @@ def main() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Pitstop")
     from pitstop.config import get_settings
+    from pitstop.dal.table import table_for
     from pitstop_local.dynamodb import LocalDynamoDB
     from pitstop_local.http import serve_lambdas
 
@@ -159,18 +162,28 @@ def main() -> None:
         figures = json.loads(cold.stdout.strip().splitlines()[-1])
         print(
             f"cold process: import {figures['import_ms']:.1f} ms + first /voice "
-            f"{figures['first_request_ms']:.1f} ms (lazy imports, boto3 client, 3 DynamoDB calls)"
+            f"{figures['first_request_ms']:.1f} ms "
+            "(lazy imports, boto3 client, 2 DynamoDB requests)"
         )
     else:
         print("cold process failed:", cold.stderr[-2000:])
 
     server = serve_lambdas("127.0.0.1", 0)
     samples: list[float] = []
+    requests: Counter[str] = Counter()
+    events = table_for(settings).meta.client.meta.events  # the client the handler's CRM pools
+
+    def count(model, **_) -> None:
+        requests[model.name] += 1
+
     try:
         # The handler prints one EMF metric line per call; keep them out of the report.
         with contextlib.redirect_stdout(io.StringIO()):
-            _answer_many(server.url, caller, samples)
+            _answer_many(server.url, caller, [])  # warm-up, not counted
+            events.register("before-call.dynamodb", count)
+            _answer_many(server.url, caller, samples, first=WARMUP)
     finally:
+        events.unregister("before-call.dynamodb", count)
         server.stop()
         dynamodb.stop()
     print(f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
@@ -179,10 +192,13 @@ def main() -> None:
         f"p50 {_percentile(samples, 50):.2f} ms, p95 {_percentile(samples, 95):.2f} ms, "
         f"max {max(samples):.2f} ms"
     )
+    per_call = {name: n / REQUESTS for name, n in sorted(requests.items())}
+    print(f"DynamoDB requests per /voice: {sum(per_call.values()):.2f} {per_call}")
 
 
-def _answer_many(base_url: str, caller: str, samples: list[float]) -> None:
-    for n in range(WARMUP + REQUESTS):
+def _answer_many(base_url: str, caller: str, samples: list[float], first: int = 0) -> None:
+    """Warm-up calls (`first` 0), or the measured ones after them (numbered on from `first`)."""
+    for n in range(first, first + (REQUESTS if first else WARMUP)):
         headers, body = _signed(_call(f"CA_bench_{n:05d}", caller))
         request = urllib.request.Request(base_url + "/voice", data=body, headers=headers)
         started = time.perf_counter()
@@ -191,8 +207,7 @@ def _answer_many(base_url: str, caller: str, samples: list[float]) -> None:
         elapsed = (time.perf_counter() - started) * 1000
         assert response.status == 200 and b"<Stream" in payload, payload
         assert b'name="customer_id" value=""' not in payload, "the caller was not recognised"
-        if n >= WARMUP:
-            samples.append(elapsed)
+        samples.append(elapsed)
 
 
 if __name__ == "__main__":

@@ -77,3 +77,34 @@ async def screenshot(page, name: str) -> None:
 
 
 SPEED = float(os.environ.get("PITSTOP_BROWSER_SPEED", "1"))
+
+
+@pytest_asyncio.fixture(loop_scope="package")
+async def fake_microphone(chromium, tmp_path_factory):
+    """`await fake_microphone(wav)`: a browser of its own whose microphone plays `wav` (Chromium
+    loops it), the microphone permission granted. The shared `browser` is left as it is."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        contexts = []
+
+        async def launch(wav: Path):
+            context = await playwright.chromium.launch_persistent_context(
+                str(tmp_path_factory.mktemp("chromium-microphone")),
+                executable_path=str(chromium),
+                headless=True,
+                args=[
+                    *CHROMIUM_ARGS,
+                    "--use-fake-device-for-media-stream",
+                    f"--use-file-for-fake-audio-capture={wav}",
+                    "--autoplay-policy=no-user-gesture-required",
+                ],
+                permissions=["microphone"],
+                viewport={"width": 1100, "height": 900},
+            )
+            contexts.append(context)
+            return context
+
+        yield launch
+        for context in contexts:
+            await context.close()

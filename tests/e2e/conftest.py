@@ -1,8 +1,10 @@
 """One local stack for the whole e2e package, and a helper that plays a scenario through it.
 
-The stack is in this process (its servers run on the package's event loop), on free ports,
-seeded with the demo shop. Scenarios use different callers, so they can run concurrently
-against the one table without seeing each other's changes.
+The stack's servers run on the package's event loop and its bridge in a child process (as
+production runs it), on free ports, seeded with the demo shop. Scenarios use different callers,
+so they can run concurrently against the one table without seeing each other's changes. Faults
+in the bridge go through the stack (`crash_bridge`, `bridge_paused`, `watch_metrics`), never
+into the bridge's internals.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ ENGINE_STRICT = os.environ.get("PITSTOP_ENGINE_STRICT", "1")
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def stack(tmp_path_factory):
     # Scoped to this package: a leaked variable would change other tests' loggers and metrics.
+    # (The bridge child counts its metrics in its own log whatever this says.)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
         env.setenv("PITSTOP_ENGINE_STRICT", ENGINE_STRICT)  # read when the engine starts

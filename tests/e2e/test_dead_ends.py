@@ -4,7 +4,7 @@ a person, or with a message taken. Simulated Twilio → webhook → bridge → o
 `<Record action>` as Twilio does, and plays the shop's line as the scenario says.
 
 Faults are injected where production has them: a stale heartbeat in the table (a dead fleet),
-the bridge's socket for the call torn down (a crashed task), the Realtime engine stopped.
+the bridge's process killed mid-call (a crashed task), the Realtime engine stopped.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pitstop import handoff
-from pitstop.dal import keys
 from pitstop.models import MessageStatus, OpeningHours, Shop
 from pitstop.seed import HANDOFF_NUMBERS
 from pitstop.telephony import read_outbox
@@ -75,40 +74,28 @@ def _new_message(stack, before: set[str]):
 
 
 def _crash_after_greeting(stack) -> tuple[Callable[[Turn], None], asyncio.Event]:
-    """An `on_turn` that tears down the bridge's socket for the call once the agent has
-    spoken (the abrupt end a crashed task gives Twilio: no close frame, no REST call)."""
+    """An `on_turn` that kills the bridge's process once the agent has spoken (a crashed task:
+    Twilio's stream drops with no close frame and no REST call; the stack starts a new one)."""
     crashed = asyncio.Event()
 
     def on_turn(turn: Turn) -> None:
         if turn.role != "agent" or crashed.is_set():
             return
-        for stream in list(stack._bridge.streams):
-            if stream.call_sid:
-                stream._ws.transport.abort()
-                crashed.set()
+        stack.crash_bridge()
+        crashed.set()
 
     return on_turn, crashed
 
 
 @asynccontextmanager
 async def _fleet_dead(stack) -> AsyncIterator[None]:
-    """Every bridge task's heartbeat stale, as after the fleet died: the local bridge stops
-    beating and its last beat is backdated; it beats again afterwards."""
-    bridge, crm = stack._bridge, stack.crm
-    beating = getattr(bridge, "_heartbeat_task", None)
-    if beating is not None:
-        beating.cancel()
-        await asyncio.gather(beating, return_exceptions=True)
-    stale = datetime.now(UTC) - timedelta(minutes=5)
-    for task in (getattr(bridge, "task_id", DEAD_TASK), DEAD_TASK):
-        crm.heartbeats.beat(task, stale)
-    try:
+    """Every bridge task's heartbeat stale, as after the fleet died: the local bridge is frozen
+    (no beats) and the last beat is backdated; it beats again afterwards."""
+    async with stack.bridge_paused():
+        stale = datetime.now(UTC) - timedelta(minutes=5)
+        for task in (stack.bridge_task_id, DEAD_TASK):
+            stack.crm.heartbeats.beat(task, stale)
         yield
-    finally:
-        key = {keys.PK: keys.heartbeats(crm.settings.shop_id), keys.SK: keys.task_sk(DEAD_TASK)}
-        crm.table.delete_item(Key=key)
-        if beating is not None:
-            bridge._heartbeat_task = asyncio.create_task(bridge._beat(bridge.runtime.crm))
 
 
 async def test_bridge_down_sends_the_caller_straight_to_a_person(stack):
@@ -244,18 +231,10 @@ async def test_after_hours_handoff_takes_a_message_through_the_agent(stack):
     assert record.handoff_reason == "after hours: caller asked for a person"
 
 
-async def test_model_failover_keeps_the_call_on_the_fallback_model_and_books(stack, monkeypatch):
+async def test_model_failover_keeps_the_call_on_the_fallback_model_and_books(stack):
     """The first Realtime model cannot be opened: the caller hears the agent on the fallback
     model (no handoff) and books; the record names the model and the failover is counted."""
-    counted: list[str] = []
-    metrics = stack._bridge.runtime.metrics
-    count = metrics.count
-
-    def counting(name: str, value: float = 1) -> None:
-        counted.append(name)
-        count(name, value)
-
-    monkeypatch.setattr(metrics, "count", counting)
+    counted = stack.watch_metrics()
     catalog = stack.crm.shops.catalog()
     steps = [
         {"type": "wait_for_agent", "expect": "help you", "timeout_ms": 20_000},
@@ -272,5 +251,6 @@ async def test_model_failover_keeps_the_call_on_the_fallback_model_and_books(sta
     assert result.dialled is None and result.streams == 1
     record = stack.crm.calls.get(result.call_sid)
     assert record.outcome == "booked"
+    await counted.flushed()
     assert counted.count("ModelFailovers") == 1
     assert record.realtime_model == catalog.settings.fallback_model

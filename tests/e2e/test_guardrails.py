@@ -24,10 +24,8 @@ PROHIBITED = "Your car is guaranteed to pass inspection."
 ANSWER = 3
 
 
-async def test_a_prohibited_sentence_never_reaches_the_caller(stack, monkeypatch):
-    counted: list[str] = []
-    metrics = stack._bridge.runtime.metrics
-    monkeypatch.setattr(metrics, "prohibited_phrase", counted.append)
+async def test_a_prohibited_sentence_never_reaches_the_caller(stack):
+    counted = stack.watch_metrics()
     steps = [
         {"type": "wait_for_agent", "expect": "help you", "timeout_ms": 20_000},
         # (the model-failover row books this caller's car for {workday2} afternoon)
@@ -44,7 +42,8 @@ async def test_a_prohibited_sentence_never_reaches_the_caller(stack, monkeypatch
         result = await sim.call(render(stack, scenario, CALLER))
         await stack.call_finished(result.call_sid)
     assert not result.failures, result.failures
-    assert counted == ["guaranteed"]  # the hit, counted per phrase
+    # the hit, counted per phrase
+    assert [blob["phrase"] for blob in counted.blobs("ProhibitedPhrases")] == ["guaranteed"]
     said = result.said("agent")
     assert not any("guaranteed" in t for t in said), said  # nor in the call's transcript
     heard = agent_heard(result, [*said, PROHIBITED])

@@ -50,8 +50,9 @@ def test_no_statement_grants_wildcard_actions(synth):
 def test_table_access_is_item_level_and_named(synth):
     found = list(_table_statements(synth))
     # webhook, tools, reminders, the bridge and the console's admin, connect, disconnect and
-    # fan-out functions each have exactly one table statement; the fan-out one more: the stream.
-    assert len(found) == 9
+    # fan-out functions each have exactly one table statement; the fan-out one more: the stream;
+    # and the after-call function one, plus its stream reads.
+    assert len(found) == 11
     stream_reads = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
     allowed = (
         set(data.TOOLS_ACTIONS)
@@ -91,11 +92,13 @@ def test_each_function_reads_only_its_secrets(synth):
         if "secretsmanager:GetSecretValue" in _as_list(statement["Action"]):
             text = json.dumps(statement["Resource"])
             readers.setdefault(policy_id, set()).update(s for s in secret_ids if s in text)
-    # No Lambda reads the OpenAI key: only the bridge's execution role (for ECS secrets).
+    # Only the bridge's execution role (ECS secrets) and the after-call summary read the OpenAI key.
     openai_readers = [p for p, secrets in readers.items() if openai in secrets]
-    assert openai_readers and all("ExecutionRole" in p for p in openai_readers)
+    assert openai_readers and all("ExecutionRole" in p or "AfterCall" in p for p in openai_readers)
     stream_readers = [p for p, secrets in readers.items() if stream in secrets]
-    assert sorted("Webhook" in p or "ExecutionRole" in p for p in stream_readers) == [True, True]
+    # The webhook and the bridge; and the admin function, which signs test calls' tokens.
+    signers = ("Webhook", "ExecutionRole", "Admin")
+    assert sorted(any(k in p for k in signers) for p in stream_readers) == [True, True, True]
 
 
 def test_bridge_may_call_the_tools_url_and_nothing_else_of_the_function(synth):
@@ -128,6 +131,8 @@ def test_lambda_roles_grant_only_x_ray_on_every_resource(synth):
     tracers = set()
     for policy_id, statement in _statements(synth):
         if "Functions" in policy_id and "*" in _as_list(statement["Resource"]):
-            assert set(_as_list(statement["Action"])) == XRAY_ACTIONS, policy_id
+            # The stream poller lists streams, an action with no resource-level permission.
+            stream_poller = {"dynamodb:ListStreams"} if "AfterCall" in policy_id else set()
+            assert set(_as_list(statement["Action"])) == XRAY_ACTIONS | stream_poller, policy_id
             tracers.add(policy_id)
-    assert len(tracers) == 3  # webhook, tools, reminders
+    assert len(tracers) == 4  # webhook, tools, reminders, after_call

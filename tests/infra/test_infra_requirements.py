@@ -85,16 +85,18 @@ def test_every_pin_is_exact_and_hashed(path):
 
 def test_lambda_bundles_carry_the_shared_dependencies_but_not_the_runtimes():
     names = set(_pins(constants.LAMBDA_REQUIREMENTS))
-    assert {"aws-lambda-powertools", "pydantic", "pydantic-settings", "twilio", "tzdata"} <= names
+    shared = {"aws-lambda-powertools", "pydantic", "pydantic-settings", "twilio", "tzdata", "babel"}
+    # `openai` (and its httpx) for the after-call summary's structured output.
+    assert shared | {"openai"} <= names
     assert not names & set(LAMBDA_RUNTIME_PACKAGES)  # provided by the Lambda runtime
-    for bridge_only in ("websockets", "httpx", "orjson"):
+    for bridge_only in ("picows", "uvloop", "orjson", "websockets"):
         assert bridge_only not in names
 
 
 def test_bridge_image_carries_only_what_the_bridge_imports():
     names = set(_pins(BRIDGE_REQUIREMENTS))
-    for needed in ("boto3", "aws-lambda-powertools", "pydantic", "twilio", "websockets", "httpx"):
+    for needed in ("boto3", "aws-lambda-powertools", "pydantic", "twilio", "picows", "uvloop"):
         assert needed in names
-    # The Realtime contract models (`openai`) and the local stack are for tests and dev only.
-    for not_shipped in ("openai", "moto", "pocketsphinx", "aws-cdk-lib", "pytest"):
+    # The local stack and its stand-ins (`websockets` among them) are for tests and dev only.
+    for not_shipped in ("websockets", "moto", "pocketsphinx", "aws-cdk-lib", "pytest"):
         assert not_shipped not in names

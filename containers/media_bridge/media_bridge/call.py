@@ -21,22 +21,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
-
 from media_bridge import realtime_side as rt
 from media_bridge import twilio_side as tw
 from media_bridge.call_state import CallContext, CallState
 from media_bridge.control import CallControl
 from media_bridge.conversation import Conversation
-from media_bridge.instructions import RESUMED, AgentBrief, fallback_brief, load_brief
+from media_bridge.fastjson import loads
+from media_bridge.instructions import AgentBrief, fallback_brief, load_brief
 from media_bridge.observability import bind_call, logger, mask_phone
 from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
+from media_bridge.recording import open_recording
 from media_bridge.runtime import Runtime
 from media_bridge.upstream import Upstream, open_any
+from media_bridge.ws import ConnectionClosed, WebSocket
 from pitstop.handoff import UNANSWERED_INSTRUCTION
-from pitstop.models import CallOutcome, ResumeReason
+from pitstop.models import CallDirection, CallOutcome, CallStatus, ResumeReason
 from pitstop.stream_token import InvalidStreamToken, verify_token
 
 
@@ -55,12 +55,13 @@ class Admission:
     start: tw.Start
     context: CallContext
     token_id: str
+    started_at: float  # when `start` arrived (monotonic): the call's waits run from here
 
 
 class MediaStream:
     """One Twilio WebSocket, from its opening to the end of its call (if it gets one)."""
 
-    def __init__(self, runtime: Runtime, ws: ServerConnection):
+    def __init__(self, runtime: Runtime, ws: WebSocket):
         self._runtime = runtime
         self._ws = ws
         self.call: CallSession | None = None  # None until a `start` with a valid token
@@ -85,6 +86,7 @@ class MediaStream:
         start = await self._await_start()
         if start is None:
             return None
+        started_at = time.monotonic()
         try:
             key = await self._runtime.token_key()
             direction = start.parameters.get("direction", "")
@@ -101,7 +103,7 @@ class MediaStream:
         if context is None:
             await self._refuse(start, 1008, "stream token already used", "replayed or call over")
             return None
-        return Admission(start, context, token_id)
+        return Admission(start, context, token_id, started_at)
 
     async def _claim(self, start: tw.Start, direction: str, token_id: str) -> CallContext | None:
         """Consume the token on the call record; the context the webhook recorded, or None.
@@ -146,9 +148,11 @@ class MediaStream:
 
 
 class CallerInput(Protocol):
-    """Where the caller's audio, keypad presses and Twilio's marks (what was heard) go."""
+    """Where the caller's audio, keypad presses and Twilio's marks (what was heard) go.
 
-    async def audio(self, payload: str) -> None: ...
+    `audio` runs in the Twilio socket's frame callback (the hot path): it must not block."""
+
+    def audio(self, payload: str) -> None: ...
 
     async def dtmf(self, digit: str) -> None: ...
 
@@ -161,7 +165,7 @@ class _NotRelaying:
     def __init__(self, state: CallState):
         self._state = state
 
-    async def audio(self, payload: str) -> None:
+    def audio(self, payload: str) -> None:
         return None
 
     def played(self, mark: str) -> None:
@@ -174,8 +178,8 @@ class _NotRelaying:
 class CallSession:
     """A call, from Twilio's `start` to its record's last write."""
 
-    def __init__(self, runtime: Runtime, ws: ServerConnection, admission: Admission):
-        state = CallState(admission.context)
+    def __init__(self, runtime: Runtime, ws: WebSocket, admission: Admission):
+        state = CallState(admission.context, started_at=admission.started_at)
         ended = asyncio.Event()
         calls = runtime.crm.calls if runtime.crm is not None else None
         stream_sid = admission.start.stream_sid
@@ -209,6 +213,10 @@ class CallSession:
         parts.spawn(self._twilio_reader(), "twilio-reader")
         brief = await self._load_brief()
         self.control.brief = brief
+        context = parts.state.context
+        parts.state.recording = open_recording(
+            brief.settings, context.call_sid, context.stream_sid, runtime.metrics
+        )
         session_event = rt.session_update(
             instructions=brief.instructions,
             tools=await runtime.tool_definitions(),
@@ -216,6 +224,7 @@ class CallSession:
             language=brief.settings.language,
             transcription_model=options.transcription_model,
             audio=brief.settings.session_audio(),
+            max_output_tokens=brief.settings.max_output_tokens_per_response,
         )
         if parts.ended.is_set():
             return
@@ -288,10 +297,36 @@ class CallSession:
         upstream.earlier = brief.earlier
         await upstream.restore([])
         self.parts.runtime.metrics.count("ResumedStreams")
-        await conversation.respond(f"{RESUMED}\n{UNANSWERED_INSTRUCTION}")
+        await conversation.respond(f"{brief.line('resumed')}\n{UNANSWERED_INSTRUCTION}")
+
+    def _caller_frame(self, data: bytes) -> bool:
+        """The hot path: a `media` or `mark` frame handled in the frame's own callback.
+
+        `data` is the frame's undecoded text (orjson checks its UTF-8 as it parses). False:
+        anything else, which the reader task takes, in order."""
+        try:
+            message = loads(data)
+        except ValueError:
+            return False  # the reader reports it
+        event = message.get("event") if type(message) is dict else None
+        try:
+            if event == "media":
+                self._caller_audio(tw.media_payload(message))
+            elif event == "mark":
+                self._input.played(tw.mark_name(message))
+            else:
+                return False
+        except tw.TwilioProtocolError as error:
+            self.parts.bad_frame("twilio", str(error))
+        return True
+
+    def _caller_audio(self, payload: str) -> None:
+        self.parts.state.recording.caller(payload)  # the recording's clock (recording.py)
+        self._input.audio(payload)
 
     async def _twilio_reader(self) -> None:
         parts = self.parts
+        self._ws.hot = self._caller_frame
         try:
             async for frame in self._ws:
                 try:
@@ -301,18 +336,17 @@ class CallSession:
                     continue
                 match message:
                     case tw.Media(payload=payload):
-                        await self._input.audio(payload)
+                        self._caller_audio(payload)
                     case tw.Mark(name=name):
                         self._input.played(name)
                     case tw.Dtmf(digit=digit):
                         await self._input.dtmf(digit)
                     case tw.Stop():
                         break
-        except ConnectionClosed:
-            pass
         except Exception:
             logger.exception("twilio reader failed")
         finally:
+            self._ws.hot = None
             self._caller_left = not self.control.done
             parts.ended.set()
 
@@ -337,11 +371,29 @@ class CallSession:
             customer_id=state.context.customer_id,
             realtime_model=state.realtime_model,
             on_purpose=self.control.done,
+            latency=state.latency.summary(parts.recorder.tool_latencies_ms),
+            recording=state.recording,
         )
         parts.runtime.metrics.outcome(outcome)
+        parts.runtime.metrics.latency(state.latency.responses_ms, state.latency.greeting_ms)
         logger.info(
             "call ended",
             extra={"outcome": outcome, "seconds": round(time.monotonic() - state.started_at, 1)},
         )
         await parts.recorder.close()
+        if state.context.direction == CallDirection.TEST:
+            await _quietly(asyncio.to_thread(self._complete_test_call))
         await _quietly(self._ws.close())
+
+    def _complete_test_call(self) -> None:
+        """A test call has no Twilio behind it to send the final status callback: the bridge
+        completes its record (status, end, duration) as that callback would."""
+        crm, state = self.parts.runtime.crm, self.parts.state
+        if crm is not None:
+            ended_at = datetime.now(UTC).isoformat()
+            seconds = round(time.monotonic() - state.started_at)
+            crm.calls.update_status(
+                state.context.call_sid,
+                CallStatus.COMPLETED,
+                {"ended_at": ended_at, "duration_seconds": seconds},
+            )

@@ -14,7 +14,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from media_bridge.realtime_events import ResponseUsage
+from media_bridge.latency import LatencyMeter
+from media_bridge.realtime_events import (
+    ResponseUsage,
+    TranscriptionDuration,
+    TranscriptionUsage,
+)
+from media_bridge.recording import NOT_RECORDING, Recording
 from pitstop.models import CallDirection, CallOutcome, ResumeReason, StreamContext
 
 # Our mark names: "m" and a sequence number, ASCII digits only (`str.isdigit` accepts "²").
@@ -175,7 +181,10 @@ class Playout:
 
 @dataclass
 class Usage:
-    """Token usage summed over a call's `response.done` events."""
+    """What the call used, summed: the Realtime responses' tokens (`response.done`; cached
+    input tokens are counted in the input too, and again on their own) and the input
+    transcription's (`…input_audio_transcription.completed`: tokens, or seconds for a model
+    billed by duration). Usage, not dollars, is the record's source of truth: prices change."""
 
     input_text: int = 0
     input_audio: int = 0
@@ -184,6 +193,31 @@ class Usage:
     output_text: int = 0
     output_audio: int = 0
     responses: int = 0
+    transcription_input_audio: int = 0
+    transcription_input_text: int = 0
+    transcription_output_text: int = 0
+    transcription_seconds: float = 0.0
+    transcriptions: int = 0
+
+    @property
+    def total(self) -> int:
+        """The Realtime tokens of all responses (what the per-call ceiling counts)."""
+        return self.input_text + self.input_audio + self.output_text + self.output_audio
+
+    def transcribed(self, usage: TranscriptionUsage | None) -> None:
+        if usage is None:
+            return
+        self.transcriptions += 1
+        if isinstance(usage, TranscriptionDuration):
+            self.transcription_seconds += usage.seconds
+            return
+        details = usage.input_token_details
+        if details is None:  # no split given: the input of a transcription is audio
+            self.transcription_input_audio += usage.input_tokens
+        else:
+            self.transcription_input_audio += details.audio_tokens or 0
+            self.transcription_input_text += details.text_tokens or 0
+        self.transcription_output_text += usage.output_tokens
 
     def add(self, usage: ResponseUsage | None) -> None:
         if usage is None or not usage.model_fields_set:  # absent or `{}`: not a billed response
@@ -202,7 +236,7 @@ class Usage:
             self.output_text += out.text_tokens or 0
             self.output_audio += out.audio_tokens or 0
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | float]:
         return dict(self.__dict__)
 
 
@@ -223,6 +257,13 @@ class CallState:
     realtime_model: str | None = None  # the model the current Realtime link is open on
     ending: bool = False  # a goodbye, hang-up or handoff is under way
     escalation_hinted: bool = False
+    # The call's stereo recording (nothing until the shop's settings say to record) and what
+    # the caller waited for; both are fed by cheap hooks on the audio path.
+    recording: Recording = NOT_RECORDING
+    latency: LatencyMeter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.latency = LatencyMeter(self.started_at)
 
     def touch(self) -> None:
         self.last_activity = time.monotonic()

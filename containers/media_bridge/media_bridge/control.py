@@ -14,25 +14,26 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol
 
-from websockets.exceptions import ConnectionClosed
-
 from media_bridge.instructions import AgentBrief
 from media_bridge.observability import logger
 from media_bridge.parts import CallParts
+from media_bridge.ws import ConnectionClosed
 from pitstop import handoff as handoffs
-from pitstop.models import AgentSettings, CallOutcome
+from pitstop.i18n import DEFAULT_LANGUAGE, text
+from pitstop.models import AgentSettings, CallDirection, CallOutcome
 from pitstop.twiml import handoff_twiml
 
-GOODBYE = {
-    "end_call": "Say a brief, friendly goodbye to the caller now.",
-    "silence": "The caller has been silent for a while. Say that you will end the call now, that "
-    "they are welcome to call back any time, and say goodbye.",
-    "max_call_length": "This call has reached its time limit. Apologise, say the team will be "
-    "happy to help on another call, and say goodbye.",
-}
-NUDGE = (
-    "The caller has been quiet for a while. Ask once, briefly and kindly, whether they are "
-    "still there. Do not say goodbye yet."
+
+def _line(brief: AgentBrief | None, key: str) -> str:
+    """One of the agent's texts (`agent.<key>` of the language packs: `goodbye_<reason>`,
+    `nudge`) in the call's language; English before the brief is read."""
+    return text(brief.language if brief else DEFAULT_LANGUAGE, f"agent.{key}")
+
+
+# A test call from the console has no Twilio call to redirect: the agent says so and ends it.
+TEST_HANDOFF = (
+    "This is a test call from the console, so nobody can be put through. Tell the caller that "
+    "on a real call you would now transfer them to the shop, and say goodbye."
 )
 _CLOSE_AFTER_CONTROL = 5.0  # seconds Twilio gets to close a stream it has taken over
 
@@ -62,6 +63,8 @@ class CallControl:
         self.goodbye_requested = False  # the goodbye response was asked for: hang up after it
         self._ending_since = 0.0
         self._nudged_at: float | None = None  # "are you still there?" was asked then
+        # A test call (the console's browser phone) has no Twilio call: nothing goes to Twilio.
+        self._twilio_call = parts.state.context.direction != CallDirection.TEST
 
     def begin_ending(self, reason: str) -> None:
         state = self._parts.state
@@ -75,7 +78,7 @@ class CallControl:
         if self._parts.state.ending:
             return
         self.begin_ending(reason)
-        self.goodbye = GOODBYE[reason]
+        self.goodbye = _line(self.brief, f"goodbye_{reason}")
         if not agent.busy:
             await self.request_goodbye(agent, self.goodbye)
 
@@ -85,7 +88,7 @@ class CallControl:
         if goodbye_spoken:
             await self.hang_up()
         else:
-            self.goodbye = GOODBYE["end_call"]
+            self.goodbye = _line(self.brief, "goodbye_end_call")
             await self.request_goodbye(agent, self.goodbye)
 
     async def request_goodbye(self, agent: Agent, goodbye: str) -> None:
@@ -103,7 +106,8 @@ class CallControl:
         parts = self._parts
         await self._let_audio_play(self._options.end_call_audio_wait)
         try:
-            await asyncio.to_thread(parts.runtime.telephony.end_call, parts.call_sid)
+            if self._twilio_call:
+                await asyncio.to_thread(parts.runtime.telephony.end_call, parts.call_sid)
         except Exception:
             logger.exception("could not hang up through Twilio")
         self._after_call_control()
@@ -127,6 +131,9 @@ class CallControl:
         if decided.twiml is None:
             await self._closed_for_handoff(reason, agent, decided.instruction)
             return
+        if not self._twilio_call:
+            await self._test_handoff(reason, agent)
+            return
         self.done = True
         self.begin_ending("handoff")
         parts = self._parts
@@ -148,6 +155,19 @@ class CallControl:
                 logger.exception("could not hang up either")
         self._after_call_control()
 
+    async def _test_handoff(self, reason: str, agent: Agent | None) -> None:
+        """A test call's handoff: recorded as one, the agent says it would transfer now, and
+        the call ends once that has played (`request_goodbye` hangs up after it)."""
+        self.begin_ending("handoff")
+        self._parts.state.outcome = CallOutcome.HANDED_OFF
+        await self._note_handoff(reason)
+        self._parts.runtime.metrics.count("Handoffs")
+        logger.info("test call: handoff recorded, not sent", extra={"reason": reason})
+        if agent is None:
+            await self.hang_up()
+        else:
+            await self.request_goodbye(agent, TEST_HANDOFF)
+
     def _plan(self) -> handoffs.Handoff | None:
         """The shop's plan for a handoff now; without the shop (the CRM was unreadable), a
         plain `<Dial>` of the number we know, or None when we know none."""
@@ -158,7 +178,7 @@ class CallControl:
             now = datetime.now(UTC)
             return handoffs.plan(brief.shop, brief.settings, now, public_url, parts.call_sid)
         if brief is not None and brief.shop_phone:
-            return handoffs.Handoff(handoff_twiml(brief.shop_phone))
+            return handoffs.Handoff(handoff_twiml(brief.shop_phone, lang=brief.language))
         return None
 
     async def _closed_for_handoff(
@@ -209,6 +229,9 @@ class CallControl:
         """Twilio now owns the call; it closes the stream. Close it ourselves if it does not."""
         parts = self._parts
         parts.state.relaying = False
+        if not self._twilio_call:  # no Twilio to close the stream: the bridge closes it now
+            parts.ended.set()
+            return
 
         async def close_later() -> None:
             try:
@@ -254,6 +277,6 @@ class CallControl:
         self._parts.runtime.metrics.count("SilenceNudges")
         logger.info("asking whether the caller is still there")
         try:
-            await agent.respond(NUDGE)
+            await agent.respond(_line(self.brief, "nudge"))
         except ConnectionClosed:
             await self.hang_up()

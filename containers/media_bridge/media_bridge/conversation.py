@@ -11,10 +11,9 @@ import re
 import time
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
-
 from media_bridge import realtime_side as rt
 from media_bridge import twilio_side as tw
+from media_bridge.budget import TokenBudget
 from media_bridge.control import CallControl
 from media_bridge.fastjson import loads
 from media_bridge.guardrail import REPHRASE, Guardrail
@@ -46,6 +45,8 @@ from media_bridge.response_gate import ResponseGate
 from media_bridge.tool_runner import ToolOutcome, ToolRunner
 from media_bridge.transcript import Transcript
 from media_bridge.upstream import Upstream
+from media_bridge.ws import ConnectionClosed
+from pitstop import i18n
 from pitstop.models import CallOutcome
 
 OUTCOME_BY_TOOL = {
@@ -55,15 +56,8 @@ OUTCOME_BY_TOOL = {
     "confirm_appointment": CallOutcome.CONFIRMED,
     "take_message": CallOutcome.MESSAGE_TAKEN,
 }
-ESCALATION_HINT = (
-    'The caller said "{word}". Acknowledge their concern and offer to connect them with a member '
-    "of the team (request_operator_handoff) if they would like that."
-)
+# The escalation hint and the apology are `agent.escalation_hint` / `agent.apology` of the packs.
 DEFAULT_HANDOFF_REASON = "caller asked for a person"
-APOLOGY = (
-    "Something went wrong on our side and you could not answer just now. Apologise briefly, and "
-    "offer to connect the caller with a member of the team (request_operator_handoff)."
-)
 
 
 class LinkDead(Exception):
@@ -119,6 +113,12 @@ class Conversation:
             batch_done=self._on_tool_batch_done,
             on_outcome=self._on_tool_outcome,
         )
+        self.budget = TokenBudget(
+            brief.settings.max_tokens_per_call,
+            respond=self.respond,
+            hand_off=lambda reason: control.handoff(reason, agent=self),
+            metrics=self._metrics,
+        )
 
     # ------------------------------------------------------------------ what call control asks
     @property
@@ -130,9 +130,10 @@ class Conversation:
         await self.gate.request(f"{self._instructions}\n\n{instructions}")
 
     # ------------------------------------------------------------------ the caller
-    async def audio(self, payload: str) -> None:
+    def audio(self, payload: str) -> None:
+        """Caller audio, from the Twilio socket's frame callback (the hot path)."""
         if self._state.relaying:
-            await self.upstream.append(payload)
+            self.upstream.append(payload)
 
     def played(self, mark: str) -> None:
         """Twilio played up to `mark`: agent turns whose audio has all played are final."""
@@ -194,9 +195,26 @@ class Conversation:
                 return
             await self.gate.request()
 
+    def _agent_frame(self, data: bytes) -> bool:
+        """The hot path: an audio delta goes to Twilio in the Realtime frame's own callback.
+
+        `data` is the frame's undecoded text (orjson checks its UTF-8 as it parses). False:
+        any other event, which the reader task (`_pump`) takes, in order."""
+        try:
+            event = loads(data)
+        except ValueError:
+            return False
+        if type(event) is not dict or event.get("type") != rt.AUDIO_DELTA:
+            return False
+        self._garbage_since = None
+        self._on_audio(event)
+        return True
+
     async def _pump(self) -> None:
         """Events of the current link; unknown and future event types pass without a word."""
-        async for text in self.upstream.link.ws:
+        ws = self.upstream.link.ws
+        ws.hot = self._agent_frame
+        async for text in ws:
             try:
                 event = loads(text) if type(text) is str else None
                 kind = event["type"] if type(event) is dict else None
@@ -207,7 +225,7 @@ class Conversation:
                 continue
             self._garbage_since = None
             if kind == rt.AUDIO_DELTA:
-                await self._on_audio(event)
+                self._on_audio(event)
             elif kind in SERVER_EVENTS:
                 await self._dispatch(kind, event)
 
@@ -248,6 +266,7 @@ class Conversation:
                 if item.status == "completed" and item.call_id:
                     self._run_tool(item.call_id)
             case InputTranscriptionCompleted(item_id=item_id, transcript=transcript):
+                self._state.usage.transcribed(event.usage)
                 await self._on_caller_transcript(item_id, transcript.strip())
             case OutputTranscriptDelta() | OutputTranscriptDone():
                 await self._on_agent_words(event)
@@ -261,20 +280,24 @@ class Conversation:
     ) -> None:
         """The caller speaks: barge-in, and their turn takes its place in the transcript."""
         if isinstance(event, SpeechStarted):
+            self._state.latency.speech_started()
             await self._interrupt_playout()
+        elif isinstance(event, SpeechStopped):
+            self._state.latency.speech_stopped()  # the caller waits from here (latency.py)
         if not isinstance(event, SpeechStopped) and event.item_id:
             self.transcript.caller_spoke(event.item_id)
         self._state.touch()
 
     # ------------------------------------------------------------------ agent audio, barge-in
-    async def _on_audio(self, event: dict[str, Any]) -> None:
+    def _on_audio(self, event: dict[str, Any]) -> None:
         item_id = event.get("item_id")
         delta = event.get("delta")
         if type(delta) is not str or type(item_id) is not str or not tw.is_base64(delta):
             self._parts.bad_frame("realtime", "bad audio delta")
             return
         state = self._state
-        self._generated[item_id] = self._generated.get(item_id, 0) + tw.ulaw_bytes(delta)
+        nbytes = tw.ulaw_bytes(delta)
+        self._generated[item_id] = self._generated.get(item_id, 0) + nbytes
         if item_id in state.suppressed_items:
             return  # late audio of an item the caller interrupted
         if item_id not in self._session_items:
@@ -283,7 +306,9 @@ class Conversation:
         response_id = event.get("response_id")
         if type(response_id) is str:
             state.audio_responses.add(response_id)
-        await self._parts.twilio.play(item_id, delta)
+        state.recording.agent(delta)  # the recording and the waits (recording.py, latency.py)
+        state.latency.agent_audio()
+        self._parts.twilio.play(item_id, delta, nbytes, self.upstream.link.ws)
 
     async def _interrupt_playout(self) -> None:
         """Barge-in: drop Twilio's buffered agent audio now, then truncate what was not heard."""
@@ -292,6 +317,7 @@ class Conversation:
             return
         interrupted = state.playout.interrupt()
         await self._parts.twilio.clear()
+        state.recording.cleared()  # what Twilio dropped was never heard: not recorded either
         self._metrics.count("BargeIns")
         for item_id, played_ms in interrupted:
             state.suppressed_items.add(item_id)
@@ -309,6 +335,7 @@ class Conversation:
         logger.warning("prohibited phrase stopped", extra={"phrase": phrase})
         heard = dict(state.playout.interrupt()).get(item_id, state.playout.played_ms(item_id))
         await self._parts.twilio.clear()
+        state.recording.cleared()
         state.suppressed_items.add(item_id)
         self._heard[item_id] = heard
         if item_id in self._session_items:
@@ -327,6 +354,8 @@ class Conversation:
     async def _on_response_done(self, response: Response) -> None:
         control = self._control
         self._state.usage.add(response.usage)
+        # Past the call's token ceiling: wrap up (budget.py).
+        await self.budget.spent(self._state.usage, ending=self._state.ending)
         completed = response.status == "completed"
         for call_id, (response_id, _, _) in list(self._calls.items()):
             if response_id == response.id:  # the response's own status settles its calls
@@ -369,7 +398,7 @@ class Conversation:
             self._failures = 0  # the next model starts afresh; the reader reconnects to it
             self.upstream.fail_over("responses keep failing")
         elif self._failures == self._parts.runtime.options.response_retries + 1:
-            await self.respond(APOLOGY)
+            await self.respond(i18n.text(self._settings.language, "agent.apology"))
         else:
             await self._control.handoff("ai_failing", wait_audio=False)
 
@@ -401,7 +430,8 @@ class Conversation:
         if self._settings.escalation_action(word) == "handoff":  # the shop: a person at once
             await self._control.handoff(f"caller said {word.lower()!r}", agent=self)
         else:
-            await self.upstream.send(rt.message("system", ESCALATION_HINT.format(word=word)))
+            hint = i18n.text(self._settings.language, "agent.escalation_hint", word=word)
+            await self.upstream.send(rt.message("system", hint))
 
     async def _on_agent_words(self, event: OutputTranscriptDelta | OutputTranscriptDone) -> None:
         """The agent's words: as they stream, checked by the guardrail; once done, recorded."""

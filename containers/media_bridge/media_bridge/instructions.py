@@ -1,5 +1,9 @@
 """What the agent is told for this call: one template per situation, filled per call.
 
+The templates are the `[agent]` texts of the shop's language pack (`pitstop/i18n/packs`), so a
+Japanese shop's agent is instructed in Japanese, with its dates, prices and hours written the
+Japanese way; the English pack is word for word what the offline engine parses.
+
 The shop's facts and the agent settings are read from DynamoDB for every call (one Query for
 the shop partition, one for the customer's), so a change to the persona, voice or extra
 instructions applies to the next call without a deploy.
@@ -7,7 +11,6 @@ instructions applies to the next call without a deploy.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,67 +19,24 @@ from media_bridge.call_state import CallContext
 from media_bridge.observability import logger
 from pitstop.config import Settings
 from pitstop.dal import Crm, CustomerFile
+from pitstop.i18n import DEFAULT_LANGUAGE, ai_words, text
+from pitstop.i18n.formats import (
+    clock,
+    family_name,
+    first_name,
+    full_date,
+    itemised,
+    listed,
+    price_range,
+    spoken_datetime,
+    weekday,
+)
 from pitstop.models import WEEKDAYS, AgentSettings, Appointment, Shop
 from pitstop.templates import render_template
 
-BASE = """\
-You are {persona}, the AI assistant answering the phone for {shop_name}, a car service centre.
-You are an AI assistant, not a person: say so in your greeting, and say so again if asked.
-Speak {language_name}. Keep every reply short and natural for a phone call: one or two sentences,
-one question at a time. Read dates and times the way people say them.
-Only help with the shop's business: servicing and repairs, appointments, the customer's vehicles
-and service history, opening hours, prices and directions. Politely decline anything else.
-Never invent availability, prices or appointments: use the tools, and say what they return.
-Before booking, moving or cancelling, repeat the details and get a clear yes.
-If the caller asks for a person, is upset, or you cannot help, offer to connect them and use
-request_operator_handoff. What the caller types on the keypad reaches you as one entry, e.g.
-"[The caller entered 4 5 0 0 0 on the keypad]": read it as the answer to your last question.
-When the conversation is finished, say a short goodbye and then call end_call.
-If the caller asks not to be called again, use set_do_not_call.
-
-Shop: {shop_name}. Address: {address}. Phone: {shop_phone}. Time zone: {timezone}.
-Today is {today}.
-Opening hours: {hours}.
-Services (typical price range): {services}.
-"""
-
-INBOUND_KNOWN = """\
-This is an inbound call from a known customer: {customer_name}.
-Vehicles on file: {vehicles}.
-Upcoming appointments: {appointments}.
-{opening}
-"""
-OPEN_KNOWN = """\
-Open the call: greet {first_name} by name, introduce yourself as {persona}, the AI assistant of
-{shop_name}, and ask how you can help."""
-
-INBOUND_NEW = """\
-This is an inbound call from a number we do not know. The caller may be a new customer.
-{opening} To book, first take their name and vehicle (make, model, year) and
-register them with register_customer.
-"""
-OPEN_NEW = """\
-Open the call: greet the caller, introduce yourself as {persona}, the AI assistant of {shop_name},
-and ask how you can help."""
-
-# The shop's own greeting (`AgentSettings.greeting`), filled in for this call.
-OPEN_SHOP = 'Open the call with the shop\'s greeting, in these words: "{greeting}"'
-# Words that tell the caller they are talking to an AI; a greeting without them gets one.
-AI_DISCLOSURE = re.compile(r"\bA\.?I\b|artificial intelligence", re.IGNORECASE)
-
-REMINDER = """\
-This is an outbound reminder call that you placed to {customer_name} about their appointment:
-{appointment}.
-Open the call: say who you are ({persona}, the AI assistant of {shop_name}), that you are calling
-about that appointment, and ask whether they can still make it. They can confirm it
-(confirm_appointment), move it (check_availability then reschedule_appointment) or cancel it
-(cancel_appointment). The appointment id is {appointment_id}. Keep the call brief.
-"""
-
-LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German"}
-
 # A resumed stream is the same call coming back (an unanswered handoff): no second greeting.
-RESUMED = "This call is already under way: do not greet the caller or introduce yourself again."
+# English; the call's own language is `AgentBrief.line("resumed")`.
+RESUMED = text(DEFAULT_LANGUAGE, "agent.resumed")
 _REALTIME_ROLE = {"user": "user", "caller": "user", "assistant": "assistant", "agent": "assistant"}
 
 
@@ -93,24 +53,45 @@ class AgentBrief:
     # A resumed stream: the conversation of its earlier stream, (Realtime role, text) in order.
     earlier: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def language(self) -> str:
+        return self.settings.language
 
-def _hours(shop: Shop) -> str:
+    def line(self, key: str, **values: object) -> str:
+        """One of the agent's texts (`agent.<key>`) in this call's language."""
+        return text(self.language, f"agent.{key}", **values)
+
+
+def _hours(shop: Shop, lang: str) -> str:
     parts = []
     for day in WEEKDAYS:
         hours = shop.opening_hours.get(day)
+        name = weekday(day, lang)
         parts.append(
-            f"{day.title()} {hours.opens:%H:%M}-{hours.closes:%H:%M}"
+            text(
+                lang,
+                "agent.hours_open",
+                day=name,
+                opens=clock(hours.opens, lang),
+                closes=clock(hours.closes, lang),
+            )
             if hours
-            else f"{day.title()} closed"
+            else text(lang, "agent.hours_closed", day=name)
         )
-    return ", ".join(parts)
+    return listed(parts, lang)
 
 
-def _appointment_text(appointment: Appointment, vehicles: dict[str, str]) -> str:
-    vehicle = vehicles.get(appointment.vehicle_id, "their vehicle")
-    return (
-        f"{appointment.service_type.replace('_', ' ')} for the {vehicle} on "
-        f"{appointment.start:%A, %B %-d at %-I:%M %p}"
+def _appointment_text(
+    appointment: Appointment, vehicles: dict[str, str], names: dict[str, str], lang: str
+) -> str:
+    """One appointment as the agent is told it; `names`: service code → the catalogue's name."""
+    service = names.get(appointment.service_type) or appointment.service_type.replace("_", " ")
+    return text(
+        lang,
+        "agent.appointment",
+        service=service.lower(),
+        vehicle=vehicles.get(appointment.vehicle_id) or text(lang, "agent.their_vehicle"),
+        when=spoken_datetime(appointment.start, lang),
     )
 
 
@@ -123,71 +104,97 @@ def build_instructions(
     now: datetime,
 ) -> str:
     """The session instructions for this call's situation (pure: easy to test)."""
+    lang = settings.language
     facts = {
         "persona": settings.persona_name,
         "shop_name": shop.name,
-        "address": shop.address or "n/a",
+        "address": shop.address or text(lang, "agent.no_address"),
         "shop_phone": shop.phone,
         "timezone": shop.timezone,
-        "today": f"{now.astimezone(ZoneInfo(shop.timezone)):%A, %B %-d, %Y}",
-        "hours": _hours(shop),
-        "services": "; ".join(f"{s.name} (${s.price_min:.0f}-${s.price_max:.0f})" for s in services)
-        or "ask the shop",
-        "language_name": LANGUAGES.get(settings.language, settings.language),
+        "today": full_date(now.astimezone(ZoneInfo(shop.timezone)).date(), lang),
+        "hours": _hours(shop, lang),
+        "services": itemised(
+            [
+                text(
+                    lang,
+                    "agent.service_price",
+                    name=s.name,
+                    prices=price_range(s.price_min, s.price_max, shop.currency, lang),
+                )
+                for s in services
+            ],
+            lang,
+        )
+        or text(lang, "agent.no_services"),
     }
-    text = BASE.format(**facts)
+    instructions = text(lang, "agent.base", **facts)
     values: dict[str, str | None] = {
         "shop_name": shop.name,
         "shop_phone": shop.phone,
         "persona_name": settings.persona_name,
-        "customer_first_name": customer.customer.name.split()[0] if customer else None,
+        "customer_first_name": first_name(customer.customer.name) if customer else None,
     }
     vehicles = {v.vehicle_id: v.label for v in customer.vehicles} if customer else {}
+    service_names = {s.code: s.name for s in services}
     if context.direction == "reminder" and customer:
         appointment = next(
             (a for a in customer.appointments if a.appointment_id == context.appointment_id), None
         )
-        text += REMINDER.format(
+        instructions += text(
+            lang,
+            "agent.reminder",
             **facts,
             customer_name=customer.customer.name,
             appointment_id=context.appointment_id,
-            appointment=_appointment_text(appointment, vehicles)
+            appointment=_appointment_text(appointment, vehicles, service_names, lang)
             if appointment
-            else "their upcoming appointment",
+            else text(lang, "agent.their_appointment"),
         )
     elif customer:
         upcoming = [a for a in customer.appointments if a.active and a.start >= now]
-        first_name = customer.customer.name.split()[0]
-        text += INBOUND_KNOWN.format(
+        name = customer.customer.name
+        names = {"first_name": first_name(name), "family_name": family_name(name)}
+        instructions += text(
+            lang,
+            "agent.inbound_known",
             **facts,
-            customer_name=customer.customer.name,
-            opening=_opening(OPEN_KNOWN, facts, first_name, settings, values),
-            vehicles=", ".join(vehicles.values()) or "none",
-            appointments="; ".join(
-                f"{_appointment_text(a, vehicles)} (id {a.appointment_id})"
-                for a in sorted(upcoming, key=lambda a: a.start)
+            customer_name=name,
+            opening=_opening("agent.open_known", facts, names, settings, values),
+            vehicles=listed(list(vehicles.values()), lang) or text(lang, "agent.none"),
+            appointments=itemised(
+                [
+                    text(
+                        lang,
+                        "agent.appointment_with_id",
+                        appointment=_appointment_text(a, vehicles, service_names, lang),
+                        appointment_id=a.appointment_id,
+                    )
+                    for a in sorted(upcoming, key=lambda a: a.start)
+                ],
+                lang,
             )
-            or "none",
+            or text(lang, "agent.none"),
         )
     else:
-        text += INBOUND_NEW.format(opening=_opening(OPEN_NEW, facts, None, settings, values))
+        opening = _opening("agent.open_new", facts, {}, settings, values)
+        instructions += text(lang, "agent.inbound_new", opening=opening)
     if settings.extra_instructions:
-        text += "\n" + render_template(settings.extra_instructions.strip(), values) + "\n"
-    return text
+        instructions += "\n" + render_template(settings.extra_instructions.strip(), values) + "\n"
+    return instructions
 
 
 def _opening(
     default: str,
     facts: dict[str, str],
-    first_name: str | None,
+    names: dict[str, str],
     settings: AgentSettings,
     values: dict[str, str | None],
 ) -> str:
     """How the agent opens an inbound call: the default wording, or the shop's greeting."""
     greeting = spoken_greeting(settings, values)
     if greeting is None:
-        return default.format(**facts, first_name=first_name)
-    return OPEN_SHOP.format(greeting=greeting)
+        return text(settings.language, default, **facts, **names)
+    return text(settings.language, "agent.open_shop", greeting=greeting)
 
 
 def spoken_greeting(settings: AgentSettings, values: dict[str, str | None]) -> str | None:
@@ -196,9 +203,11 @@ def spoken_greeting(settings: AgentSettings, values: dict[str, str | None]) -> s
     if not settings.greeting.strip():
         return None
     greeting = render_template(settings.greeting.strip(), values)
-    if AI_DISCLOSURE.search(greeting):
+    if ai_words(settings.language).search(greeting):
         return greeting
-    return f"{greeting} I'm {settings.persona_name}, an AI assistant."
+    return text(
+        settings.language, "agent.ai_disclosure", greeting=greeting, persona=settings.persona_name
+    )
 
 
 def load_brief(crm: Crm, context: CallContext, settings: Settings, now: datetime) -> AgentBrief:
@@ -236,16 +245,12 @@ def _earlier_turns(crm: Crm, context: CallContext) -> list[tuple[str, str]]:
     return [(_REALTIME_ROLE[t.role], t.text) for t in turns if t.role in _REALTIME_ROLE and t.text]
 
 
-def fallback_brief(settings: Settings) -> AgentBrief:
-    """When the CRM cannot be read: a minimal, honest agent that offers a person."""
-    agent = AgentSettings()
+def fallback_brief(settings: Settings, lang: str = DEFAULT_LANGUAGE) -> AgentBrief:
+    """When the CRM cannot be read: a minimal, honest agent that offers a person (in `lang`,
+    the language of the last shop read, if any; the shop's settings are what failed)."""
+    agent = AgentSettings(language=lang)
     return AgentBrief(
-        instructions=(
-            f"You are {agent.persona_name}, an AI assistant answering the phone for a car "
-            "service centre. Say you are an AI assistant. Our systems are briefly "
-            "unavailable: apologise, and offer to connect the caller to a member of the "
-            "team with request_operator_handoff."
-        ),
+        instructions=text(lang, "agent.fallback", persona=agent.persona_name),
         settings=agent,
         model=settings.realtime_model,
     )

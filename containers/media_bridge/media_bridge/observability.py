@@ -47,7 +47,8 @@ class BadFrames:
 
 
 class BridgeMetrics:
-    """The bridge's CloudWatch metrics: counters, tool latency, one outcome per call, live calls."""
+    """The bridge's CloudWatch metrics: counters, tool latency, one outcome and its waits per
+    call, live calls."""
 
     def count(self, name: str, value: float = 1) -> None:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -56,11 +57,29 @@ class BridgeMetrics:
         metrics.add_metric(name="ToolLatency", unit=MetricUnit.Milliseconds, value=ms)
 
     def outcome(self, outcome: CallOutcome) -> None:
+        """One per ended call: by outcome, and in all (`CallsEnded`, what rates divide by)."""
         self._by("CallOutcome", "outcome", outcome.value)
+        self.count("CallsEnded")
+
+    def latency(self, responses_ms: list[float], greeting_ms: float | None) -> None:
+        """A call's waits, once at its end: every response's (so CloudWatch's p95 is over
+        turns, not over calls' own percentiles) and the greeting's."""
+        for ms in responses_ms:
+            metrics.add_metric(name="ResponseLatency", unit=MetricUnit.Milliseconds, value=ms)
+        if greeting_ms is not None:
+            metrics.add_metric(
+                name="GreetingLatency", unit=MetricUnit.Milliseconds, value=greeting_ms
+            )
+
+    def budget_reached(self, step: str) -> None:
+        """A call went past its token ceiling: `wrap_up`, then (past the hard limit) `handoff`."""
+        self._by("TokenBudgetReached", "step", step)
 
     def realtime_error(self, code: str | None) -> None:
-        """A Realtime `error` event, counted by its code (which says what to fix)."""
+        """A Realtime `error` event, counted by its code (which says what to fix) and with the
+        failed connects in one `RealtimeErrors` series (what the alarm watches)."""
         self._by("RealtimeErrors", "code", code or "none")
+        self.count("RealtimeErrors")
 
     def prohibited_phrase(self, phrase: str) -> None:
         """The agent started to say a phrase the shop prohibits, counted per phrase."""

@@ -31,6 +31,7 @@ __all__ = [
     "SessionUpdated",
     "SpeechStarted",
     "SpeechStopped",
+    "TranscriptionUsage",
     "ValidationError",
     "parse_server_event",
 ]
@@ -54,6 +55,25 @@ class ResponseUsage(_Model):
 
     input_token_details: InputTokenDetails | None = None
     output_token_details: TokenDetails | None = None
+
+
+class TranscriptionTokens(_Model):
+    """A transcription billed by tokens (at the transcription model's prices)."""
+
+    type: Literal["tokens"]
+    input_tokens: int = 0
+    output_tokens: int = 0
+    input_token_details: TokenDetails | None = None
+
+
+class TranscriptionDuration(_Model):
+    """A transcription billed by the seconds of audio it heard."""
+
+    type: Literal["duration"]
+    seconds: float = 0.0
+
+
+TranscriptionUsage = TranscriptionTokens | TranscriptionDuration
 
 
 class StatusError(_Model):
@@ -211,6 +231,7 @@ class InputTranscriptionCompleted(_Model):
     type: Literal["conversation.item.input_audio_transcription.completed"]
     item_id: str | None = None
     transcript: str
+    usage: TranscriptionUsage | None = None
 
 
 class OutputTranscriptDone(_Model):

@@ -8,11 +8,10 @@ base64 and goes in verbatim.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from websockets.asyncio.client import ClientConnection, connect
-
+from media_bridge import ws as websocket
 from media_bridge.fastjson import dumps
 
 Event = dict[str, Any]  # a client event, as `openai.types.realtime` defines it
@@ -37,10 +36,12 @@ def session_update(
     language: str,
     transcription_model: str,
     audio: dict[str, Any],
+    max_output_tokens: int | Literal["inf"] = "inf",
 ) -> Event:
     """The whole session for a phone call: μ-law both ways, input transcription, and the
     shop's `audio` settings (`AgentSettings.session_audio()`: turn detection, noise reduction,
-    output speed) merged in, exactly as they were validated."""
+    output speed) merged in, exactly as they were validated. `max_output_tokens` caps each
+    response (`AgentSettings.max_output_tokens_per_response`; "inf" is the API's default)."""
     transcription: dict[str, Any] = {"model": transcription_model}
     if language:
         transcription["language"] = language
@@ -60,6 +61,7 @@ def session_update(
             },
             "tools": tools,
             "tool_choice": "auto",
+            "max_output_tokens": max_output_tokens,
         },
     }
 
@@ -141,23 +143,18 @@ class RealtimeLink:
 
     __slots__ = ("ws",)
 
-    def __init__(self, ws: ClientConnection):
+    def __init__(self, ws: websocket.WebSocket):
         self.ws = ws
 
     @classmethod
     async def open(
         cls, url: str, api_key: str | None, *, max_size: int, open_timeout: float
     ) -> RealtimeLink:
-        # No permessage-deflate: μ-law base64 barely compresses and deflate costs CPU per frame.
-        ws = await connect(
-            url,
-            additional_headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
-            compression=None,
-            max_size=max_size,
-            open_timeout=open_timeout,
-            proxy=None,
-            user_agent_header="pitstop-media-bridge",
-        )
+        # No permessage-deflate (picows offers none): μ-law base64 barely compresses anyway.
+        headers = {"User-Agent": "pitstop-media-bridge"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        ws = await websocket.connect(url, headers, max_size=max_size, open_timeout=open_timeout)
         return cls(ws)
 
     async def send(self, event: Event) -> None:
@@ -165,7 +162,7 @@ class RealtimeLink:
 
     def abort(self) -> None:
         """Drop a link that is open but dead: no closing handshake to wait for."""
-        self.ws.transport.abort()
+        self.ws.abort()
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a broken socket must not raise

@@ -8,6 +8,9 @@ The webhook wrote the record; the bridge only adds to it. Turns and tool calls a
 puts that never overwrite: a place already taken (by an earlier stream of the same call, one
 resumed after an unanswered handoff) moves the turn to the next free place. The stream's last
 write is conditional on its own token, once: a finished stream's outcome, usage and cost stay.
+That last write comes after the call's recording is stored (in the same writer thread, after the
+call: the upload never holds audio up) and links it; a recording that could not be stored leaves
+the link out, never the rest of the write. It also carries the call's latency figures.
 """
 
 from __future__ import annotations
@@ -22,35 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from media_bridge.call_state import Usage
 from media_bridge.observability import logger
-from pitstop.models import CallOutcome, ToolCallRecord, TranscriptTurn
+from media_bridge.recording import NOT_RECORDING, Recording
+from pitstop.models import CallLatency, CallOutcome, ToolCallRecord, TranscriptTurn
 
 if TYPE_CHECKING:
     from pitstop.dal.calls import CallRepository
 
 CLOSE_WAIT = 10.0  # a stuck DynamoDB write must not keep a finished call open for ever
-
-# USD per 1M tokens (gpt-realtime list prices); used for an estimate, not a bill.
-PRICES = {
-    "input_text": 4.00,
-    "cached_text": 0.40,
-    "input_audio": 32.00,
-    "cached_audio": 0.40,
-    "output_text": 16.00,
-    "output_audio": 64.00,
-}
-
-
-def estimate_cost(usage: Usage) -> float:
-    """Estimated USD for the call; cached tokens are billed at the cached rate, not twice."""
-    billable = {
-        "input_text": max(usage.input_text - usage.cached_text, 0),
-        "cached_text": usage.cached_text,
-        "input_audio": max(usage.input_audio - usage.cached_audio, 0),
-        "cached_audio": usage.cached_audio,
-        "output_text": usage.output_text,
-        "output_audio": usage.output_audio,
-    }
-    return round(sum(PRICES[k] * v for k, v in billable.items()) / 1_000_000, 6)
+# A recording is stored before the last write: 57.6 MB for 30 minutes, seconds to S3.
+RECORDING_WAIT = 60.0
 
 
 def _dynamo(value: dict[str, Any]) -> Any:
@@ -71,6 +54,8 @@ class CallRecorder:
         # `next()` of a count is atomic: the event loop reserves, the writer thread skips ahead.
         self._turns = itertools.count(1)
         self._tools = itertools.count(1)
+        self.tool_latencies_ms: list[float] = []  # every tool call's round trip, for the record
+        self._close_wait = CLOSE_WAIT
         self._task = asyncio.create_task(self._writer(), name=f"recorder-{call_sid}")
 
     def reserve_turn(self) -> int:
@@ -95,6 +80,7 @@ class CallRecorder:
     def tool_call(
         self, name: str, arguments: dict[str, Any], result: dict[str, Any], latency_ms: float
     ) -> None:
+        self.tool_latencies_ms.append(latency_ms)
         summary = json.dumps(result, default=str)[:500]
         record = ToolCallRecord(
             name=name,
@@ -115,15 +101,18 @@ class CallRecorder:
         customer_id: str | None,
         realtime_model: str | None,
         on_purpose: bool,
+        latency: CallLatency,
+        recording: Recording,
     ) -> None:
         """The stream's last write. `on_purpose`: the bridge hung up or handed off, so Twilio's
         `<Connect action>` must not rescue the call. A handed-off call is not over (the shop may
-        not answer, and the caller may come back to the agent): its `ended_at` is Twilio's."""
+        not answer, and the caller may come back to the agent): its `ended_at` is Twilio's.
+        The `recording` is stored first, and linked if that worked."""
         fields: dict[str, Any] = {
             "outcome": outcome,
             "usage": usage.as_dict(),
-            "estimated_cost_usd": estimate_cost(usage),
             "ended_by_bridge": on_purpose,
+            "latency": latency.model_dump(mode="json", exclude_none=True),
         }
         if outcome is not CallOutcome.HANDED_OFF:
             fields["ended_at"] = datetime.now(UTC).isoformat()
@@ -134,13 +123,16 @@ class CallRecorder:
         if realtime_model:
             fields["realtime_model"] = realtime_model
         if self._calls is not None:
-            self._put(self._finish, _dynamo(fields))
+            if recording is not NOT_RECORDING:
+                self._close_wait += RECORDING_WAIT
+            self._put(self._finish, _dynamo(fields), recording)
 
     async def close(self) -> None:
-        """Wait for queued writes (at most `CLOSE_WAIT` seconds), then stop the writer."""
+        """Wait for queued writes (at most `CLOSE_WAIT` seconds, more to store a recording),
+        then stop the writer."""
         self._queue.put_nowait(None)
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), CLOSE_WAIT)
+            await asyncio.wait_for(asyncio.shield(self._task), self._close_wait)
         except TimeoutError:
             logger.warning("call record writes did not finish in time")
             self._task.cancel()
@@ -165,7 +157,10 @@ class CallRecorder:
 
         self._put(add_at_a_free_place)
 
-    def _finish(self, fields: dict[str, Any]) -> None:
+    def _finish(self, fields: dict[str, Any], recording: Recording) -> None:
+        key = recording.save()
+        if key is not None:
+            fields["recording_key"] = key
         if self._calls is not None and not self._calls.finish_stream(
             self._call_sid, self._token_id, fields
         ):

@@ -11,7 +11,6 @@ then is handed to a person rather than cut off.
 from __future__ import annotations
 
 import asyncio
-import http
 import json
 import os
 import socket
@@ -20,10 +19,9 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
-from websockets.http11 import Request, Response
+from picows import WSUpgradeRequest, WSUpgradeResponseWithListener
 
+from media_bridge import ws
 from media_bridge.call import MediaStream
 from media_bridge.config import BridgeOptions
 from media_bridge.observability import BridgeMetrics, logger
@@ -48,16 +46,8 @@ _UNSET: Literal[_Unset.UNSET] = _Unset.UNSET
 _AFTER_DRAIN_HANDOFFS = 15.0  # seconds for handed-off calls to close after the drain deadline
 
 
-def _json_response(status: int, body: dict[str, Any]) -> Response:
-    data = json.dumps(body).encode()
-    headers = Headers(
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(data))),
-            ("Cache-Control", "no-store"),
-        ]
-    )
-    return Response(status, http.HTTPStatus(status).phrase, headers, data)
+def _json_response(status: int, body: dict[str, Any]) -> WSUpgradeResponseWithListener:
+    return ws.http_response(status, json.dumps(body).encode())
 
 
 class Bridge:
@@ -93,7 +83,9 @@ class Bridge:
         self.streams: set[MediaStream] = set()  # open media streams, started calls or not
         self.draining = False
         self._calls_changed = asyncio.Condition()
-        self._server: Server | None = None
+        self._server: asyncio.Server | None = None
+        self._sockets: set[ws.WebSocket] = set()  # every open media-stream socket
+        self._handlers: set[asyncio.Task[None]] = set()
         self._metrics_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
         # One item per process in the heartbeat partition (a Fargate task runs one process).
@@ -125,16 +117,8 @@ class Bridge:
         """Listen on host:port (port None → settings.bridge_port; 0 → any free port)."""
         self._host = host
         port = self.runtime.settings.bridge_port if port is None else port
-        self._server = await serve(
-            self._handle,
-            host,
-            port,
-            process_request=self._process_request,
-            compression=None,
-            max_size=self.runtime.options.max_twilio_frame,
-            max_queue=64,
-            server_header=None,
-            logger=None,
+        self._server = await ws.serve(
+            self._route, host, port, max_size=self.runtime.options.max_twilio_frame
         )
         self._metrics_task = asyncio.create_task(self._flush_metrics())
         if self.runtime.crm is not None:
@@ -189,6 +173,9 @@ class Bridge:
         """Close the listener and every remaining connection (`drain` first for a clean stop)."""
         if self._server is not None:
             self._server.close()
+            await asyncio.gather(*(s.close(1001, "going away") for s in list(self._sockets)))
+            if self._handlers:  # their calls end with their sockets: records, outcomes
+                await asyncio.wait(self._handlers, timeout=_AFTER_DRAIN_HANDOFFS)
             await self._server.wait_closed()
         for task in (self._metrics_task, self._heartbeat_task):
             if task is not None:
@@ -197,8 +184,9 @@ class Bridge:
         await self.runtime.tools.aclose()
 
     # --------------------------------------------------------------- internals
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        path = request.path.split("?", 1)[0]
+    def _route(self, request: WSUpgradeRequest) -> ws.WebSocket | WSUpgradeResponseWithListener:
+        """`/health`, or a media stream if there is room for one; anything else is a 404."""
+        path = request.path.decode("latin-1").split("?", 1)[0]
         if path == "/health":
             status = 503 if self.draining else 200
             return _json_response(
@@ -212,7 +200,7 @@ class Bridge:
         full = self._over_capacity()
         if full is not None:
             return _json_response(503, {"error": f"too many {full}; try again later"})
-        return None
+        return ws.WebSocket(self.runtime.options.max_twilio_frame, on_open=self._opened)
 
     def _over_capacity(self) -> str | None:
         """What is full, if a new stream must be refused (None: there is room).
@@ -230,17 +218,25 @@ class Bridge:
             logger.warning("refused stream: over capacity", extra={"full": full})
         return full
 
-    async def _handle(self, ws: ServerConnection) -> None:
+    def _opened(self, conn: ws.WebSocket) -> None:
+        """A media stream's upgrade is done: its call runs in a task of its own."""
+        task = asyncio.create_task(self._handle(conn), name="media-stream")
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    async def _handle(self, conn: ws.WebSocket) -> None:
         if self._over_capacity() is not None:  # handshakes in flight together passed the check
-            await ws.close(1013, "try again later")
+            await conn.close(1013, "try again later")
             return
-        stream = MediaStream(self.runtime, ws)
+        stream = MediaStream(self.runtime, conn)
         self.streams.add(stream)
+        self._sockets.add(conn)
         try:
             await stream.run()
         except Exception:
             logger.exception("call session crashed")
         finally:
+            self._sockets.discard(conn)
             self.streams.discard(stream)
             async with self._calls_changed:
                 self._calls_changed.notify_all()

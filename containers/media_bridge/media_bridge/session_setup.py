@@ -13,8 +13,6 @@ import asyncio
 from enum import Enum
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
-
 from media_bridge import realtime_side as rt
 from media_bridge.fastjson import loads
 from media_bridge.observability import logger
@@ -25,6 +23,7 @@ from media_bridge.realtime_events import (
     SessionUpdated,
     ValidationError,
 )
+from media_bridge.ws import ConnectionClosed
 
 
 class Setup(Enum):

@@ -14,12 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
-
 from media_bridge.call_state import Playout
 from media_bridge.fastjson import loads
-from media_bridge.wsfast import write_now
+from media_bridge.ws import ConnectionClosed, WebSocket
 
 # Base64 alphabet with optional padding; also guarantees no quote or backslash (JSON-safe).
 _B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -186,32 +183,31 @@ class TwilioOut:
 class TwilioLeg:
     """The call's Twilio socket, outbound: agent audio each followed by its mark, and `clear`.
 
-    Frames go out through `write_now` (one write, no await) while the socket keeps up, and
-    through `await send` otherwise; a socket Twilio has closed ends the call.
+    Agent audio is written from the Realtime socket's frame callback (`play`: media and mark
+    in one write, no await); a Twilio socket over its high-water mark stops that Realtime
+    socket's reading until it drains. A socket Twilio has closed ends the call.
     """
 
     __slots__ = ("_ended", "_playout", "out", "ws")
 
-    def __init__(
-        self, ws: ServerConnection, stream_sid: str, playout: Playout, ended: asyncio.Event
-    ):
+    def __init__(self, ws: WebSocket, stream_sid: str, playout: Playout, ended: asyncio.Event):
         self.ws = ws
         self.out = TwilioOut(stream_sid)
         self._playout = playout
         self._ended = ended
 
-    async def play(self, item_id: str, delta: str) -> None:
-        """Send agent audio (`delta` checked base64) and the mark that says when it was heard."""
-        name = self._playout.sent(item_id, ulaw_bytes(delta))
+    def play(self, item_id: str, delta: str, nbytes: int, source: WebSocket) -> None:
+        """Send agent audio (`delta` checked base64, `nbytes` of μ-law) and the mark that says
+        when it was heard; `source`, the socket the audio came from, waits while Twilio's is
+        over its limit."""
+        name = self._playout.sent(item_id, nbytes)
         out = self.out
-        if not write_now(self.ws, out.media(delta), out.mark(name)):
-            await self.send(out.media(delta))
-            await self.send(out.mark(name))
+        if not self.ws.write_now(out.media(delta), out.mark(name), reader=source):
+            self._ended.set()
 
     async def clear(self) -> None:
         """Drop the audio Twilio still holds: first, since every millisecond of it is heard."""
-        if not write_now(self.ws, self.out.clear):
-            await self.send(self.out.clear)
+        await self.send(self.out.clear)
 
     async def send(self, text: str) -> None:
         try:

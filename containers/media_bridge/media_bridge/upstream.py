@@ -14,13 +14,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
 from media_bridge import realtime_side as rt
 from media_bridge.observability import logger
 from media_bridge.parts import CallParts
 from media_bridge.session_setup import Setup, configure
-from media_bridge.wsfast import write_now
+from media_bridge.ws import ConnectionClosed, HandshakeRefused
 
 RECONNECTED = (
     "The phone line to you dropped for a moment and is back. Briefly apologise for the "
@@ -29,13 +27,12 @@ RECONNECTED = (
 _RESTORED_TURNS = 60
 
 
-def _retry_after(error: InvalidStatus) -> float | None:
+def _retry_after(error: HandshakeRefused) -> float | None:
     """Seconds a 429 asks us to wait (None when it is not a 429)."""
-    response = error.response
-    if response.status_code != 429:
+    if error.status != 429:
         return None
     try:
-        return max(float(response.headers.get("Retry-After", "1")), 0.0)
+        return max(float(error.retry_after or "1"), 0.0)
     except ValueError:
         return 1.0
 
@@ -57,7 +54,7 @@ async def open_session(
             link = await _open(parts, url, min(options.realtime_open_timeout, remaining))
             remaining = deadline - time.monotonic()
             setup = await configure(link, session_event, min(options.session_timeout, remaining))
-        except InvalidStatus as error:
+        except HandshakeRefused as error:
             retry_after = _retry_after(error)
             _failed(parts, attempt, error)
             if retry_after is not None:
@@ -129,15 +126,13 @@ class Upstream:
         self.drops = 0  # links lost during this call
         self.earlier: list[tuple[str, str]] = []  # an earlier stream's conversation (resumed)
 
-    async def append(self, payload: str) -> None:
-        """Caller audio (checked base64) as `input_audio_buffer.append`, spliced, not dumped."""
-        ws = self.link.ws
-        text = rt.append_audio(payload)
-        if not write_now(ws, text):
-            try:
-                await ws.send(text)
-            except ConnectionClosed:
-                self._parts.state.relaying = False  # the Realtime reader reconnects
+    def append(self, payload: str) -> None:
+        """Caller audio (checked base64) as `input_audio_buffer.append`, spliced, not dumped.
+
+        Runs in the Twilio socket's frame callback: one write, no await. A Realtime socket over
+        its high-water mark stops the Twilio socket's reading until it drains."""
+        if not self.link.ws.write_now(rt.append_audio(payload), reader=self._parts.twilio.ws):
+            self._parts.state.relaying = False  # the Realtime reader reconnects
 
     async def send(self, event: rt.Event) -> None:
         await self.link.send(event)

@@ -85,3 +85,15 @@ def test_opening_a_record_the_reminders_lambda_made_adds_the_grant(crm):
     opened = _open(crm, status=CallStatus.IN_PROGRESS)
     assert (opened.stream_token_id, opened.status, opened.shop_id) == ("tok1", "queued", "demo")
     assert crm.calls.context("CA1").appointment_id == "apt_1"
+
+
+def test_stream_progress_follows_the_claim_the_last_write_and_a_second_grant(crm):
+    assert crm.calls.stream_progress("CA1") == (None, False)  # no call at all
+    _open(crm)
+    assert crm.calls.stream_progress("CA1") == (None, False)
+    crm.calls.claim_stream("CA1", "tok1", NOW)
+    assert crm.calls.stream_progress("CA1") == (NOW, False)
+    assert crm.calls.finish_stream("CA1", "tok1", {"outcome": "completed"})
+    assert crm.calls.stream_progress("CA1").finished
+    crm.calls.regrant_stream("CA1", "tok2", 2_000, "handoff_unanswered")
+    assert crm.calls.stream_progress("CA1") == (None, False)  # the new stream's turn

@@ -30,3 +30,10 @@ def test_fallback_without_a_shop_still_answers_twiml(webhook_settings, twilio):
     result = twilio.post("/voice/fallback", CALL)
     assert result["statusCode"] == 200
     assert ET.fromstring(result["body"]).find("Say") is not None
+
+
+def test_a_fallback_answer_is_counted_for_the_fallback_rate_alarm(seeded, twilio, capsys):
+    twilio.post("/voice/fallback", CALL)
+    assert '"Fallbacks":[1.0]' in capsys.readouterr().out
+    twilio.post("/voice", {**CALL, "CallSid": "CA00000000000000000000000000fb0002"})
+    assert '"Fallbacks"' not in capsys.readouterr().out  # a streamed answer is not a fallback

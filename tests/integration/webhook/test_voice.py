@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.webhook import handler
+from pitstop.dal.call_setup import CallSetupReader
 from pitstop.dal.calls import CallRepository
-from pitstop.dal.customers import CustomerRepository
 from pitstop.models import AgentSettings
 from pitstop.stream_token import InvalidStreamToken, verify_token
 from tests.integration.webhook.conftest import BRIDGE_URL, PUBLIC_URL, STREAM_KEY, sign, table_items
@@ -93,7 +93,8 @@ def test_unknown_and_withheld_callers_stream_without_a_customer(seeded, twilio):
 
 
 def test_recording_notice_is_spoken_before_connecting(crm, webhook_settings, twilio):
-    seed_shop(crm, AgentSettings(recording_notice="This call is recorded for quality."))
+    notice = "This call is recorded for quality."
+    seed_shop(crm, AgentSettings(recording_enabled=True, recording_notice=notice))
     root, _, _ = _stream_params(twilio.post("/voice", CALL))
     assert [child.tag for child in root] == ["Say", "Connect"]
     assert root.find("Say").text == "This call is recorded for quality."
@@ -195,7 +196,7 @@ def test_failure_before_anything_was_read_still_answers_twiml(seeded, twilio, mo
     def broken(*args, **kwargs):
         raise RuntimeError("table unreachable")
 
-    monkeypatch.setattr(CustomerRepository, "id_for_phone", broken)
+    monkeypatch.setattr(CallSetupReader, "read", broken)
     result = twilio.post("/voice", {**CALL, "CallSid": "CA_cold"})
     assert result["statusCode"] == 200
     root = ET.fromstring(result["body"])

@@ -60,6 +60,11 @@ def test_usage_sums_response_done_usage():
         "output_text": 2,
         "output_audio": 10,
         "responses": 2,
+        "transcription_input_audio": 0,
+        "transcription_input_text": 0,
+        "transcription_output_text": 0,
+        "transcription_seconds": 0.0,
+        "transcriptions": 0,
     }
 
 

@@ -54,3 +54,26 @@ def test_the_id_is_signed():
 def test_non_ascii_or_absurd_tokens_are_refused_not_raised(token):
     with pytest.raises(InvalidStreamToken):
         verify_token(token, "CA1", "inbound", KEY, now=0)
+
+
+def test_a_test_call_token_is_bound_to_the_staff_session_that_asked_for_it():
+    from pitstop.stream_token import staff_binding
+
+    bound = staff_binding("sub-owner", "session-1")
+    token = issue_token("TC1", "test", KEY, now=1000, bound_to=bound)
+    assert token.split(".")[2] == bound
+    verify_token(token, "TC1", "test", KEY, now=1010)
+    expires, token_id, _, signature = token.split(".")
+    other = staff_binding("sub-owner", "session-2")
+    with pytest.raises(InvalidStreamToken):  # moved to another session: the signature breaks
+        verify_token(f"{expires}.{token_id}.{other}.{signature}", "TC1", "test", KEY, now=1010)
+
+
+def test_a_test_call_token_without_a_binding_and_a_bound_token_elsewhere_are_refused():
+    from pitstop.stream_token import staff_binding
+
+    with pytest.raises(InvalidStreamToken):
+        verify_token(issue_token("TC1", "test", KEY, now=1000), "TC1", "test", KEY, now=1010)
+    bound = issue_token("CA1", "inbound", KEY, now=1000, bound_to=staff_binding("s", "x"))
+    with pytest.raises(InvalidStreamToken):
+        verify_token(bound, "CA1", "inbound", KEY, now=1010)

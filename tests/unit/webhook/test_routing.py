@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from functions.webhook import routing
+from pitstop.i18n.formats import spoken_datetime
 
 PARAMS = routing.stream_parameters(
     direction="inbound",
@@ -113,14 +114,15 @@ def test_fallback_without_a_known_shop_apologises_without_dialing():
     ],
 )
 def test_spoken_when(start, spoken):
-    assert routing.spoken_when(start.replace(tzinfo=ZoneInfo("America/New_York"))) == spoken
+    assert spoken_datetime(start.replace(tzinfo=ZoneInfo("America/New_York"))) == spoken
 
 
 @pytest.mark.parametrize(
     ("number", "spoken"),
     [
         ("+15551230000", "5 5 5, 1 2 3, 0 0 0 0"),
-        ("+442071234567", "4 4 2, 0 7 1, 2 3 4, 5 6 7"),
+        # Grouped as the country writes it (the national format a local caller dials).
+        ("+442071234567", "0 2 0, 7 1 2 3, 4 5 6 7"),
     ],
 )
 def test_spoken_phone(number, spoken):
