@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pitstop import twiml
+from pitstop.i18n import DEFAULT_LANGUAGE, text
 from pitstop.models import AgentSettings, CallSummary, Shop
 
 # The webhook routes a handoff and a rescue use (the HTTP API serves each; see infra/constants).
@@ -35,14 +36,10 @@ ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
 
 #: How the call record's `handoff_reason` begins when a handoff found the shop closed.
 AFTER_HOURS_REASON = "after hours"
-AFTER_HOURS_INSTRUCTION = (
-    "The shop is closed right now, so nobody can take the call. Say so, then offer to take a "
-    "message for a call back (use take_message) or to book an appointment."
-)
-UNANSWERED_INSTRUCTION = (
-    "You tried to put the caller through but nobody could pick up. Apologise, then offer to take "
-    "a message for a call back (use take_message) or to book an appointment."
-)
+# What the agent is told when nobody can take the call (English here; a call uses its shop's
+# language: `text(lang, "agent.after_hours")`, `brief.line("unanswered")`).
+AFTER_HOURS_INSTRUCTION = text(DEFAULT_LANGUAGE, "agent.after_hours")
+UNANSWERED_INSTRUCTION = text(DEFAULT_LANGUAGE, "agent.unanswered")
 
 
 def is_open(shop: Shop, now: datetime) -> bool:
@@ -138,12 +135,15 @@ def dial_attempt_twiml(
     attempt: int,
     ring_seconds: int,
     message: str | None = twiml.DEFAULT_HANDOFF_MESSAGE,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> str:
-    """`<Dial action>` to the `attempt`-th handoff number, with the whisper on pick-up."""
+    """`<Dial action>` to the `attempt`-th handoff number, with the whisper on pick-up; the
+    caller hears `message` (None: nothing) in `lang`."""
     base = public_url.rstrip("/")
     action = f"{base}{DIAL_ENDED_PATH}?{urlencode({'attempt': attempt})}"
     whisper = f"{base}{WHISPER_PATH}?{urlencode({'call': call_sid})}"
-    return twiml.dial_twiml(number, action, whisper, ring_seconds, message)
+    return twiml.dial_twiml(number, action, whisper, ring_seconds, message, lang=lang)
 
 
 def plan(
@@ -151,9 +151,13 @@ def plan(
 ) -> Handoff:
     """Inside opening hours ring the first handoff number; outside, tell the agent what to do."""
     if not is_open(shop, now):
-        return Handoff(None, AFTER_HOURS_INSTRUCTION)
+        return Handoff(None, text(settings.language, "agent.after_hours"))
     first = targets(shop, settings)[0]
-    dial = dial_attempt_twiml(public_url, call_sid, first, 0, settings.handoff_ring_seconds)
+    lang = settings.language
+    announce = text(lang, "calls.handoff")
+    dial = dial_attempt_twiml(
+        public_url, call_sid, first, 0, settings.handoff_ring_seconds, announce, lang=lang
+    )
     if settings.recording_enabled:  # the bridge's recording ends with its stream
         dial = recorded(dial, recording_callback(public_url, call_sid))
     return Handoff(dial)

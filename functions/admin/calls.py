@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.admin.services import Refusal, current_staff, now, services
+from pitstop.i18n import text
 from pitstop.models import CallDirection, CallOutcome, CallRecord
 from pitstop.observability import logger
 from pitstop.recordings import ENV_RECORDINGS_BUCKET, ENV_RECORDINGS_DIR
@@ -28,8 +29,6 @@ router = Router()
 RECORDING_LINK_SECONDS = 300
 #: Where the local console serves `PITSTOP_RECORDINGS_DIR` (pitstop_local/console.py).
 LOCAL_RECORDINGS_PATH = "/recordings/"
-
-TAKEOVER_MESSAGE = "One moment, I'm putting you through to a member of our team."
 
 
 def shop_day(day: date | None) -> tuple[date, datetime, datetime]:
@@ -142,8 +141,10 @@ def hand_to_me(call_sid: str) -> dict[str, Any]:
     _live(call_sid)
     svc = services()
     staff = current_staff(router)
-    shop_phone = svc.crm.shops.catalog().shop.phone
-    svc.telephony.redirect_call(call_sid, handoff_twiml(shop_phone, TAKEOVER_MESSAGE))
+    catalog = svc.crm.shops.catalog()
+    lang = catalog.settings.language
+    takeover = handoff_twiml(catalog.shop.phone, text(lang, "calls.takeover"), lang=lang)
+    svc.telephony.redirect_call(call_sid, takeover)
     svc.crm.calls.take_over(
         call_sid, CallOutcome.HANDED_OFF.value, f"taken over from the console by {staff.username}"
     )

@@ -14,27 +14,23 @@ from functions.webhook import flows
 from functions.webhook.routing import Answer
 from pitstop import handoff, twiml
 from pitstop.dal import Crm, ShopCatalog
+from pitstop.i18n import text
 from pitstop.models import CallOutcome, CallRecord, Message, ResumeReason
 from pitstop.observability import logger
 from pitstop.stream_token import new_grant
 from pitstop.telephony import Telephony
 from pitstop.tools.take_message import record_message
 
-MESSAGE_PROMPT = (
-    "Sorry, nobody can take your call right now. Please leave your name, your vehicle and what "
-    "it is about after the tone, and we will call you back."
-)
-THANKS = "Thank you, we have your message and will call you back. Goodbye."
-
 
 def _public(crm: Crm, path: str) -> str:
     return crm.settings.public_url.rstrip("/") + path
 
 
-def message_taker(crm: Crm, reason: str) -> Answer:
-    """Ask for a recorded message (no bridge needed)."""
+def message_taker(crm: Crm, reason: str, lang: str) -> Answer:
+    """Ask for a recorded message (no bridge needed), in the shop's language."""
     action = _public(crm, handoff.MESSAGE_RECORDED_PATH)
-    return Answer("message", twiml.record_message_twiml(MESSAGE_PROMPT, action), reason)
+    prompt = text(lang, "calls.message_prompt")
+    return Answer("message", twiml.record_message_twiml(prompt, action, lang=lang), reason)
 
 
 def _person_or_message(
@@ -42,7 +38,7 @@ def _person_or_message(
 ) -> Answer:
     """Inside opening hours ring the first handoff number; after them, take a message."""
     if not handoff.is_open(catalog.shop, now):
-        return message_taker(crm, f"{reason}_after_hours")
+        return message_taker(crm, f"{reason}_after_hours", catalog.settings.language)
     number = handoff.targets(catalog.shop, catalog.settings)[0]
     return Answer(
         "fallback",
@@ -52,7 +48,8 @@ def _person_or_message(
             number,
             0,
             catalog.settings.handoff_ring_seconds,
-            "Sorry, let me put you through to a member of our team.",
+            text(catalog.settings.language, "calls.handoff"),
+            lang=catalog.settings.language,
         ),
         reason,
     )
@@ -118,7 +115,7 @@ def dial_ended(
             f"handoff_{status}",
         )
     return _back_to_agent(crm, catalog, record, now, stream_key) or message_taker(
-        crm, "handoff_unanswered"
+        crm, "handoff_unanswered", catalog.settings.language
     )
 
 
@@ -180,4 +177,6 @@ def message_recorded(crm: Crm, telephony: Telephony, form: dict[str, str], now: 
         "recorded message stored",
         extra={"message_id": stored.message_id, "advisor_notified": notified},
     )
-    return Answer("goodbye", twiml.voicemail_twiml(THANKS), "message_taken")
+    lang = flows.read_catalog(crm).settings.language
+    thanks = twiml.voicemail_twiml(text(lang, "calls.message_thanks"), lang=lang)
+    return Answer("goodbye", thanks, "message_taken")

@@ -5,6 +5,7 @@ console's web origin and its live-view stand-in. Without /usr/bin/chromium these
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,9 @@ def chromium() -> Path:
 async def stack(chromium, tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-        async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
+        # A table of its own: moto's backend is one per process, shared by every stack in it.
+        table = f"pitstop-{uuid.uuid4().hex[:8]}"
+        async with LocalStack(workdir=tmp_path_factory.mktemp("stack"), table=table) as stack:
             yield stack
 
 

@@ -9,18 +9,22 @@ into the bridge's internals.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
 
 from pitstop import handoff
-from pitstop.dal import Crm
+from pitstop.dal import Crm, keys
+from pitstop.dal.after_call import finished_call_sid
+from pitstop.dal.call_log import CallLog
 from pitstop.models import WEEKDAYS, OpeningHours
 from pitstop_local.dev import LocalStack
 from pitstop_local.engine import serve_engine
@@ -43,9 +47,46 @@ async def stack(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
         env.setenv("PITSTOP_ENGINE_STRICT", ENGINE_STRICT)  # read when the engine starts
-        async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
+        # A table of its own: moto's backend is one per process, shared by every stack in it
+        # (the browser tests' bookings would otherwise still hold this package's slots).
+        table = f"pitstop-{uuid.uuid4().hex[:8]}"
+        async with LocalStack(workdir=tmp_path_factory.mktemp("stack"), table=table) as stack:
             open_round_the_clock_today(stack.crm)
             yield stack
+
+
+#: How long the after-call processing may take to catch up with a test's last write.
+AFTER_CALL_SECONDS = 20
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="package")
+async def every_finished_call_is_summarised(request) -> AsyncIterator[None]:
+    """After each test on the shared stack, every call it finished has its summary and cost
+    (issue 16: summaries exist for every e2e call). A call whose bridge was killed before its
+    last write is never finished, so it is not asked for one."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    stack: LocalStack = request.getfixturevalue("stack")
+    began = datetime.now(UTC) - timedelta(seconds=1)
+    yield
+    log, calls = CallLog(stack.crm.table, stack.shop_id), stack.crm.calls
+    finished = [
+        r.call_sid
+        for r in log.started_between(began, datetime.now(UTC))
+        if finished_call_sid(_record_item(stack.crm, r.call_sid))
+    ]
+    async with asyncio.timeout(AFTER_CALL_SECONDS):
+        await stack.after_call.drain()  # everything written before this point is processed
+    processed = [calls.get(call_sid) for call_sid in finished]
+    unsummarised = [r.call_sid for r in processed if r.summary is None or r.cost is None]
+    assert not unsummarised, f"finished calls without a summary and cost: {unsummarised}"
+
+
+def _record_item(crm: Crm, call_sid: str) -> dict:
+    """The call record as stored (the after-call processor reads the stream's image of it)."""
+    key = keys.item_key(keys.call(call_sid), keys.CALL_RECORD)
+    return crm.table.get_item(Key=key)["Item"]
 
 
 def open_round_the_clock_today(crm: Crm) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -70,7 +71,10 @@ class TokyoStack(LocalStack):
 async def stack(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-        async with TokyoStack(shop_id="tokyo", workdir=tmp_path_factory.mktemp("tokyo")) as stack:
+        # A table of its own: moto's backend is one per process, shared by every stack in it.
+        table = f"pitstop-tokyo-{uuid.uuid4().hex[:8]}"
+        workdir = tmp_path_factory.mktemp("tokyo")
+        async with TokyoStack(shop_id="tokyo", workdir=workdir, table=table) as stack:
             open_round_the_clock_today(stack.crm)
             yield stack
 

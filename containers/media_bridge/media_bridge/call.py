@@ -35,7 +35,6 @@ from media_bridge.recording import open_recording
 from media_bridge.runtime import Runtime
 from media_bridge.upstream import Upstream, open_any
 from media_bridge.ws import ConnectionClosed, WebSocket
-from pitstop.handoff import UNANSWERED_INSTRUCTION
 from pitstop.models import CallDirection, CallOutcome, CallStatus, ResumeReason
 from pitstop.stream_token import InvalidStreamToken, verify_token
 
@@ -297,7 +296,7 @@ class CallSession:
         upstream.earlier = brief.earlier
         await upstream.restore([])
         self.parts.runtime.metrics.count("ResumedStreams")
-        await conversation.respond(f"{brief.line('resumed')}\n{UNANSWERED_INSTRUCTION}")
+        await conversation.respond(f"{brief.line('resumed')}\n{brief.line('unanswered')}")
 
     def _caller_frame(self, data: bytes) -> bool:
         """The hot path: a `media` or `mark` frame handled in the frame's own callback.

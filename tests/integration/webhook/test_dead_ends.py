@@ -15,6 +15,7 @@ import pytest
 
 from functions.webhook import handler
 from pitstop.config import get_settings
+from pitstop.i18n import text
 from pitstop.models import AgentSettings, MessageStatus
 from pitstop.stream_token import verify_token
 from pitstop.telephony import read_outbox
@@ -162,3 +163,14 @@ def test_a_recorded_message_is_stored_and_the_advisor_texted(shop, twilio):
 def test_a_forged_rescue_request_is_refused(shop, twilio):
     result = twilio.post("/voice/stream-ended", CALL, signature="Zm9yZ2Vk")
     assert result["statusCode"] == 403
+
+
+def test_a_japanese_shop_takes_its_message_and_says_goodbye_in_japanese(shop, twilio, at):
+    shop.shops.put_settings(AgentSettings(language="ja", advisor_number=ADVISOR))
+    at(CLOSED)
+    twilio.post("/voice", CALL)
+    say = _root(twilio.post("/voice/stream-ended", CALL)).find("Say")
+    assert say.get("language") == "ja-JP" and say.text == text("ja", "calls.message_prompt")
+    form = {**CALL, "RecordingUrl": "https://api.twilio.com/rec/RE2", "RecordingDuration": "9"}
+    goodbye = _root(twilio.post("/voice/message-recorded", form)).find("Say")
+    assert goodbye.get("language") == "ja-JP" and goodbye.text == text("ja", "calls.message_thanks")

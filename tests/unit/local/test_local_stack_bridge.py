@@ -5,6 +5,7 @@ its metrics read from its log. One real stack (moto, Lambdas, engine, bridge chi
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 async def stack(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")  # the bridge child counts regardless
-        async with LocalStack(workdir=tmp_path_factory.mktemp("stack")) as stack:
+        # A table of its own: moto's backend is one per process, shared by every stack in it.
+        table = f"pitstop-{uuid.uuid4().hex[:8]}"
+        async with LocalStack(workdir=tmp_path_factory.mktemp("stack"), table=table) as stack:
             yield stack
 
 
