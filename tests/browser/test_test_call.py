@@ -33,7 +33,8 @@ CALLER = "+15551230001"  # Alex Morgan in the demo shop
 # that the call is over well before Chromium plays the file again.
 SCRIPT = [
     {"type": "pause", "ms": 5500},  # the ~8 s greeting has started by then, even on a busy box
-    {"type": "say", "text": "Hi, I'd like to book an oil change for {workday} morning please."},
+    # {workday2}: the live-call test books this caller's car on {workday} morning.
+    {"type": "say", "text": "Hi, I'd like to book an oil change for {workday2} morning please."},
     {"type": "pause", "ms": 16000},
     {"type": "say", "text": "Yes, that works."},
     {"type": "pause", "ms": 22000},
