@@ -49,5 +49,6 @@ async def test_a_prohibited_sentence_never_reaches_the_caller(stack):
     heard = agent_heard(result, [*said, PROHIBITED])
     assert not any("guaranteed" in h or "inspection" in h for h in heard), heard
     # the answer, said again without the phrase, came instead; and the call went on from there
-    assert any(t.startswith("Let me check") for t in said), said
+    # (the engine re-answers from where it stands: "Let me check …" or straight to the offer)
+    assert any(t.startswith(("Let me check", "The first opening is")) for t in said), said
     assert stack.crm.calls.get(result.call_sid).outcome == "booked"
