@@ -42,6 +42,15 @@ def text_frame(payload: bytes) -> bytes:
     return b"\x81\x7f" + size.to_bytes(8, "big") + payload
 
 
+def answered_close(transport: WSTransport, frame: WSFrame) -> bool:
+    """A peer's close frame, echoed and the socket dropped (either side of the relay)."""
+    if frame.msg_type is not WSMsgType.CLOSE:
+        return False
+    transport.send_close(frame.get_close_code())
+    transport.disconnect()
+    return True
+
+
 class TwilioSide(WSListener):
     """One Twilio media stream and its Realtime connection."""
 
@@ -57,9 +66,7 @@ class TwilioSide(WSListener):
         self.twilio = transport
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        if frame.msg_type is WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code())
-            transport.disconnect()
+        if answered_close(transport, frame):
             return
         data = frame.get_payload_as_bytes()
         at = data.find(b'"payload":"')
@@ -107,9 +114,7 @@ class RealtimeSide(WSListener):
         self.call = call
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        if frame.msg_type is WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code())
-            transport.disconnect()
+        if answered_close(transport, frame):
             return
         data = frame.get_payload_as_bytes()
         at = data.find(b'"delta":"')
