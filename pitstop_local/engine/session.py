@@ -208,7 +208,7 @@ class Session(Listener, Responder):
         if self._closed:
             return
         try:
-            await self.ws.send(json.dumps(event))
+            await self.ws.send(json.dumps(event, separators=(",", ":")))  # compact, as OpenAI
         except Exception:  # noqa: BLE001 - the client went away; the receive loop ends
             self._closed = True
 

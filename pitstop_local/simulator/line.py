@@ -411,7 +411,7 @@ class MediaSession:
         }
         try:
             async with self._send_lock:
-                await self.ws.send(json.dumps(message))
+                await self.ws.send(json.dumps(message, separators=(",", ":")))  # as Twilio
             return True
         except (ConnectionClosed, OSError):
             return False

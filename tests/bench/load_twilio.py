@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -205,7 +206,7 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(READY_TIMEOUT):
                 await self._all_ready.wait()
-        self.parent.send(("ready", sum(not c.ready for c in self.calls)))
+        self._tell(("ready", sum(not c.ready for c in self.calls)))
         window = await self._receive(loop)  # or "stop": calls that only warm the relay up
         if isinstance(window, Window):
             await self._measure(window)
@@ -222,7 +223,7 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(GRACE):
                 await self._all_back.wait()
-        self.parent.send(("result", self._result()))
+        self._tell(("result", self._result()))
 
     async def _open(self) -> None:
         for at in range(0, len(self.specs), RAMP):
@@ -270,6 +271,12 @@ class Worker:
 
     def _seq_at(self, when: float) -> int:
         return int((when - self._t0) / TICK) + 1
+
+    def _tell(self, message: tuple[str, Any]) -> None:
+        """Send to the parent, blocking: the loop's reader made the pipe non-blocking, and a
+        long run's result is larger than its buffer."""
+        os.set_blocking(self.parent.fileno(), True)
+        self.parent.send(message)
 
     async def _receive(self, loop: asyncio.AbstractEventLoop) -> Any:
         """The parent's next message, without blocking the loop."""

@@ -8,7 +8,6 @@ to, and what "the goodbye has finished playing" waits for.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -22,9 +21,6 @@ from media_bridge.realtime_events import (
 )
 from media_bridge.recording import NOT_RECORDING, Recording
 from pitstop.models import CallDirection, CallOutcome, ResumeReason, StreamContext
-
-# Our mark names: "m" and a sequence number, ASCII digits only (`str.isdigit` accepts "²").
-_MARK_NAME = re.compile(r"m([0-9]{1,15})")
 
 
 @dataclass
@@ -84,16 +80,19 @@ class Playout:
     The item now playing has an anchor: where in it the caller was, and when (its first audio
     reaching an idle line, or the latest mark). What was heard at any moment is the anchor plus
     the wall-clock time since, never less than the marks say nor more than was sent.
+
+    `sent` and `acked` run once per frame on the hot path: a few slots and one dict, no event
+    set or cleared (`drained` makes its future only when someone waits).
     """
 
     __slots__ = (
         "_anchor",
         "_clock",
+        "_drained",
         "_pending",
         "_played",
         "_sent",
         "_seq",
-        "drained",
         "last_played_at",
     )
 
@@ -104,42 +103,55 @@ class Playout:
         self._sent: dict[str, int] = {}
         self._played: dict[str, int] = {}
         self._anchor: tuple[str, float, int] | None = None  # (item_id, at, ms heard by then)
-        self.drained = asyncio.Event()
-        self.drained.set()
+        self._drained: asyncio.Future[None] | None = None  # what `drained` waits on
         self.last_played_at = clock()
 
-    def sent(self, item_id: str, nbytes: int) -> str:
+    def sent(self, item_id: str, nbytes: int) -> bytes:
         """Record audio sent for `item_id`; returns the name of the mark to send after it."""
-        if not self._pending:  # an idle line: Twilio starts playing this at once
-            self._anchor = (item_id, self._clock(), self.played_ms(item_id))
-        self._seq += 1
-        total = self._sent.get(item_id, 0) + nbytes
-        self._sent[item_id] = total
-        self._pending.append((self._seq, item_id, total))
-        self.drained.clear()
-        return f"m{self._seq}"
-
-    def acked(self, name: str) -> None:
-        """Twilio played everything up to the mark `name`."""
-        ours = _MARK_NAME.fullmatch(name)
-        if ours is None:  # not a mark we sent (bounded: `int()` of 5,000 digits raises)
-            return
-        seq = int(ours[1])
         pending = self._pending
+        if not pending:  # an idle line: Twilio starts playing this at once
+            self._anchor = (item_id, self._clock(), self._played.get(item_id, 0) // 8)
+        seq = self._seq = self._seq + 1
+        total = self._sent[item_id] = self._sent.get(item_id, 0) + nbytes
+        pending.append((seq, item_id, total))
+        return b"m%d" % seq
+
+    async def drained(self) -> None:
+        """Until everything sent has been heard (or cleared)."""
+        if self._pending:
+            if self._drained is None:
+                self._drained = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._drained)
+
+    def _settle(self) -> None:
+        """Nothing is pending any more: whoever waits for the line to drain goes on."""
+        self._anchor = None
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    def acked(self, name: bytes) -> None:
+        """Twilio played everything up to the mark `name`."""
+        digits = name[1:]
+        # Not a mark we sent ("m" and ASCII digits, as `bytes.isdigit` checks): ignored. Bounded,
+        # as `int()` of 5,000 digits raises.
+        if name[:1] != b"m" or not digits.isdigit() or len(digits) > 18:
+            return
+        seq = int(digits)
+        pending, played = self._pending, self._played
         acked_item = None
         while pending and pending[0][0] <= seq:
             _, acked_item, total = pending.popleft()
-            self._played[acked_item] = total
+            played[acked_item] = total
         now = self._clock()
         self.last_played_at = now
         if acked_item is None:
             return  # the echo of a cleared mark: says nothing about what plays now
         if pending:  # playing on: the next pending item, from where it stands
             item_id = pending[0][1]
-            self._anchor = (item_id, now, self.played_ms(item_id))
+            self._anchor = (item_id, now, played.get(item_id, 0) // 8)
         else:
-            self.drained.set()
-            self._anchor = None
+            self._settle()
 
     @property
     def audible(self) -> bool:
@@ -174,8 +186,7 @@ class Playout:
             if item_id not in items:
                 items[item_id] = self.heard_ms(item_id)
         self._pending.clear()
-        self._anchor = None
-        self.drained.set()
+        self._settle()
         return list(items.items())
 
 
@@ -240,7 +251,7 @@ class Usage:
         return dict(self.__dict__)
 
 
-@dataclass
+@dataclass(slots=True)
 class CallState:
     """Everything that changes during one call."""
 

@@ -223,7 +223,7 @@ class CallControl:
         """Let the caller hear what was sent (a goodbye, "let me connect you") before acting."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(at_most):
-                await self._parts.state.playout.drained.wait()
+                await self._parts.state.playout.drained()
 
     def _after_call_control(self) -> None:
         """Twilio now owns the call; it closes the stream. Close it ourselves if it does not."""

@@ -1,8 +1,9 @@
 """The agent's side of a live call: Realtime events in, agent audio out, barge-in and tools.
 
-Built once the Realtime session is open. Audio deltas take the hot path (a dict from orjson,
-its `delta` string spliced into the Twilio frame); every other event the bridge acts on is
-parsed into its typed model first. One odd event is logged and dropped, never the call.
+Built once the Realtime session is open. Audio deltas take the hot path (their item and
+`delta` found in the frame's bytes, the delta spliced into the Twilio frame); every other event
+the bridge acts on is parsed into its typed model first. One odd event is logged and dropped,
+never the call.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ OUTCOME_BY_TOOL = {
 }
 # The escalation hint and the apology are `agent.escalation_hint` / `agent.apology` of the packs.
 DEFAULT_HANDOFF_REASON = "caller asked for a person"
+_ITEM_ID, _DELTA, _RESPONSE_ID = b'"item_id":"', b'"delta":"', b'"response_id":"'
+_NO_ITEM = b"\x00"  # matches no delta's bytes (`_agent_frame` takes ASCII text only)
 
 
 class LinkDead(Exception):
@@ -75,6 +78,31 @@ def escalation_pattern(words: list[str]) -> re.Pattern[str] | None:
 class Conversation:
     """One call's Realtime session as the caller experiences it."""
 
+    __slots__ = (
+        "_calls",
+        "_control",
+        "_escalation",
+        "_failures",
+        "_garbage_since",
+        "_generated",
+        "_guardrail",
+        "_heard",
+        "_instructions",
+        "_item_id",
+        "_item_key",
+        "_metrics",
+        "_parts",
+        "_session_items",
+        "_settings",
+        "_state",
+        "budget",
+        "gate",
+        "keypad",
+        "tools",
+        "transcript",
+        "upstream",
+    )
+
     def __init__(
         self, parts: CallParts, control: CallControl, upstream: Upstream, brief: AgentBrief
     ):
@@ -89,6 +117,10 @@ class Conversation:
         self._instructions = brief.instructions
         self._session_items: set[str] = set()  # assistant items of the current Realtime session
         self._generated: dict[str, int] = {}  # μ-law bytes generated per assistant item
+        # The item now playing, as its `"item_id":"…"` in a delta's bytes, and decoded: deltas
+        # come in runs of one item; the hot path only checks that a delta is of that item.
+        self._item_key = _NO_ITEM
+        self._item_id = ""
         self._heard: dict[str, int] = {}  # ms heard of each interrupted assistant item
         self._calls: dict[str, tuple[str, str, str]] = {}  # call_id → (response, name, arguments)
         self._failures = 0  # failed/incomplete responses in a row
@@ -130,18 +162,20 @@ class Conversation:
         await self.gate.request(f"{self._instructions}\n\n{instructions}")
 
     # ------------------------------------------------------------------ the caller
-    def audio(self, payload: str) -> None:
+    def audio(self, payload: bytes) -> None:
         """Caller audio, from the Twilio socket's frame callback (the hot path)."""
         if self._state.relaying:
             self.upstream.append(payload)
 
-    def played(self, mark: str) -> None:
+    def played(self, mark: bytes) -> None:
         """Twilio played up to `mark`: agent turns whose audio has all played are final."""
+        self._state.playout.acked(mark)
+        if self.transcript.playing:  # (the usual case, once per mark: nothing is open)
+            self.transcript.played(self._still_playing)
+
+    def _still_playing(self, item_id: str) -> bool:
         playout = self._state.playout
-        playout.acked(mark)
-        self.transcript.played(
-            lambda item_id: playout.sent_ms(item_id) > playout.played_ms(item_id)
-        )
+        return playout.sent_ms(item_id) > playout.played_ms(item_id)
 
     async def dtmf(self, digit: str) -> None:
         """A keypad press: the first of an entry interrupts the agent; the entry as a whole
@@ -186,6 +220,7 @@ class Conversation:
                 return
             self.tools.cancel_all()
             self._session_items = set()
+            self._forget_item()
             self._calls.clear()
             self._garbage_since = None
             self.gate.reset()
@@ -198,16 +233,22 @@ class Conversation:
     def _agent_frame(self, data: bytes) -> bool:
         """The hot path: an audio delta goes to Twilio in the Realtime frame's own callback.
 
-        `data` is the frame's undecoded text (orjson checks its UTF-8 as it parses). False:
-        any other event, which the reader task (`_pump`) takes, in order."""
-        try:
-            event = loads(data)
-        except ValueError:
+        `data` is the frame's undecoded text. A delta as the server writes it (compact, `type`
+        first, ASCII, an item id without escapes) is taken here, its strings found in the bytes.
+        False: anything else, which the reader task (`_pump`) parses whole, in order."""
+        if not data.startswith(rt.AUDIO_DELTA_HEAD) or not data.isascii():
             return False
-        if type(event) is not dict or event.get("type") != rt.AUDIO_DELTA:
+        delta = tw.string_at(data, _DELTA)
+        if delta is None:
             return False
         self._garbage_since = None
-        self._on_audio(event)
+        if self._item_key in data:  # more of the item playing now: nothing about it to settle
+            self._play(delta)
+            return True
+        item = tw.string_at(data, _ITEM_ID)
+        if item is None or b"\\" in item:
+            return False
+        self._on_audio(item, delta, tw.string_at(data, _RESPONSE_ID))
         return True
 
     async def _pump(self) -> None:
@@ -225,7 +266,7 @@ class Conversation:
                 continue
             self._garbage_since = None
             if kind == rt.AUDIO_DELTA:
-                self._on_audio(event)
+                self._on_audio_event(event)
             elif kind in SERVER_EVENTS:
                 await self._dispatch(kind, event)
 
@@ -289,26 +330,52 @@ class Conversation:
         self._state.touch()
 
     # ------------------------------------------------------------------ agent audio, barge-in
-    def _on_audio(self, event: dict[str, Any]) -> None:
-        item_id = event.get("item_id")
-        delta = event.get("delta")
-        if type(delta) is not str or type(item_id) is not str or not tw.is_base64(delta):
+    def _on_audio_event(self, event: dict[str, Any]) -> None:
+        """An audio delta the hot path left to the reader, parsed whole."""
+        item_id, delta, response_id = (event.get(k) for k in ("item_id", "delta", "response_id"))
+        if type(delta) is not str or type(item_id) is not str:
             self._parts.bad_frame("realtime", "bad audio delta")
             return
-        state = self._state
-        nbytes = tw.ulaw_bytes(delta)
-        self._generated[item_id] = self._generated.get(item_id, 0) + nbytes
-        if item_id in state.suppressed_items:
-            return  # late audio of an item the caller interrupted
+        response = response_id.encode() if type(response_id) is str else None
+        self._on_audio(item_id.encode(), delta.encode(), response)
+
+    def _on_audio(self, item: bytes, delta: bytes, response: bytes | None) -> None:
+        """Audio of an assistant item other than the last delta's (or of any item, from the
+        reader): counted, then played unless the caller cut the item off. An item that plays
+        becomes the hot path's (`_item_key`) until another one comes or `_forget_item`."""
+        nbytes = tw.ulaw_size(delta)
+        if nbytes < 0:
+            self._parts.bad_frame("realtime", "bad audio delta")
+            return
+        item_id = item.decode()
+        self._forget_item()
+        if response:
+            self._state.audio_responses.add(response.decode())
+        if item_id in self._state.suppressed_items:  # late audio of an interrupted item: dropped
+            self._generated[item_id] = self._generated.get(item_id, 0) + nbytes
+            return
         if item_id not in self._session_items:
             self._session_items.add(item_id)
             self.transcript.agent_started(item_id)
-        response_id = event.get("response_id")
-        if type(response_id) is str:
-            state.audio_responses.add(response_id)
+        self._item_key, self._item_id = _ITEM_ID + item + b'"', item_id
+        self._play(delta)
+
+    def _play(self, delta: bytes) -> None:
+        """The current item's audio to Twilio with its mark; counted, recorded and timed."""
+        nbytes = tw.ulaw_size(delta)
+        if nbytes < 0:
+            self._parts.bad_frame("realtime", "bad audio delta")
+            return
+        item_id, state = self._item_id, self._state
+        self._generated[item_id] = self._generated.get(item_id, 0) + nbytes
         state.recording.agent(delta)  # the recording and the waits (recording.py, latency.py)
-        state.latency.agent_audio()
+        if state.latency.waiting:
+            state.latency.agent_audio()
         self._parts.twilio.play(item_id, delta, nbytes, self.upstream.link.ws)
+
+    def _forget_item(self) -> None:
+        """Items were cut off or the session changed: the next delta is looked at in full."""
+        self._item_key = _NO_ITEM
 
     async def _interrupt_playout(self) -> None:
         """Barge-in: drop Twilio's buffered agent audio now, then truncate what was not heard."""
@@ -319,6 +386,7 @@ class Conversation:
         await self._parts.twilio.clear()
         state.recording.cleared()  # what Twilio dropped was never heard: not recorded either
         self._metrics.count("BargeIns")
+        self._forget_item()
         for item_id, played_ms in interrupted:
             state.suppressed_items.add(item_id)
             self._heard[item_id] = played_ms
@@ -336,6 +404,7 @@ class Conversation:
         heard = dict(state.playout.interrupt()).get(item_id, state.playout.played_ms(item_id))
         await self._parts.twilio.clear()
         state.recording.cleared()
+        self._forget_item()
         state.suppressed_items.add(item_id)
         self._heard[item_id] = heard
         if item_id in self._session_items:
@@ -447,8 +516,7 @@ class Conversation:
             return
         if item_id in self._heard:
             self._cut(item_id)  # of all the audio generated by now
-        playout = self._state.playout
-        playing = item_id is not None and playout.sent_ms(item_id) > playout.played_ms(item_id)
+        playing = item_id is not None and self._still_playing(item_id)
         self.transcript.agent(item_id, text, playing=playing)
 
     async def _on_error(self, error: RealtimeError) -> None:

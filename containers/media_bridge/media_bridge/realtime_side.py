@@ -1,8 +1,8 @@
 """The OpenAI Realtime (GA) side: the event builders and one WebSocket link.
 
 Event shapes follow `openai.types.realtime` (the tests validate every event we send against
-it). The audio append is built by concatenation: the Twilio payload is already checked to be
-base64 and goes in verbatim.
+it). The audio append is built by concatenation, as bytes: the Twilio payload is already checked
+to be base64 and goes in verbatim.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ from media_bridge.fastjson import dumps
 Event = dict[str, Any]  # a client event, as `openai.types.realtime` defines it
 
 AUDIO_DELTA = "response.output_audio.delta"
+# How the server's audio deltas start (compact JSON, `type` first): the hot path's test.
+AUDIO_DELTA_HEAD = b'{"type":"response.output_audio.delta"'
 PCMU = {"type": "audio/pcmu"}
 
-_APPEND_HEAD = '{"type":"input_audio_buffer.append","audio":"'
-_APPEND_TAIL = '"}'
+_APPEND_HEAD = b'{"type":"input_audio_buffer.append","audio":"'
+_APPEND_TAIL = b'"}'
 
 
-def append_audio(payload_b64: str) -> str:
-    """`input_audio_buffer.append` as text; `payload_b64` must be checked base64."""
+def append_audio(payload_b64: bytes) -> bytes:
+    """`input_audio_buffer.append` as UTF-8; `payload_b64` must be checked base64."""
     return _APPEND_HEAD + payload_b64 + _APPEND_TAIL
 
 

@@ -78,10 +78,10 @@ class NotRecording:
 
     __slots__ = ()
 
-    def caller(self, payload_b64: str) -> None:
+    def caller(self, payload_b64: bytes) -> None:
         return None
 
-    def agent(self, payload_b64: str) -> None:
+    def agent(self, payload_b64: bytes) -> None:
         return None
 
     def cleared(self) -> None:
@@ -137,7 +137,7 @@ class CallRecording:
         self._capped = False
         self.samples = 0  # caller samples so far: the recording's length, at 8 kHz
 
-    def caller(self, payload_b64: str) -> None:
+    def caller(self, payload_b64: bytes) -> None:
         """A frame of the caller: the clock moves on by its length, taking the agent's audio
         due in that time (silence where the agent was quiet)."""
         left = binascii.a2b_base64(payload_b64)
@@ -150,7 +150,7 @@ class CallRecording:
         if len(self._buffer) >= FLUSH_BYTES:
             self._flush()
 
-    def agent(self, payload_b64: str) -> None:
+    def agent(self, payload_b64: bytes) -> None:
         """Agent audio sent to Twilio: it plays after whatever is still queued before it."""
         if len(self._ahead) >= MAX_AHEAD:
             if not self._capped:

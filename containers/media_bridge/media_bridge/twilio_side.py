@@ -1,9 +1,14 @@
 """Twilio Media Streams messages: parse what Twilio sends, build what we send back.
 
-μ-law audio passes through as base64 text: the inbound `media.payload` string becomes the
+μ-law audio passes through as base64 text, as bytes: the inbound `media.payload` becomes the
 Realtime append's `audio` unchanged, and the Realtime delta becomes the outbound payload
 unchanged. Nothing on the hot path decodes base64; we only check that a payload is made of
 base64 characters, which is also what makes it safe to splice into JSON text without escaping.
+
+Twilio's media and mark messages are compact JSON that starts with their event
+(`{"event":"media",...`): the hot path finds the one string it needs in the bytes
+(`string_at`), as a relay at the floor does, and hands anything else (another layout, an
+escape, non-ASCII) to the full parse, which reports what is wrong with it.
 """
 
 from __future__ import annotations
@@ -18,12 +23,44 @@ from media_bridge.call_state import Playout
 from media_bridge.fastjson import loads
 from media_bridge.ws import ConnectionClosed, WebSocket
 
-# Base64 alphabet with optional padding; also guarantees no quote or backslash (JSON-safe).
-_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,128}")
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
+MEDIA_HEAD = b'{"event":"media"'  # how Twilio's media messages start (and marks, below)
+MARK_HEAD = b'{"event":"mark"'
+PAYLOAD_KEY = b'"payload":"'
+NAME_KEY = b'"name":"'
+TAIL = b'"}}'  # what closes an outbound media or mark message after its string
 
-is_base64 = _B64.fullmatch
+
+def ulaw_size(payload_b64: bytes) -> int:
+    """Bytes (= samples, = 1/8 ms at 8 kHz) in a base64 μ-law payload, without decoding it;
+    -1 if it is not base64 (its alphabet, at most two `=` of padding at the end). Base64 has no
+    quote and no backslash: a payload that passes is safe to splice into JSON. (`translate`
+    deletes the alphabet in C: nothing must be left.) One function for both: the hot path
+    needs both, per frame."""
+    body = payload_b64.rstrip(b"=")
+    padding = len(payload_b64) - len(body)
+    if padding > 2 or body.translate(None, _B64_ALPHABET):
+        return -1
+    return len(payload_b64) * 3 // 4 - padding
+
+
+def is_base64(payload: bytes) -> bool:
+    """Base64, so safe to splice into JSON (see `ulaw_size`)."""
+    return ulaw_size(payload) >= 0
+
+
+def string_at(data: bytes, key: bytes) -> bytes | None:
+    """The raw string value after `key` (`b'"name":"'`) in compact JSON, up to its closing
+    quote; None if the key is not there. Raw: an escape stays escaped (the caller refuses a
+    backslash, or needs none: base64 has none)."""
+    at = data.find(key)
+    if at < 0:
+        return None
+    at += len(key)
+    end = data.find(b'"', at)
+    return data[at:end] if end >= 0 else None
 
 
 class TwilioProtocolError(ValueError):
@@ -49,14 +86,14 @@ class Start:
 class Media:
     """20 ms of the caller: base64 μ-law, checked to be base64, never decoded."""
 
-    payload: str
+    payload: bytes
 
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """Twilio played everything sent before the mark of this name."""
+    """Twilio played everything sent before the mark of this name (UTF-8)."""
 
-    name: str
+    name: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,21 +153,22 @@ def parse_start(message: dict[str, Any]) -> Start:
     )
 
 
-def media_payload(message: dict[str, Any]) -> str:
+def media_payload(message: dict[str, Any]) -> bytes:
     """The base64 μ-law payload of a `media` message (validated, not decoded)."""
     media = message.get("media")
     payload = media.get("payload") if type(media) is dict else None
-    if type(payload) is not str or not is_base64(payload):
+    raw = payload.encode() if type(payload) is str else b'"'
+    if not is_base64(raw):
         raise TwilioProtocolError("media without a base64 payload")
-    return payload
+    return raw
 
 
-def mark_name(message: dict[str, Any]) -> str:
+def mark_name(message: dict[str, Any]) -> bytes:
     mark = message.get("mark")
     name = mark.get("name") if type(mark) is dict else None
     if type(name) is not str:
         raise TwilioProtocolError("mark without a name")
-    return name
+    return name.encode()
 
 
 def dtmf_digit(message: dict[str, Any]) -> str:
@@ -151,33 +189,27 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], TwilioMessage]] = {
 }
 
 
-def ulaw_bytes(payload_b64: str) -> int:
-    """Bytes (= samples, = 1/8 ms at 8 kHz) in a base64 μ-law payload, without decoding it."""
-    n = len(payload_b64)
-    if n and payload_b64[-1] == "=":
-        return n * 3 // 4 - (2 if payload_b64[-2] == "=" else 1)
-    return n * 3 // 4
-
-
 class TwilioOut:
-    """Outbound messages for one stream, built as text by concatenation (no per-frame dumps)."""
+    """Outbound messages for one stream, built as UTF-8 by concatenation (no per-frame dumps)."""
 
-    __slots__ = ("_mark_head", "_media_head", "clear")
+    __slots__ = ("clear", "mark_head", "media_head")
 
     def __init__(self, stream_sid: str):
         if not _SAFE_ID.fullmatch(stream_sid):
             raise TwilioProtocolError("bad streamSid")
-        self._media_head = '{"event":"media","streamSid":"' + stream_sid + '","media":{"payload":"'
-        self._mark_head = '{"event":"mark","streamSid":"' + stream_sid + '","mark":{"name":"'
-        self.clear = '{"event":"clear","streamSid":"' + stream_sid + '"}'
+        sid = stream_sid.encode()
+        # A message is its head, the string (spliced verbatim) and `TAIL`.
+        self.media_head = b'{"event":"media","streamSid":"' + sid + b'","media":{"payload":"'
+        self.mark_head = b'{"event":"mark","streamSid":"' + sid + b'","mark":{"name":"'
+        self.clear = b'{"event":"clear","streamSid":"' + sid + b'"}'
 
-    def media(self, payload_b64: str) -> str:
+    def media(self, payload_b64: bytes) -> bytes:
         """`payload_b64` must already be checked with `is_base64` (it is spliced in verbatim)."""
-        return self._media_head + payload_b64 + '"}}'
+        return self.media_head + payload_b64 + TAIL
 
-    def mark(self, name: str) -> str:
+    def mark(self, name: bytes) -> bytes:
         """`name` is one of our own mark names (letters and digits)."""
-        return self._mark_head + name + '"}}'
+        return self.mark_head + name + TAIL
 
 
 class TwilioLeg:
@@ -188,28 +220,28 @@ class TwilioLeg:
     socket's reading until it drains. A socket Twilio has closed ends the call.
     """
 
-    __slots__ = ("_ended", "_playout", "out", "ws")
+    __slots__ = ("_ended", "_mark_head", "_media_head", "_playout", "out", "ws")
 
     def __init__(self, ws: WebSocket, stream_sid: str, playout: Playout, ended: asyncio.Event):
         self.ws = ws
         self.out = TwilioOut(stream_sid)
+        self._media_head, self._mark_head = self.out.media_head, self.out.mark_head
         self._playout = playout
         self._ended = ended
 
-    def play(self, item_id: str, delta: str, nbytes: int, source: WebSocket) -> None:
+    def play(self, item_id: str, delta: bytes, nbytes: int, source: WebSocket) -> None:
         """Send agent audio (`delta` checked base64, `nbytes` of μ-law) and the mark that says
         when it was heard; `source`, the socket the audio came from, waits while Twilio's is
         over its limit."""
-        name = self._playout.sent(item_id, nbytes)
-        out = self.out
-        if not self.ws.write_now(out.media(delta), out.mark(name), reader=source):
+        mark = self._mark_head + self._playout.sent(item_id, nbytes) + TAIL
+        if not self.ws.write_now(self._media_head + delta + TAIL, mark, reader=source):
             self._ended.set()
 
     async def clear(self) -> None:
         """Drop the audio Twilio still holds: first, since every millisecond of it is heard."""
         await self.send(self.out.clear)
 
-    async def send(self, text: str) -> None:
+    async def send(self, text: bytes) -> None:
         try:
             await self.ws.send(text)
         except ConnectionClosed:

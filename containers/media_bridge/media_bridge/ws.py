@@ -79,9 +79,8 @@ class HandshakeRefused(Exception):
         self.retry_after = retry_after
 
 
-def _frame(text: str) -> bytes:
+def _frame(payload: bytes) -> bytes:
     """One unmasked (server-side) text frame, as RFC 6455 section 5.2 lays it out."""
-    payload = text.encode()
     n = len(payload)
     if n < 126:
         return _HEAD_7(_FIN_TEXT, n) + payload
@@ -93,9 +92,32 @@ def _frame(text: str) -> bytes:
 class WebSocket(WSListener):
     """One WebSocket: `hot` frames handled in picows' callback, the rest for `async for`."""
 
+    __slots__ = (
+        "_closed",
+        "_drained",
+        "_fragments",
+        "_fragments_size",
+        "_fragments_type",
+        "_gone",
+        "_held",
+        "_max_size",
+        "_on_open",
+        "_queue",
+        "_queue_paused",
+        "_raw",
+        "_read_pauses",
+        "_reader_busy",
+        "_waiter",
+        "_write_paused",
+        "close_code",
+        "hot",
+        "transport",
+    )
+
     def __init__(self, max_size: int, on_open: Callable[[WebSocket], None] | None = None):
         self.hot: Hot | None = None
         self.transport: WSTransport | None = None
+        self._raw: asyncio.Transport | None = None  # the socket under a server side's frames
         self.close_code: int | None = None  # the code the peer sent, or ours if it sent none
         self._max_size = max_size
         self._on_open = on_open
@@ -111,17 +133,23 @@ class WebSocket(WSListener):
         self._read_pauses = 0
         self._queue_paused = False
         self._closed = asyncio.Event()
+        self._gone = False  # `_closed` as a plain flag, for the hot path
 
     # ------------------------------------------------------------------ picows callbacks
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
+        if not transport.is_client_side:
+            self._raw = transport.underlying_transport
         if self._on_open is not None:
             self._on_open(self)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         msg_type = frame.msg_type
         if msg_type is _TEXT and frame.fin and not self._fragments:
-            self._deliver_text(frame.get_payload_as_bytes())
+            payload = frame.get_payload_as_bytes()  # `_deliver_text`, inlined: the hot path
+            hot = self.hot
+            if hot is None or self._queue or self._reader_busy or not hot(payload):
+                self._enqueue(_utf8(payload))
         elif msg_type is WSMsgType.CLOSE:
             self._on_close_frame(transport, frame)
         elif msg_type in (_TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
@@ -132,6 +160,7 @@ class WebSocket(WSListener):
         if handshake is not None and self.close_code is None:
             info = handshake.recv or handshake.sent
             self.close_code = info.code.value if info is not None else None
+        self._gone = True
         self._closed.set()
         self._wake()
         self._release()
@@ -166,9 +195,9 @@ class WebSocket(WSListener):
             self._enqueue(whole)
 
     def _deliver_text(self, payload: bytes) -> None:
+        """To `hot` when nothing is ahead of it (`on_ws_frame` does the same, inlined)."""
         hot = self.hot
-        idle = not self._queue and not self._reader_busy  # nothing ahead of this message
-        if not (idle and hot is not None and hot(payload)):
+        if hot is None or self._queue or self._reader_busy or not hot(payload):
             self._enqueue(_utf8(payload))
 
     def _enqueue(self, message: Message) -> None:
@@ -228,8 +257,8 @@ class WebSocket(WSListener):
             and not transport.is_close_frame_sent
         )
 
-    def write_now(self, *texts: str, reader: WebSocket | None = None) -> bool:
-        """Write `texts` now, in one write; False: the socket is closed, nothing written.
+    def write_now(self, *messages: bytes, reader: WebSocket | None = None) -> bool:
+        """Write text `messages` (UTF-8) now, in one write; False: the socket is closed.
 
         `reader` (the socket the frames came from) stops reading while this one is over its
         high-water mark. Several frames from the server side go pre-framed in one write
@@ -237,21 +266,25 @@ class WebSocket(WSListener):
         picows frames those.
         """
         transport = self.transport
-        if transport is None or transport.is_close_frame_sent or self._closed.is_set():
+        if transport is None or self._gone or transport.is_close_frame_sent:
             return False
-        if len(texts) > 1 and not transport.is_client_side:
-            transport.underlying_transport.write(b"".join(map(_frame, texts)))
+        raw = self._raw
+        if raw is None or len(messages) == 1:
+            for message in messages:
+                transport.send(_TEXT, message)
+        elif len(messages) == 2:
+            first, second = messages
+            raw.write(_frame(first) + _frame(second))
         else:
-            for text in texts:
-                transport.send(_TEXT, text.encode())
+            raw.write(b"".join(map(_frame, messages)))
         if self._write_paused and reader is not None and reader not in self._held:
             self._held.append(reader)
             reader.pause_reading()
         return True
 
-    async def send(self, text: str) -> None:
+    async def send(self, text: str | bytes) -> None:
         """Write `text`, then wait while the socket is over its high-water mark."""
-        if not self.write_now(text):
+        if not self.write_now(text.encode() if isinstance(text, str) else text):
             raise ConnectionClosed
         while self._write_paused and not self._closed.is_set():
             if self._drained is None or self._drained.done():

@@ -30,6 +30,7 @@ from pitstop.stream_token import StreamGrant, issue_token, new_grant
 from pitstop_local.realtime_contract import validate_client_event, validate_server_event
 
 TIMEOUT = 5.0
+COMPACT = (",", ":")  # JSON as the real services write it: the bridge's hot path expects it
 
 
 def _of_kind(kind: str) -> Callable[[dict], bool]:
@@ -315,7 +316,7 @@ class RealtimeConn:
             self.active = event["response"]["id"]
         elif kind == "response.done" and event["response"]["id"] == self.active:
             self.active = None
-        await self.ws.send(json.dumps(event))
+        await self.ws.send(json.dumps(event, separators=COMPACT))  # as the real server writes
 
     async def send_raw(self, data) -> None:
         """A frame the contract does not know (a future event type, garbage)."""
@@ -596,7 +597,7 @@ class FakeTwilio:
             self.closed.set()
 
     async def send(self, message: dict) -> None:
-        await self.ws.send(json.dumps(message))
+        await self.ws.send(json.dumps(message, separators=COMPACT))  # as Twilio writes
 
     async def send_raw(self, data) -> None:
         await self.ws.send(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from datetime import UTC, datetime
 
 import httpx
@@ -95,6 +96,26 @@ async def test_audio_relay_is_byte_exact_both_ways(bridge, realtime, call_factor
         base64.b64decode(m["media"]["payload"]) for m in call.twilio.received.of("media")
     ) == b"".join(base64.b64decode(f) for f in outbound)
     assert all(m["streamSid"] == call.twilio.stream_sid for m in call.twilio.received.items)
+
+
+async def test_frames_in_another_json_layout_are_relayed_the_same(bridge, realtime, call_factory):
+    """Only the services' compact layout takes the hot path; spaced, reordered or escaped
+    JSON is parsed whole and relayed just the same."""
+    call = await call_factory(bridge)
+    frame = base64.b64encode(b"\xff" * 160).decode()  # all "/": escapable in JSON as "\\/"
+    sid = call.twilio.stream_sid
+    await call.twilio.send_raw(
+        json.dumps({"media": {"payload": frame}, "event": "media", "streamSid": sid})
+    )
+    escaped = frame.replace("/", "\\/")
+    await call.twilio.send_raw(f'{{"event":"media","media":{{"payload":"{escaped}"}}}}')
+    appends = [await call.rt.received.take("input_audio_buffer.append") for _ in range(2)]
+    assert [a["audio"] for a in appends] == [frame, frame]
+    await call.rt.send(E.response_created("resp_1"))
+    await call.rt.send_raw(json.dumps(E.audio_delta("resp_1", "item_a", frame), indent=1))
+    media = await call.twilio.received.take("media")
+    assert media["media"]["payload"] == frame
+    assert (await call.twilio.received.take("mark"))["mark"]["name"]
 
 
 async def test_barge_in_clears_twilio_and_truncates_to_what_was_heard(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from media_bridge.call_state import Playout, Usage
 from media_bridge.realtime_events import ResponseUsage
 
@@ -9,11 +11,11 @@ from media_bridge.realtime_events import ResponseUsage
 def test_acknowledged_marks_measure_what_was_played():
     playout = Playout()
     names = [playout.sent("item_a", 160) for _ in range(5)]  # 5 x 20 ms
-    assert playout.audible and not playout.drained.is_set()
+    assert playout.audible
     playout.acked(names[1])  # acknowledges the first two
     assert playout.played_ms("item_a") == 40 and playout.sent_ms("item_a") == 100
     playout.acked(names[4])
-    assert not playout.audible and playout.drained.is_set()
+    assert not playout.audible
     assert playout.played_ms("item_a") == 100
 
 
@@ -23,13 +25,31 @@ def test_interrupt_returns_the_part_played_item_then_unheard_ones_and_ignores_la
     playout.sent("item_b", 800)
     playout.acked(a[0])
     assert playout.interrupt() == [("item_a", 20), ("item_b", 0)]
-    assert not playout.audible and playout.drained.is_set()
+    assert not playout.audible
     c = playout.sent("item_c", 160)
     playout.acked(a[2])  # Twilio echoes a cleared mark: older than anything pending, ignored
     assert playout.audible and playout.played_ms("item_a") == 20
-    playout.acked("not-ours")
+    playout.acked(b"not-ours")
     playout.acked(c)
     assert not playout.audible and playout.played_ms("item_c") == 20
+
+
+async def test_drained_waits_for_the_last_mark_or_a_clear():
+    playout = Playout()
+    await asyncio.wait_for(playout.drained(), 1)  # nothing sent: at once
+    names = [playout.sent("item_a", 160) for _ in range(2)]
+    waiter = asyncio.ensure_future(playout.drained())
+    playout.acked(names[0])
+    await asyncio.sleep(0)  # a turn of the loop: the waiter has run up to its wait
+    assert not waiter.done()
+    playout.acked(names[1])
+    await asyncio.wait_for(waiter, 1)
+    playout.sent("item_b", 160)
+    cleared = asyncio.ensure_future(playout.drained())
+    await asyncio.sleep(0)
+    assert not cleared.done()
+    playout.interrupt()  # a `clear`: nothing is left to hear
+    await asyncio.wait_for(cleared, 1)
 
 
 def test_interrupt_with_nothing_playing_is_empty():

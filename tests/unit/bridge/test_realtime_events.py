@@ -101,9 +101,9 @@ def test_client_events_validate(event):
 
 
 def test_the_append_built_by_concatenation_is_the_same_event_json_would_build():
-    payload = "AAEC/+8="
+    payload = b"AAEC/+8="
     event = json.loads(rt.append_audio(payload))
-    assert event == {"type": "input_audio_buffer.append", "audio": payload}
+    assert event == {"type": "input_audio_buffer.append", "audio": payload.decode()}
     validate_client_event(event)
 
 

@@ -12,13 +12,13 @@ from media_bridge import twilio_side as tw
 
 def test_outbound_messages_are_valid_json_with_the_payload_verbatim():
     out = tw.TwilioOut("MZabc123")
-    payload = base64.b64encode(bytes(range(160))).decode()
+    payload = base64.b64encode(bytes(range(160)))
     assert json.loads(out.media(payload)) == {
         "event": "media",
         "streamSid": "MZabc123",
-        "media": {"payload": payload},
+        "media": {"payload": payload.decode()},
     }
-    assert json.loads(out.mark("m7")) == {
+    assert json.loads(out.mark(b"m7")) == {
         "event": "mark",
         "streamSid": "MZabc123",
         "mark": {"name": "m7"},
@@ -32,16 +32,38 @@ def test_a_stream_sid_that_could_break_the_json_is_refused():
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 159, 160, 161, 4800])
-def test_ulaw_bytes_counts_without_decoding(n):
-    payload = base64.b64encode(b"\x7f" * n).decode()
-    assert tw.ulaw_bytes(payload) == n
+def test_ulaw_size_counts_without_decoding(n):
+    payload = base64.b64encode(b"\x7f" * n)
+    assert tw.ulaw_size(payload) == n
 
 
-@pytest.mark.parametrize("text", ['"quote"', "back\\slash", "spa ce", "Zm9v\n"])
+@pytest.mark.parametrize(
+    "text", ['"quote"', "back\\slash", "spa ce", "Zm9v\n", "Zm=9v", "Zm9===", "Zé9v", "Zm9v\x00"]
+)
 def test_payloads_that_are_not_base64_are_rejected(text):
-    assert not tw.is_base64(text)
+    assert not tw.is_base64(text.encode())
+    assert tw.ulaw_size(text.encode()) == -1
     with pytest.raises(tw.TwilioProtocolError):
         tw.media_payload({"event": "media", "media": {"payload": text}})
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 160])
+def test_base64_with_its_padding_is_accepted(n):
+    assert tw.is_base64(base64.b64encode(bytes(range(n))))
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "expected"),
+    [
+        (b'{"event":"mark","mark":{"name":"m12"}}', tw.NAME_KEY, b"m12"),
+        (b'{"event":"media","media":{"payload":""}}', tw.PAYLOAD_KEY, b""),
+        (b'{"event":"media","media":{"payload": "AAAA"}}', tw.PAYLOAD_KEY, None),  # not compact
+        (b'{"event":"media","media":{"payload":"AAAA', tw.PAYLOAD_KEY, None),  # cut short
+        (b'{"event":"mark","mark":{"name":"a\\"b"}}', tw.NAME_KEY, b"a\\"),  # raw: escaped
+    ],
+)
+def test_string_at_finds_a_raw_string_value_by_its_key(data, key, expected):
+    assert tw.string_at(data, key) == expected
 
 
 @pytest.mark.parametrize(
@@ -94,7 +116,7 @@ def test_a_broken_start_is_refused(start):
 
 
 def test_marks_and_dtmf():
-    assert tw.mark_name({"mark": {"name": "m3"}}) == "m3"
+    assert tw.mark_name({"mark": {"name": "m3"}}) == b"m3"
     assert tw.dtmf_digit({"dtmf": {"digit": "#"}}) == "#"
     with pytest.raises(tw.TwilioProtocolError):
         tw.dtmf_digit({"dtmf": {"digit": "12"}})
@@ -106,8 +128,8 @@ def test_marks_and_dtmf():
     ("message", "expected"),
     [
         ({"event": "connected", "protocol": "Call", "version": "1.0.0"}, tw.Connected()),
-        ({"event": "media", "media": {"payload": "AAEC", "chunk": "1"}}, tw.Media("AAEC")),
-        ({"event": "mark", "mark": {"name": "m3"}}, tw.Mark("m3")),
+        ({"event": "media", "media": {"payload": "AAEC", "chunk": "1"}}, tw.Media(b"AAEC")),
+        ({"event": "mark", "mark": {"name": "m3"}}, tw.Mark(b"m3")),
         ({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": "0"}}, tw.Dtmf("0")),
         ({"event": "stop", "stop": {"callSid": "CA1"}}, tw.Stop()),
         (
