@@ -16,7 +16,13 @@ from pitstop.tools.context import ToolContext
 from pitstop.tools.registry import run_tool
 from pitstop_local.signin import issue_token
 from tests.integration.admin.conftest import ADVISOR, now
-from tests.integration.bridge.conftest import STREAM_KEY, make_bridge, realtime, telephony
+from tests.integration.bridge.conftest import (
+    ALWAYS_OPEN,
+    STREAM_KEY,
+    make_bridge,
+    realtime,
+    telephony,
+)
 from tests.integration.bridge.fakes import FakeTwilio, ulaw_frame
 from tests.integration.bridge.fakes import RealtimeEvents as E
 
@@ -148,6 +154,8 @@ async def test_a_test_call_hangs_up_by_closing_the_stream_not_through_twilio(
 async def test_a_test_call_handoff_is_recorded_said_and_ended_without_twilio(
     api, make_bridge, realtime, telephony, crm
 ):
+    shop = crm.shops.catalog().shop  # open around the clock: a handoff, whatever the hour
+    crm.shops.put_shop(shop.model_copy(update={"opening_hours": ALWAYS_OPEN}))
     bridge = await make_bridge()
     call_sid, phone, rt = await _test_call(api, bridge, realtime)
     await rt.send(E.response_created("resp_h"))
