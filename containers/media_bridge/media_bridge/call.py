@@ -180,7 +180,7 @@ class CallSession:
     # Slots, here and on every object the hot path touches: a frame reads a few fields of a few
     # objects, at fixed offsets, not through one hash table per object (hundreds of calls'
     # objects do not fit in a cache; fewer lines touched per frame is CPU saved).
-    __slots__ = ("_caller_left", "_input", "_on_cleanup", "_state", "_ws", "control", "parts")
+    __slots__ = ("_caller_left", "_input", "_on_cleanup", "_ws", "control", "parts")
 
     def __init__(self, runtime: Runtime, ws: WebSocket, admission: Admission):
         state = CallState(admission.context, started_at=admission.started_at)
@@ -195,7 +195,6 @@ class CallSession:
             ended=ended,
         )
         self.control = CallControl(self.parts)
-        self._state = state
         self._ws = ws
         self._input: CallerInput = _NotRelaying(state)
         self._caller_left = False
@@ -326,7 +325,7 @@ class CallSession:
         return True
 
     def _caller_audio(self, payload: bytes) -> None:
-        self._state.recording.caller(payload)  # the recording's clock (recording.py)
+        self.parts.state.recording.caller(payload)  # the recording's clock (recording.py)
         self._input.audio(payload)
 
     async def _twilio_reader(self) -> None:

@@ -135,7 +135,7 @@ class Playout:
         digits = name[1:]
         # Not a mark we sent ("m" and ASCII digits, as `bytes.isdigit` checks): ignored. Bounded,
         # as `int()` of 5,000 digits raises.
-        if name[:1] != b"m" or not digits.isdigit() or len(digits) > 18:
+        if name[:1] != b"m" or not digits.isdigit() or len(digits) > 15:
             return
         seq = int(digits)
         pending, played = self._pending, self._played

@@ -170,8 +170,7 @@ class Conversation:
     def played(self, mark: bytes) -> None:
         """Twilio played up to `mark`: agent turns whose audio has all played are final."""
         self._state.playout.acked(mark)
-        if self.transcript.playing:  # (the usual case, once per mark: nothing is open)
-            self.transcript.played(self._still_playing)
+        self.transcript.played(self._still_playing)
 
     def _still_playing(self, item_id: str) -> bool:
         playout = self._state.playout
@@ -243,7 +242,9 @@ class Conversation:
             return False
         self._garbage_since = None
         if self._item_key in data:  # more of the item playing now: nothing about it to settle
-            self._play(delta)
+            nbytes = self._size(delta)
+            if nbytes >= 0:
+                self._play(delta, nbytes)
             return True
         item = tw.string_at(data, _ITEM_ID)
         if item is None or b"\\" in item:
@@ -343,9 +344,8 @@ class Conversation:
         """Audio of an assistant item other than the last delta's (or of any item, from the
         reader): counted, then played unless the caller cut the item off. An item that plays
         becomes the hot path's (`_item_key`) until another one comes or `_forget_item`."""
-        nbytes = tw.ulaw_size(delta)
+        nbytes = self._size(delta)
         if nbytes < 0:
-            self._parts.bad_frame("realtime", "bad audio delta")
             return
         item_id = item.decode()
         self._forget_item()
@@ -358,19 +358,22 @@ class Conversation:
             self._session_items.add(item_id)
             self.transcript.agent_started(item_id)
         self._item_key, self._item_id = _ITEM_ID + item + b'"', item_id
-        self._play(delta)
+        self._play(delta, nbytes)
 
-    def _play(self, delta: bytes) -> None:
-        """The current item's audio to Twilio with its mark; counted, recorded and timed."""
+    def _size(self, delta: bytes) -> int:
+        """The μ-law bytes in `delta`; -1 (reported) when it is not base64."""
         nbytes = tw.ulaw_size(delta)
         if nbytes < 0:
             self._parts.bad_frame("realtime", "bad audio delta")
-            return
+        return nbytes
+
+    def _play(self, delta: bytes, nbytes: int) -> None:
+        """The current item's audio (checked, `nbytes` of μ-law) to Twilio with its mark;
+        counted, recorded and timed."""
         item_id, state = self._item_id, self._state
         self._generated[item_id] = self._generated.get(item_id, 0) + nbytes
         state.recording.agent(delta)  # the recording and the waits (recording.py, latency.py)
-        if state.latency.waiting:
-            state.latency.agent_audio()
+        state.latency.agent_audio()
         self._parts.twilio.play(item_id, delta, nbytes, self.upstream.link.ws)
 
     def _forget_item(self) -> None:

@@ -4,9 +4,9 @@ A response's latency runs from the end of the caller's speech (`speech_stopped`,
 VAD's verdict) to the first agent audio the bridge writes to Twilio after it: the silence the
 caller sits through, including the model's thinking and any tool call it made first. The
 greeting's runs from Twilio's `start` to the first agent audio of the stream. The hooks are
-cheap synchronous calls on the audio path (`agent_audio` runs only for a delta that someone
-waits for: the audio path tests `waiting` first). The figures go on the call record and,
-once per call, to CloudWatch (`BridgeMetrics.latency`).
+cheap synchronous calls on the audio path (`agent_audio` runs for every delta: one or two
+attribute tests unless it measures). The figures go on the call record and, once per call,
+to CloudWatch (`BridgeMetrics.latency`).
 """
 
 from __future__ import annotations
@@ -35,15 +35,7 @@ def stats(values_ms: Sequence[float]) -> LatencyStats | None:
 class LatencyMeter:
     """One stream's waits: the greeting's, and each response's after the caller stopped."""
 
-    __slots__ = (
-        "_clock",
-        "_greeted",
-        "_since",
-        "_started_at",
-        "greeting_ms",
-        "responses_ms",
-        "waiting",
-    )
+    __slots__ = ("_clock", "_greeted", "_since", "_started_at", "greeting_ms", "responses_ms")
 
     def __init__(self, started_at: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -52,16 +44,13 @@ class LatencyMeter:
         self._since: float | None = None  # the caller stopped speaking; no agent audio since
         self.greeting_ms: float | None = None
         self.responses_ms: list[float] = []
-        self.waiting = True  # the next agent audio ends a wait (the greeting's, or a response's)
 
     def speech_started(self) -> None:
         """The caller speaks (again): nothing is awaited until they stop."""
         self._since = None
-        self.waiting = not self._greeted
 
     def speech_stopped(self) -> None:
         self._since = self._clock()
-        self.waiting = True
 
     def agent_audio(self) -> None:
         """Agent audio is being written to Twilio."""
@@ -72,7 +61,6 @@ class LatencyMeter:
         if since is not None:
             self._since = None
             self.responses_ms.append((self._clock() - since) * 1000)
-        self.waiting = False
 
     def summary(self, tool_latencies_ms: Sequence[float]) -> CallLatency:
         return CallLatency(

@@ -39,13 +39,13 @@ def heard_part(text: str, fraction: float) -> str:
 class Transcript:
     """Turns in the order they were spoken; written to the record once their text is final."""
 
-    __slots__ = ("_items", "_recorder", "_turns", "playing")
+    __slots__ = ("_items", "_open", "_recorder", "_turns")
 
     def __init__(self, recorder: CallRecorder):
         self._recorder = recorder
         self._turns: list[_Turn] = []
         self._items: dict[str, _Turn] = {}  # caller and agent turns by their item id
-        self.playing: dict[str, _Turn] = {}  # agent turns with words, still playing, by item id
+        self._open: dict[str, _Turn] = {}  # agent turns with words, still playing, by item id
 
     def _place(self, role: str, item_id: str | None) -> _Turn:
         """The turn of `item_id`, given its place in the record now if it has none yet."""
@@ -79,19 +79,21 @@ class Transcript:
         if turn.cut is not None or not playing or not item_id:
             self._write(turn)
         else:
-            self.playing[item_id] = turn
+            self._open[item_id] = turn
 
     def played(self, is_playing: Callable[[str], bool]) -> None:
         """Some agent audio was heard: write the open turns whose audio has all played."""
-        for item_id in [i for i in self.playing if not is_playing(i)]:
-            self._write(self.playing.pop(item_id))
+        if not self._open:  # the usual case, once per mark: nothing to look at
+            return
+        for item_id in [i for i in self._open if not is_playing(i)]:
+            self._write(self._open.pop(item_id))
 
     def interrupted(self, item_id: str, fraction: float) -> None:
         """The caller cut off `item_id` after `fraction` of its audio."""
         turn = self._items.get(item_id)
         if turn is not None and not turn.written:
             turn.cut = fraction
-            self.playing.pop(item_id, None)
+            self._open.pop(item_id, None)
             self._write(turn)
 
     def note(self, text: str) -> None:
@@ -108,9 +110,9 @@ class Transcript:
 
     def _settle(self) -> None:
         """Agent turns are final once the caller speaks again (a cut-off one was cut already)."""
-        for turn in self.playing.values():
+        for turn in self._open.values():
             self._write(turn)
-        self.playing.clear()
+        self._open.clear()
 
     @staticmethod
     def _text(turn: _Turn) -> str:

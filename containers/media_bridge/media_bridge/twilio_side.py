@@ -30,7 +30,7 @@ MEDIA_HEAD = b'{"event":"media"'  # how Twilio's media messages start (and marks
 MARK_HEAD = b'{"event":"mark"'
 PAYLOAD_KEY = b'"payload":"'
 NAME_KEY = b'"name":"'
-TAIL = b'"}}'  # what closes an outbound media or mark message after its string
+_TAIL = b'"}}'  # what closes an outbound media or mark message after its string
 
 
 def ulaw_size(payload_b64: bytes) -> int:
@@ -157,8 +157,7 @@ def media_payload(message: dict[str, Any]) -> bytes:
     """The base64 μ-law payload of a `media` message (validated, not decoded)."""
     media = message.get("media")
     payload = media.get("payload") if type(media) is dict else None
-    raw = payload.encode() if type(payload) is str else b'"'
-    if not is_base64(raw):
+    if type(payload) is not str or not is_base64(raw := payload.encode()):
         raise TwilioProtocolError("media without a base64 payload")
     return raw
 
@@ -192,24 +191,23 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], TwilioMessage]] = {
 class TwilioOut:
     """Outbound messages for one stream, built as UTF-8 by concatenation (no per-frame dumps)."""
 
-    __slots__ = ("clear", "mark_head", "media_head")
+    __slots__ = ("_mark_head", "_media_head", "clear")
 
     def __init__(self, stream_sid: str):
         if not _SAFE_ID.fullmatch(stream_sid):
             raise TwilioProtocolError("bad streamSid")
         sid = stream_sid.encode()
-        # A message is its head, the string (spliced verbatim) and `TAIL`.
-        self.media_head = b'{"event":"media","streamSid":"' + sid + b'","media":{"payload":"'
-        self.mark_head = b'{"event":"mark","streamSid":"' + sid + b'","mark":{"name":"'
+        self._media_head = b'{"event":"media","streamSid":"' + sid + b'","media":{"payload":"'
+        self._mark_head = b'{"event":"mark","streamSid":"' + sid + b'","mark":{"name":"'
         self.clear = b'{"event":"clear","streamSid":"' + sid + b'"}'
 
     def media(self, payload_b64: bytes) -> bytes:
         """`payload_b64` must already be checked with `is_base64` (it is spliced in verbatim)."""
-        return self.media_head + payload_b64 + TAIL
+        return self._media_head + payload_b64 + _TAIL
 
     def mark(self, name: bytes) -> bytes:
         """`name` is one of our own mark names (letters and digits)."""
-        return self.mark_head + name + TAIL
+        return self._mark_head + name + _TAIL
 
 
 class TwilioLeg:
@@ -220,12 +218,11 @@ class TwilioLeg:
     socket's reading until it drains. A socket Twilio has closed ends the call.
     """
 
-    __slots__ = ("_ended", "_mark_head", "_media_head", "_playout", "out", "ws")
+    __slots__ = ("_ended", "_playout", "out", "ws")
 
     def __init__(self, ws: WebSocket, stream_sid: str, playout: Playout, ended: asyncio.Event):
         self.ws = ws
         self.out = TwilioOut(stream_sid)
-        self._media_head, self._mark_head = self.out.media_head, self.out.mark_head
         self._playout = playout
         self._ended = ended
 
@@ -233,8 +230,9 @@ class TwilioLeg:
         """Send agent audio (`delta` checked base64, `nbytes` of μ-law) and the mark that says
         when it was heard; `source`, the socket the audio came from, waits while Twilio's is
         over its limit."""
-        mark = self._mark_head + self._playout.sent(item_id, nbytes) + TAIL
-        if not self.ws.write_now(self._media_head + delta + TAIL, mark, reader=source):
+        name = self._playout.sent(item_id, nbytes)
+        out = self.out
+        if not self.ws.write_now(out.media(delta), out.mark(name), reader=source):
             self._ended.set()
 
     async def clear(self) -> None:

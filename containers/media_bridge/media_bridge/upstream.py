@@ -114,14 +114,13 @@ def _failed(parts: CallParts, attempt: int, error: Exception) -> None:
 class Upstream:
     """The current Realtime link of one call, and the session event that configures it."""
 
-    __slots__ = ("_caller", "_parts", "_session_event", "_urls", "drops", "earlier", "link")
+    __slots__ = ("_parts", "_session_event", "_urls", "drops", "earlier", "link")
 
     def __init__(
         self, parts: CallParts, link: rt.RealtimeLink, urls: list[str], session_event: rt.Event
     ):
         """`urls`: one per model, the one `link` is open on first (the fallbacks after it)."""
         self._parts = parts
-        self._caller = parts.twilio.ws  # the socket caller audio comes from (back-pressure)
         self._urls = urls
         self._session_event = session_event
         self.link = link
@@ -134,7 +133,7 @@ class Upstream:
 
         Runs in the Twilio socket's frame callback: one write, no await. A Realtime socket over
         its high-water mark stops the Twilio socket's reading until it drains."""
-        if not self.link.ws.write_now(rt.append_audio(payload), reader=self._caller):
+        if not self.link.ws.write_now(rt.append_audio(payload), reader=self._parts.twilio.ws):
             self._parts.state.relaying = False  # the Realtime reader reconnects
 
     async def send(self, event: rt.Event) -> None:

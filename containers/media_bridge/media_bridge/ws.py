@@ -2,9 +2,9 @@
 
 A `WebSocket` is a picows listener that is two things at once. Its `hot` handler runs inside
 picows' frame callback, synchronously: the media hot path (caller audio upstream, agent audio to
-Twilio, Twilio's marks) is one parse and one write per frame, with no task wake-up. `hot` gets a
-text message's payload undecoded (bytes: orjson checks the UTF-8 as it parses, so nothing decodes
-twice) and says whether it took it. Every other message waits, decoded, in order, for the
+Twilio, Twilio's marks) is one byte search and one write per frame, with no task wake-up. `hot`
+gets a text message's payload undecoded (bytes: it takes only ASCII, which is valid UTF-8) and
+says whether it took it. Every other message waits, decoded, in order, for the
 connection's async reader (`async for message in ws`), which runs the call's async logic. A
 message goes to `hot` only when nothing is waiting and the reader is between messages (it asked
 for the next one), so the reader and `hot` see messages in the order they arrived, exactly as
@@ -98,7 +98,6 @@ class WebSocket(WSListener):
         "_fragments",
         "_fragments_size",
         "_fragments_type",
-        "_gone",
         "_held",
         "_max_size",
         "_on_open",
@@ -133,7 +132,6 @@ class WebSocket(WSListener):
         self._read_pauses = 0
         self._queue_paused = False
         self._closed = asyncio.Event()
-        self._gone = False  # `_closed` as a plain flag, for the hot path
 
     # ------------------------------------------------------------------ picows callbacks
     def on_ws_connected(self, transport: WSTransport) -> None:
@@ -146,10 +144,7 @@ class WebSocket(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         msg_type = frame.msg_type
         if msg_type is _TEXT and frame.fin and not self._fragments:
-            payload = frame.get_payload_as_bytes()  # `_deliver_text`, inlined: the hot path
-            hot = self.hot
-            if hot is None or self._queue or self._reader_busy or not hot(payload):
-                self._enqueue(_utf8(payload))
+            self._deliver_text(frame.get_payload_as_bytes())
         elif msg_type is WSMsgType.CLOSE:
             self._on_close_frame(transport, frame)
         elif msg_type in (_TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
@@ -160,7 +155,6 @@ class WebSocket(WSListener):
         if handshake is not None and self.close_code is None:
             info = handshake.recv or handshake.sent
             self.close_code = info.code.value if info is not None else None
-        self._gone = True
         self._closed.set()
         self._wake()
         self._release()
@@ -195,7 +189,7 @@ class WebSocket(WSListener):
             self._enqueue(whole)
 
     def _deliver_text(self, payload: bytes) -> None:
-        """To `hot` when nothing is ahead of it (`on_ws_frame` does the same, inlined)."""
+        """To `hot` when nothing is ahead of it (no message waiting, the reader between two)."""
         hot = self.hot
         if hot is None or self._queue or self._reader_busy or not hot(payload):
             self._enqueue(_utf8(payload))
@@ -266,15 +260,12 @@ class WebSocket(WSListener):
         picows frames those.
         """
         transport = self.transport
-        if transport is None or self._gone or transport.is_close_frame_sent:
+        if transport is None or transport.is_close_frame_sent or self._closed.is_set():
             return False
         raw = self._raw
         if raw is None or len(messages) == 1:
             for message in messages:
                 transport.send(_TEXT, message)
-        elif len(messages) == 2:
-            first, second = messages
-            raw.write(_frame(first) + _frame(second))
         else:
             raw.write(b"".join(map(_frame, messages)))
         if self._write_paused and reader is not None and reader not in self._held:
