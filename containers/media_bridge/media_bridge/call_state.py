@@ -77,16 +77,16 @@ class Playout:
     cleared marks; those are older than anything sent later and are ignored.
 
     Real audio deltas are long (hundreds of ms), so acknowledged marks alone say too little.
-    The item now playing has an anchor: where in it the caller was, and when (its first audio
-    reaching an idle line, or the latest mark). What was heard at any moment is the anchor plus
-    the wall-clock time since, never less than the marks say nor more than was sent.
+    The item playing now (the oldest pending) has an anchor: the moment its played part was
+    last known (its first audio reaching an idle line, or the latest mark). What was heard at
+    any moment is that part plus the wall-clock time since, never more than was sent.
 
-    `sent` and `acked` run once per frame on the hot path: a few slots and one dict, no event
-    set or cleared (`drained` makes its future only when someone waits).
+    `sent` and `acked` run once per frame on the hot path: a few slots, one dict, one tuple,
+    no event set or cleared (`drained` makes its future only when someone waits).
     """
 
     __slots__ = (
-        "_anchor",
+        "_anchor_at",
         "_clock",
         "_drained",
         "_pending",
@@ -99,10 +99,11 @@ class Playout:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._seq = 0
-        self._pending: deque[tuple[int, str, int]] = deque()  # (seq, item_id, sent bytes after)
+        # (mark name, item_id, bytes of the item sent by that mark), oldest first
+        self._pending: deque[tuple[bytes, str, int]] = deque()
         self._sent: dict[str, int] = {}
         self._played: dict[str, int] = {}
-        self._anchor: tuple[str, float, int] | None = None  # (item_id, at, ms heard by then)
+        self._anchor_at = 0.0  # when the oldest pending item's played part was last known
         self._drained: asyncio.Future[None] | None = None  # what `drained` waits on
         self.last_played_at = clock()
 
@@ -110,11 +111,12 @@ class Playout:
         """Record audio sent for `item_id`; returns the name of the mark to send after it."""
         pending = self._pending
         if not pending:  # an idle line: Twilio starts playing this at once
-            self._anchor = (item_id, self._clock(), self._played.get(item_id, 0) // 8)
+            self._anchor_at = self._clock()
         seq = self._seq = self._seq + 1
+        name = b"m%d" % seq
         total = self._sent[item_id] = self._sent.get(item_id, 0) + nbytes
-        pending.append((seq, item_id, total))
-        return b"m%d" % seq
+        pending.append((name, item_id, total))
+        return name
 
     async def drained(self) -> None:
         """Until everything sent has been heard (or cleared)."""
@@ -125,33 +127,38 @@ class Playout:
 
     def _settle(self) -> None:
         """Nothing is pending any more: whoever waits for the line to drain goes on."""
-        self._anchor = None
         drained, self._drained = self._drained, None
         if drained is not None and not drained.done():
             drained.set_result(None)
 
     def acked(self, name: bytes) -> None:
         """Twilio played everything up to the mark `name`."""
-        digits = name[1:]
-        # Not a mark we sent ("m" and ASCII digits, as `bytes.isdigit` checks): ignored. Bounded,
-        # as `int()` of 5,000 digits raises.
-        if name[:1] != b"m" or not digits.isdigit() or len(digits) > 15:
-            return
-        seq = int(digits)
-        pending, played = self._pending, self._played
-        acked_item = None
-        while pending and pending[0][0] <= seq:
+        pending = self._pending
+        acked_item: str | None
+        if pending and pending[0][0] == name:  # the usual case: the oldest pending mark
             _, acked_item, total = pending.popleft()
-            played[acked_item] = total
+            self._played[acked_item] = total
+        else:
+            acked_item = self._acked_past(name)
         now = self._clock()
         self.last_played_at = now
         if acked_item is None:
             return  # the echo of a cleared mark: says nothing about what plays now
-        if pending:  # playing on: the next pending item, from where it stands
-            item_id = pending[0][1]
-            self._anchor = (item_id, now, played.get(item_id, 0) // 8)
+        if pending:  # playing on: the oldest pending item, from where it stands now
+            self._anchor_at = now
         else:
             self._settle()
+
+    def _acked_past(self, name: bytes) -> str | None:
+        """A mark past the oldest pending one: it settles every earlier mark too. The last
+        item settled; None if it settles nothing (a cleared mark's echo, or not ours)."""
+        seq = _mark_seq(name)
+        pending, played = self._pending, self._played
+        acked_item = None
+        while pending and _mark_seq(pending[0][0]) <= seq:
+            _, acked_item, total = pending.popleft()
+            played[acked_item] = total
+        return acked_item
 
     @property
     def audible(self) -> bool:
@@ -168,12 +175,11 @@ class Playout:
     def heard_ms(self, item_id: str) -> int:
         """What the caller has heard of `item_id` by now: marks plus wall-clock time."""
         played = self.played_ms(item_id)
-        anchor = self._anchor
-        if anchor is None or anchor[0] != item_id:
+        pending = self._pending
+        if not pending or pending[0][1] != item_id:
             return played
-        _, at, heard = anchor
-        elapsed = round((self._clock() - at) * 1000)
-        return max(played, min(heard + elapsed, self.sent_ms(item_id)))
+        elapsed = round((self._clock() - self._anchor_at) * 1000)
+        return min(played + elapsed, self.sent_ms(item_id))
 
     def interrupt(self) -> list[tuple[str, int]]:
         """Forget the audio Twilio is about to drop (after a `clear`).
@@ -188,6 +194,15 @@ class Playout:
         self._pending.clear()
         self._settle()
         return list(items.items())
+
+
+def _mark_seq(name: bytes) -> int:
+    """The sequence number of our mark `name` (`m<digits>`); -1 for a name we never send.
+    Bounded: `int()` of 5,000 digits raises. (`bytes.isdigit` is ASCII digits only.)"""
+    digits = name[1:]
+    if name[:1] != b"m" or not digits.isdigit() or len(digits) > 15:
+        return -1
+    return int(digits)
 
 
 @dataclass

@@ -125,7 +125,7 @@ class Conversation:
         self._calls: dict[str, tuple[str, str, str]] = {}  # call_id → (response, name, arguments)
         self._failures = 0  # failed/incomplete responses in a row
         self._garbage_since: float | None = None
-        self.transcript = Transcript(parts.recorder)
+        self.transcript = Transcript(parts.recorder, self._still_playing)
         self.gate = ResponseGate(
             upstream.send,
             start_timeout=parts.runtime.options.response_start_timeout,
@@ -170,7 +170,7 @@ class Conversation:
     def played(self, mark: bytes) -> None:
         """Twilio played up to `mark`: agent turns whose audio has all played are final."""
         self._state.playout.acked(mark)
-        self.transcript.played(self._still_playing)
+        self.transcript.played()
 
     def _still_playing(self, item_id: str) -> bool:
         playout = self._state.playout
@@ -241,10 +241,10 @@ class Conversation:
         if delta is None:
             return False
         self._garbage_since = None
-        if self._item_key in data:  # more of the item playing now: nothing about it to settle
-            nbytes = self._size(delta)
-            if nbytes >= 0:
-                self._play(delta, nbytes)
+        # More of the item playing now: nothing about it to settle (a bad delta: the slow way,
+        # which reports it).
+        if self._item_key in data and (nbytes := tw.ulaw_size(delta)) >= 0:
+            self._play(delta, nbytes)
             return True
         item = tw.string_at(data, _ITEM_ID)
         if item is None or b"\\" in item:
@@ -326,6 +326,7 @@ class Conversation:
             await self._interrupt_playout()
         elif isinstance(event, SpeechStopped):
             self._state.latency.speech_stopped()  # the caller waits from here (latency.py)
+            self._forget_item()  # the next delta, looked at in full, ends the wait
         if not isinstance(event, SpeechStopped) and event.item_id:
             self.transcript.caller_spoke(event.item_id)
         self._state.touch()
@@ -358,6 +359,7 @@ class Conversation:
             self._session_items.add(item_id)
             self.transcript.agent_started(item_id)
         self._item_key, self._item_id = _ITEM_ID + item + b'"', item_id
+        self._state.latency.agent_audio()  # the first audio since the caller stopped (latency.py)
         self._play(delta, nbytes)
 
     def _size(self, delta: bytes) -> int:
@@ -369,15 +371,15 @@ class Conversation:
 
     def _play(self, delta: bytes, nbytes: int) -> None:
         """The current item's audio (checked, `nbytes` of μ-law) to Twilio with its mark;
-        counted, recorded and timed."""
-        item_id, state = self._item_id, self._state
+        counted and recorded."""
+        item_id = self._item_id
         self._generated[item_id] = self._generated.get(item_id, 0) + nbytes
-        state.recording.agent(delta)  # the recording and the waits (recording.py, latency.py)
-        state.latency.agent_audio()
+        self._state.recording.agent(delta)  # recording.py
         self._parts.twilio.play(item_id, delta, nbytes, self.upstream.link.ws)
 
     def _forget_item(self) -> None:
-        """Items were cut off or the session changed: the next delta is looked at in full."""
+        """Items were cut off, the session changed or the caller has stopped speaking: the next
+        delta is looked at in full (`_on_audio`)."""
         self._item_key = _NO_ITEM
 
     async def _interrupt_playout(self) -> None:

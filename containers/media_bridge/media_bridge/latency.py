@@ -4,9 +4,9 @@ A response's latency runs from the end of the caller's speech (`speech_stopped`,
 VAD's verdict) to the first agent audio the bridge writes to Twilio after it: the silence the
 caller sits through, including the model's thinking and any tool call it made first. The
 greeting's runs from Twilio's `start` to the first agent audio of the stream. The hooks are
-cheap synchronous calls on the audio path (`agent_audio` runs for every delta: one or two
-attribute tests unless it measures). The figures go on the call record and, once per call,
-to CloudWatch (`BridgeMetrics.latency`).
+cheap synchronous calls; `agent_audio` runs for the first delta of an item and the first after
+the caller stopped speaking (the conversation looks at those in full), not for every delta.
+The figures go on the call record and, once per call, to CloudWatch (`BridgeMetrics.latency`).
 """
 
 from __future__ import annotations

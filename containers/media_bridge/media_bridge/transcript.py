@@ -39,10 +39,12 @@ def heard_part(text: str, fraction: float) -> str:
 class Transcript:
     """Turns in the order they were spoken; written to the record once their text is final."""
 
-    __slots__ = ("_items", "_open", "_recorder", "_turns")
+    __slots__ = ("_is_playing", "_items", "_open", "_recorder", "_turns")
 
-    def __init__(self, recorder: CallRecorder):
+    def __init__(self, recorder: CallRecorder, is_playing: Callable[[str], bool]):
+        """`is_playing(item_id)`: some of the item's audio is still to be heard."""
         self._recorder = recorder
+        self._is_playing = is_playing
         self._turns: list[_Turn] = []
         self._items: dict[str, _Turn] = {}  # caller and agent turns by their item id
         self._open: dict[str, _Turn] = {}  # agent turns with words, still playing, by item id
@@ -81,10 +83,11 @@ class Transcript:
         else:
             self._open[item_id] = turn
 
-    def played(self, is_playing: Callable[[str], bool]) -> None:
+    def played(self) -> None:
         """Some agent audio was heard: write the open turns whose audio has all played."""
         if not self._open:  # the usual case, once per mark: nothing to look at
             return
+        is_playing = self._is_playing
         for item_id in [i for i in self._open if not is_playing(i)]:
             self._write(self._open.pop(item_id))
 

@@ -133,7 +133,7 @@ class Upstream:
 
         Runs in the Twilio socket's frame callback: one write, no await. A Realtime socket over
         its high-water mark stops the Twilio socket's reading until it drains."""
-        if not self.link.ws.write_now(rt.append_audio(payload), reader=self._parts.twilio.ws):
+        if not self.link.ws.write_now(rt.append_audio(payload), self._parts.twilio.ws):
             self._parts.state.relaying = False  # the Realtime reader reconnects
 
     async def send(self, event: rt.Event) -> None:
