@@ -309,13 +309,12 @@ class CallSession:
         `data` is the frame's undecoded text. A media message as Twilio writes it (compact,
         `event` first, ASCII, a base64 payload) or a mark is taken here, its one string found
         in the bytes. False: anything else, which the reader task parses whole (and reports
-        when it is wrong), in order. (`_caller_audio` inline: one call less, per frame.)"""
+        when it is wrong), in order."""
         if data.startswith(tw.MEDIA_HEAD):
             payload = tw.string_at(data, tw.PAYLOAD_KEY)
             if payload is None or tw.ulaw_size(payload) < 0 or not data.isascii():
                 return False
-            self.parts.state.recording.caller(payload)
-            self._input.audio(payload)
+            self._caller_audio(payload)
         elif data.startswith(tw.MARK_HEAD):
             name = tw.string_at(data, tw.NAME_KEY)
             if name is None or not data.isascii():

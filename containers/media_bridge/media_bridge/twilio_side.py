@@ -230,10 +230,9 @@ class TwilioLeg:
         """Send agent audio (`delta` checked base64, `nbytes` of μ-law) and the mark that says
         when it was heard; `source`, the socket the audio came from, waits while Twilio's is
         over its limit."""
+        name = self._playout.sent(item_id, nbytes)
         out = self.out
-        if not self.ws.write_pair(
-            out.media(delta), out.mark(self._playout.sent(item_id, nbytes)), source
-        ):
+        if not self.ws.write_pair(out.media(delta), out.mark(name), source):
             self._ended.set()
 
     async def clear(self) -> None:

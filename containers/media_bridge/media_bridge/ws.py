@@ -94,7 +94,6 @@ class WebSocket(WSListener):
 
     __slots__ = (
         "_closed",
-        "_disconnected",
         "_drained",
         "_fragments",
         "_fragments_size",
@@ -132,9 +131,6 @@ class WebSocket(WSListener):
         self._held: list[WebSocket] = []  # readers paused until this socket drains
         self._read_pauses = 0
         self._queue_paused = False
-        # Closed for good, twice: a flag for the hot path's test (an Event's `is_set` is a Python
-        # call, per frame) and the Event for whoever waits.
-        self._disconnected = False
         self._closed = asyncio.Event()
 
     # ------------------------------------------------------------------ picows callbacks
@@ -148,10 +144,7 @@ class WebSocket(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         msg_type = frame.msg_type
         if msg_type is _TEXT and frame.fin and not self._fragments:
-            payload = frame.get_payload_as_bytes()
-            hot = self.hot  # `_deliver_text`, inline: the hot path's every frame comes here
-            if hot is None or self._queue or self._reader_busy or not hot(payload):
-                self._enqueue(_utf8(payload))
+            self._deliver_text(frame.get_payload_as_bytes())
         elif msg_type is WSMsgType.CLOSE:
             self._on_close_frame(transport, frame)
         elif msg_type in (_TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
@@ -162,7 +155,6 @@ class WebSocket(WSListener):
         if handshake is not None and self.close_code is None:
             info = handshake.recv or handshake.sent
             self.close_code = info.code.value if info is not None else None
-        self._disconnected = True
         self._closed.set()
         self._wake()
         self._release()
@@ -197,8 +189,7 @@ class WebSocket(WSListener):
             self._enqueue(whole)
 
     def _deliver_text(self, payload: bytes) -> None:
-        """To `hot` when nothing is ahead of it (no message waiting, the reader between two);
-        `on_ws_frame` does the same inline for a message in one frame."""
+        """To `hot` when nothing is ahead of it (no message waiting, the reader between two)."""
         hot = self.hot
         if hot is None or self._queue or self._reader_busy or not hot(payload):
             self._enqueue(_utf8(payload))
@@ -236,7 +227,7 @@ class WebSocket(WSListener):
         """The next message that `hot` did not take; `ConnectionClosed` once there is none."""
         self._reader_busy = False
         while not self._queue:
-            if self._disconnected:
+            if self._closed.is_set():
                 raise ConnectionClosed
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -255,7 +246,9 @@ class WebSocket(WSListener):
     def open(self) -> bool:
         transport = self.transport
         return (
-            transport is not None and not self._disconnected and not transport.is_close_frame_sent
+            transport is not None
+            and not self._closed.is_set()
+            and not transport.is_close_frame_sent
         )
 
     def write_now(self, message: bytes, reader: WebSocket | None = None) -> bool:
@@ -264,7 +257,7 @@ class WebSocket(WSListener):
         `reader` (the socket the frame came from) stops reading while this one is over its
         high-water mark."""
         transport = self.transport
-        if transport is None or self._disconnected or transport.is_close_frame_sent:
+        if transport is None or self._closed.is_set() or transport.is_close_frame_sent:
             return False
         transport.send(_TEXT, message)
         if self._write_paused and reader is not None:
@@ -277,7 +270,7 @@ class WebSocket(WSListener):
         Unmasked frames (the server side's) are just a header and the payload, so they are
         framed here and joined; a client masks each frame, so picows frames those."""
         transport = self.transport
-        if transport is None or self._disconnected or transport.is_close_frame_sent:
+        if transport is None or self._closed.is_set() or transport.is_close_frame_sent:
             return False
         raw = self._raw
         if raw is None:
@@ -299,11 +292,11 @@ class WebSocket(WSListener):
         """Write `text`, then wait while the socket is over its high-water mark."""
         if not self.write_now(text.encode() if isinstance(text, str) else text):
             raise ConnectionClosed
-        while self._write_paused and not self._disconnected:
+        while self._write_paused and not self._closed.is_set():
             if self._drained is None or self._drained.done():
                 self._drained = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._drained)
-        if self._disconnected:
+        if self._closed.is_set():
             raise ConnectionClosed
 
     def _release(self) -> None:
@@ -316,19 +309,19 @@ class WebSocket(WSListener):
 
     def pause_reading(self) -> None:
         self._read_pauses += 1
-        if self._read_pauses == 1 and self.transport is not None and not self._disconnected:
+        if self._read_pauses == 1 and self.transport is not None and not self._closed.is_set():
             self.transport.underlying_transport.pause_reading()
 
     def resume_reading(self) -> None:
         self._read_pauses -= 1
-        if self._read_pauses == 0 and self.transport is not None and not self._disconnected:
+        if self._read_pauses == 0 and self.transport is not None and not self._closed.is_set():
             self.transport.underlying_transport.resume_reading()
 
     # ------------------------------------------------------------------ closing
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close with `code`, wait (briefly) for the peer's answer, then drop the socket."""
         transport = self.transport
-        if transport is None or self._disconnected:
+        if transport is None or self._closed.is_set():
             return
         if not transport.is_close_frame_sent:
             transport.send_close(WSCloseCode(code), reason.encode()[:120])
