@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -30,7 +30,7 @@ from media_bridge.instructions import AgentBrief, fallback_brief, load_brief
 from media_bridge.observability import bind_call, logger, mask_phone
 from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
-from media_bridge.recording import open_recording
+from media_bridge.recording import NOT_RECORDING, open_recording
 from media_bridge.runtime import Runtime
 from media_bridge.upstream import Upstream, open_any
 from media_bridge.ws import ConnectionClosed, WebSocket
@@ -146,26 +146,26 @@ class MediaStream:
 
 
 class CallerInput(Protocol):
-    """Where the caller's audio, keypad presses and Twilio's marks (what was heard) go.
+    """Where the caller's keypad presses and Twilio's marks (what was heard) go.
 
-    `audio` and `played` run in the Twilio socket's frame callback (the hot path): they must
-    not block. Audio is checked base64, a mark's name its UTF-8."""
-
-    def audio(self, payload: bytes) -> None: ...
+    `played` runs in the Twilio socket's frame callback (the hot path): it must not block. A
+    mark's name is its UTF-8. (Caller audio goes straight to the Realtime link:
+    `Upstream.append`.)"""
 
     async def dtmf(self, digit: str) -> None: ...
 
     def played(self, mark: bytes) -> None: ...
 
 
+def _unheard(payload: bytes) -> None:
+    """Caller audio before the Realtime session is open: there is no agent to hear it yet."""
+
+
 class _NotRelaying:
-    """Caller input before the Realtime session is open: there is no agent to hear it yet."""
+    """Caller input before the Realtime session is open: marks still say what was heard."""
 
     def __init__(self, state: CallState):
         self._state = state
-
-    def audio(self, payload: bytes) -> None:
-        return None
 
     def played(self, mark: bytes) -> None:
         self._state.playout.acked(mark)
@@ -180,7 +180,7 @@ class CallSession:
     # Slots, here and on every object the hot path touches: a frame reads a few fields of a few
     # objects, at fixed offsets, not through one hash table per object (hundreds of calls'
     # objects do not fit in a cache; fewer lines touched per frame is CPU saved).
-    __slots__ = ("_caller_left", "_input", "_on_cleanup", "_ws", "control", "parts")
+    __slots__ = ("_audio", "_caller_left", "_input", "_on_cleanup", "_ws", "control", "parts")
 
     def __init__(self, runtime: Runtime, ws: WebSocket, admission: Admission):
         state = CallState(admission.context, started_at=admission.started_at)
@@ -197,6 +197,7 @@ class CallSession:
         self.control = CallControl(self.parts)
         self._ws = ws
         self._input: CallerInput = _NotRelaying(state)
+        self._audio: Callable[[bytes], None] = _unheard
         self._caller_left = False
         self._on_cleanup = contextlib.AsyncExitStack()  # what the Realtime side leaves to close
 
@@ -286,6 +287,7 @@ class CallSession:
         self._on_cleanup.callback(conversation.transcript.finish)
         parts.state.relaying = True
         self._input = conversation
+        self._audio = upstream.append
         await self._open_conversation(conversation, upstream, brief)
         parts.spawn(conversation.read(), "realtime-reader")
         parts.spawn(self.control.watchdog(conversation, brief.settings), "watchdog")
@@ -311,22 +313,24 @@ class CallSession:
         in the bytes. False: anything else, which the reader task parses whole (and reports
         when it is wrong), in order."""
         if data.startswith(tw.MEDIA_HEAD):
-            payload = tw.string_at(data, tw.PAYLOAD_KEY)
-            if payload is None or tw.ulaw_size(payload) < 0 or not data.isascii():
+            found = tw.MEDIA_PAYLOAD(data)
+            if found is None or not data.isascii():
                 return False
-            self._caller_audio(payload)
+            self._caller_audio(found[1])
         elif data.startswith(tw.MARK_HEAD):
-            name = tw.string_at(data, tw.NAME_KEY)
-            if name is None or not data.isascii():
+            found = tw.MARK_NAME(data)
+            if found is None or not data.isascii():
                 return False
-            self._input.played(name)
+            self._input.played(found[1])
         else:
             return False
         return True
 
     def _caller_audio(self, payload: bytes) -> None:
-        self.parts.state.recording.caller(payload)  # the recording's clock (recording.py)
-        self._input.audio(payload)
+        recording = self.parts.state.recording  # the recording's clock (recording.py)
+        if recording is not NOT_RECORDING:  # no call per frame when there is none
+            recording.caller(payload)
+        self._audio(payload)
 
     async def _twilio_reader(self) -> None:
         parts = self.parts

@@ -42,6 +42,7 @@ from media_bridge.realtime_events import (
     ValidationError,
     parse_server_event,
 )
+from media_bridge.recording import NOT_RECORDING
 from media_bridge.response_gate import ResponseGate
 from media_bridge.tool_runner import ToolOutcome, ToolRunner
 from media_bridge.transcript import Transcript
@@ -59,7 +60,9 @@ OUTCOME_BY_TOOL = {
 }
 # The escalation hint and the apology are `agent.escalation_hint` / `agent.apology` of the packs.
 DEFAULT_HANDOFF_REASON = "caller asked for a person"
-_ITEM_ID, _DELTA, _RESPONSE_ID = b'"item_id":"', b'"delta":"', b'"response_id":"'
+_ITEM_ID = b'"item_id":"'
+_DELTA = tw.base64_after(b'"delta":"')
+_ITEM, _RESPONSE = tw.string_after(_ITEM_ID), tw.string_after(b'"response_id":"')
 _NO_ITEM = b"\x00"  # matches no delta's bytes (`_agent_frame` takes ASCII text only)
 
 
@@ -84,7 +87,7 @@ class Conversation:
         "_escalation",
         "_failures",
         "_garbage_since",
-        "_generated",
+        "_dropped",
         "_guardrail",
         "_heard",
         "_instructions",
@@ -94,6 +97,7 @@ class Conversation:
         "_parts",
         "_session_items",
         "_settings",
+        "_source",
         "_state",
         "budget",
         "gate",
@@ -116,11 +120,13 @@ class Conversation:
         self._escalation = escalation_pattern(brief.settings.escalation_words)
         self._instructions = brief.instructions
         self._session_items: set[str] = set()  # assistant items of the current Realtime session
-        self._generated: dict[str, int] = {}  # μ-law bytes generated per assistant item
+        # μ-law bytes of interrupted items' late audio, dropped (the rest is the playout's)
+        self._dropped: dict[str, int] = {}
         # The item now playing, as its `"item_id":"…"` in a delta's bytes, and decoded: deltas
         # come in runs of one item; the hot path only checks that a delta is of that item.
         self._item_key = _NO_ITEM
         self._item_id = ""
+        self._source = upstream.link.ws  # the socket the audio comes from (`_pump` sets it)
         self._heard: dict[str, int] = {}  # ms heard of each interrupted assistant item
         self._calls: dict[str, tuple[str, str, str]] = {}  # call_id → (response, name, arguments)
         self._failures = 0  # failed/incomplete responses in a row
@@ -162,11 +168,6 @@ class Conversation:
         await self.gate.request(f"{self._instructions}\n\n{instructions}")
 
     # ------------------------------------------------------------------ the caller
-    def audio(self, payload: bytes) -> None:
-        """Caller audio, from the Twilio socket's frame callback (the hot path)."""
-        if self._state.relaying:
-            self.upstream.append(payload)
-
     def played(self, mark: bytes) -> None:
         """Twilio played up to `mark`: agent turns whose audio has all played are final."""
         self._state.playout.acked(mark)
@@ -237,24 +238,23 @@ class Conversation:
         False: anything else, which the reader task (`_pump`) parses whole, in order."""
         if not data.startswith(rt.AUDIO_DELTA_HEAD) or not data.isascii():
             return False
-        delta = tw.string_at(data, _DELTA)
-        if delta is None:
-            return False
+        found = _DELTA(data)
+        if found is None:
+            return False  # no delta, or not base64: the slow way, which reports it
         self._garbage_since = None
-        # More of the item playing now: nothing about it to settle (a bad delta: the slow way,
-        # which reports it).
-        if self._item_key in data and (nbytes := tw.ulaw_size(delta)) >= 0:
-            self._play(delta, nbytes)
+        if self._item_key in data:  # more of the item playing now: nothing about it to settle
+            self._play(found[1])
             return True
-        item = tw.string_at(data, _ITEM_ID)
-        if item is None or b"\\" in item:
+        item = _ITEM(data)
+        if item is None:
             return False
-        self._on_audio(item, delta, tw.string_at(data, _RESPONSE_ID))
+        response = _RESPONSE(data)
+        self._on_audio(item[1], found[1], None if response is None else response[1])
         return True
 
     async def _pump(self) -> None:
         """Events of the current link; unknown and future event types pass without a word."""
-        ws = self.upstream.link.ws
+        ws = self._source = self.upstream.link.ws  # agent audio comes from (back-pressure)
         ws.hot = self._agent_frame
         async for text in ws:
             try:
@@ -335,47 +335,36 @@ class Conversation:
     def _on_audio_event(self, event: dict[str, Any]) -> None:
         """An audio delta the hot path left to the reader, parsed whole."""
         item_id, delta, response_id = (event.get(k) for k in ("item_id", "delta", "response_id"))
-        if type(delta) is not str or type(item_id) is not str:
+        if type(delta) is not str or type(item_id) is not str or not tw.is_base64(audio := delta.encode()):
             self._parts.bad_frame("realtime", "bad audio delta")
             return
         response = response_id.encode() if type(response_id) is str else None
-        self._on_audio(item_id.encode(), delta.encode(), response)
+        self._on_audio(item_id.encode(), audio, response)
 
     def _on_audio(self, item: bytes, delta: bytes, response: bytes | None) -> None:
         """Audio of an assistant item other than the last delta's (or of any item, from the
-        reader): counted, then played unless the caller cut the item off. An item that plays
+        reader), checked base64: played unless the caller cut the item off. An item that plays
         becomes the hot path's (`_item_key`) until another one comes or `_forget_item`."""
-        nbytes = self._size(delta)
-        if nbytes < 0:
-            return
         item_id = item.decode()
         self._forget_item()
         if response:
             self._state.audio_responses.add(response.decode())
         if item_id in self._state.suppressed_items:  # late audio of an interrupted item: dropped
-            self._generated[item_id] = self._generated.get(item_id, 0) + nbytes
+            self._dropped[item_id] = self._dropped.get(item_id, 0) + tw.ulaw_bytes(delta)
             return
         if item_id not in self._session_items:
             self._session_items.add(item_id)
             self.transcript.agent_started(item_id)
         self._item_key, self._item_id = _ITEM_ID + item + b'"', item_id
         self._state.latency.agent_audio()  # the first audio since the caller stopped (latency.py)
-        self._play(delta, nbytes)
+        self._play(delta)
 
-    def _size(self, delta: bytes) -> int:
-        """The μ-law bytes in `delta`; -1 (reported) when it is not base64."""
-        nbytes = tw.ulaw_size(delta)
-        if nbytes < 0:
-            self._parts.bad_frame("realtime", "bad audio delta")
-        return nbytes
-
-    def _play(self, delta: bytes, nbytes: int) -> None:
-        """The current item's audio (checked, `nbytes` of μ-law) to Twilio with its mark;
-        counted and recorded."""
-        item_id = self._item_id
-        self._generated[item_id] = self._generated.get(item_id, 0) + nbytes
-        self._state.recording.agent(delta)  # recording.py
-        self._parts.twilio.play(item_id, delta, nbytes, self.upstream.link.ws)
+    def _play(self, delta: bytes) -> None:
+        """The current item's audio (checked base64) to Twilio with its mark, and recorded."""
+        recording = self._state.recording
+        if recording is not NOT_RECORDING:  # no call per frame when there is none
+            recording.agent(delta)
+        self._parts.twilio.play(self._item_id, delta, self._source)
 
     def _forget_item(self) -> None:
         """Items were cut off, the session changed or the caller has stopped speaking: the next
@@ -420,7 +409,7 @@ class Conversation:
 
     def _cut(self, item_id: str) -> None:
         """Record the heard fraction of an interrupted item (of all the audio generated)."""
-        generated = self._generated.get(item_id, 0) // 8
+        generated = self._state.playout.sent_ms(item_id) + self._dropped.get(item_id, 0) // 8
         if generated:
             self.transcript.interrupted(item_id, self._heard[item_id] / generated)
 

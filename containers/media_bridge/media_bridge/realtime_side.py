@@ -21,13 +21,9 @@ AUDIO_DELTA = "response.output_audio.delta"
 AUDIO_DELTA_HEAD = b'{"type":"response.output_audio.delta"'
 PCMU = {"type": "audio/pcmu"}
 
-_APPEND_HEAD = b'{"type":"input_audio_buffer.append","audio":"'
-_APPEND_TAIL = b'"}'
-
-
-def append_audio(payload_b64: bytes) -> bytes:
-    """`input_audio_buffer.append` as UTF-8; `payload_b64` must be checked base64."""
-    return _APPEND_HEAD + payload_b64 + _APPEND_TAIL
+# `input_audio_buffer.append` as UTF-8 is APPEND_HEAD + checked base64 + APPEND_TAIL.
+APPEND_HEAD = b'{"type":"input_audio_buffer.append","audio":"'
+APPEND_TAIL = b'"}'
 
 
 def session_update(

@@ -7,8 +7,9 @@ base64 characters, which is also what makes it safe to splice into JSON text wit
 
 Twilio's media and mark messages are compact JSON that starts with their event
 (`{"event":"media",...`): the hot path finds the one string it needs in the bytes
-(`string_at`), as a relay at the floor does, and hands anything else (another layout, an
-escape, non-ASCII) to the full parse, which reports what is wrong with it.
+(`MEDIA_PAYLOAD`, `MARK_NAME`: one regular expression each, in C), as a relay at the floor
+does, and hands anything else (another layout, an escape, non-ASCII) to the full parse, which
+reports what is wrong with it.
 """
 
 from __future__ import annotations
@@ -23,44 +24,41 @@ from media_bridge.call_state import Playout
 from media_bridge.fastjson import loads
 from media_bridge.ws import ConnectionClosed, WebSocket
 
-_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,128}")
+_BASE64 = rb"[A-Za-z0-9+/]*={0,2}"  # its alphabet, at most two `=` of padding at the end
+_IS_BASE64 = re.compile(_BASE64).fullmatch
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 MEDIA_HEAD = b'{"event":"media"'  # how Twilio's media messages start (and marks, below)
 MARK_HEAD = b'{"event":"mark"'
-PAYLOAD_KEY = b'"payload":"'
-NAME_KEY = b'"name":"'
 _TAIL = b'"}}'  # what closes an outbound media or mark message after its string
 
+Finder = Callable[[bytes], "re.Match[bytes] | None"]
 
-def ulaw_size(payload_b64: bytes) -> int:
-    """Bytes (= samples, = 1/8 ms at 8 kHz) in a base64 μ-law payload, without decoding it;
-    -1 if it is not base64 (its alphabet, at most two `=` of padding at the end). Base64 has no
-    quote and no backslash: a payload that passes is safe to splice into JSON. (`translate`
-    deletes the alphabet in C: nothing must be left.) One function for both: the hot path
-    needs both, per frame."""
-    body = payload_b64.rstrip(b"=")
-    padding = len(payload_b64) - len(body)
-    if padding > 2 or body.translate(None, _B64_ALPHABET):
-        return -1
-    return len(payload_b64) * 3 // 4 - padding
+
+def base64_after(key: bytes) -> Finder:
+    """A search, in compact JSON, for the base64 string value after `key` (`b'"delta":"'`):
+    group 1 of its match. One C call finds and checks it; base64 has no quote and no
+    backslash, so what it finds is safe to splice into JSON. No match: not there, not base64."""
+    return re.compile(re.escape(key) + b"(" + _BASE64 + b')"').search
+
+
+def string_after(key: bytes) -> Finder:
+    """A search for the string value after `key` that has no escape in it (group 1)."""
+    return re.compile(re.escape(key) + rb'([^"\\]*)"').search
+
+
+MEDIA_PAYLOAD = base64_after(b'"payload":"')
+MARK_NAME = string_after(b'"name":"')
 
 
 def is_base64(payload: bytes) -> bool:
-    """Base64, so safe to splice into JSON (see `ulaw_size`)."""
-    return ulaw_size(payload) >= 0
+    """Base64 (see `base64_after`): safe to splice into JSON."""
+    return _IS_BASE64(payload) is not None
 
 
-def string_at(data: bytes, key: bytes) -> bytes | None:
-    """The raw string value after `key` (`b'"name":"'`) in compact JSON, up to its closing
-    quote; None if the key is not there. Raw: an escape stays escaped (the caller refuses a
-    backslash, or needs none: base64 has none)."""
-    at = data.find(key)
-    if at < 0:
-        return None
-    at += len(key)
-    end = data.find(b'"', at)
-    return data[at:end] if end >= 0 else None
+def ulaw_bytes(payload_b64: bytes) -> int:
+    """Bytes (= samples, = 1/8 ms at 8 kHz) of checked base64 μ-law, without decoding it."""
+    return len(payload_b64.rstrip(b"=")) * 3 // 4
 
 
 class TwilioProtocolError(ValueError):
@@ -226,11 +224,11 @@ class TwilioLeg:
         self._playout = playout
         self._ended = ended
 
-    def play(self, item_id: str, delta: bytes, nbytes: int, source: WebSocket) -> None:
-        """Send agent audio (`delta` checked base64, `nbytes` of μ-law) and the mark that says
-        when it was heard; `source`, the socket the audio came from, waits while Twilio's is
-        over its limit."""
-        name = self._playout.sent(item_id, nbytes)
+    def play(self, item_id: str, delta: bytes, source: WebSocket) -> None:
+        """Send agent audio (`delta`: checked base64 μ-law) and the mark that says when it was
+        heard; `source`, the socket the audio came from, waits while Twilio's is over its
+        limit."""
+        name = self._playout.sent(item_id, ulaw_bytes(delta))
         out = self.out
         if not self.ws.write_pair(out.media(delta), out.mark(name), source):
             self._ended.set()

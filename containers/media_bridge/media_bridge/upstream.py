@@ -114,13 +114,15 @@ def _failed(parts: CallParts, attempt: int, error: Exception) -> None:
 class Upstream:
     """The current Realtime link of one call, and the session event that configures it."""
 
-    __slots__ = ("_parts", "_session_event", "_urls", "drops", "earlier", "link")
+    __slots__ = ("_caller", "_parts", "_session_event", "_state", "_urls", "drops", "earlier", "link")
 
     def __init__(
         self, parts: CallParts, link: rt.RealtimeLink, urls: list[str], session_event: rt.Event
     ):
         """`urls`: one per model, the one `link` is open on first (the fallbacks after it)."""
         self._parts = parts
+        self._state = parts.state
+        self._caller = parts.twilio.ws  # the socket caller audio comes from (back-pressure)
         self._urls = urls
         self._session_event = session_event
         self.link = link
@@ -129,12 +131,16 @@ class Upstream:
         self.earlier: list[tuple[str, str]] = []  # an earlier stream's conversation (resumed)
 
     def append(self, payload: bytes) -> None:
-        """Caller audio (checked base64) as `input_audio_buffer.append`, spliced, not dumped.
+        """Caller audio (checked base64) as `input_audio_buffer.append`, spliced, not dumped;
+        nothing while the session is not relaying (a link being replaced, the call ending).
 
         Runs in the Twilio socket's frame callback: one write, no await. A Realtime socket over
         its high-water mark stops the Twilio socket's reading until it drains."""
-        if not self.link.ws.write_now(rt.append_audio(payload), self._parts.twilio.ws):
-            self._parts.state.relaying = False  # the Realtime reader reconnects
+        state = self._state
+        if state.relaying and not self.link.ws.write_now(
+            rt.APPEND_HEAD + payload + rt.APPEND_TAIL, self._caller
+        ):
+            state.relaying = False  # the Realtime reader reconnects
 
     async def send(self, event: rt.Event) -> None:
         await self.link.send(event)

@@ -142,13 +142,23 @@ class WebSocket(WSListener):
             self._on_open(self)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        """A text message goes to `hot` when nothing is ahead of it (no message waiting, the
+        reader between two), else to the reader, decoded; anything else to the reader too."""
         msg_type = frame.msg_type
         if msg_type is _TEXT and frame.fin and not self._fragments:
-            self._deliver_text(frame.get_payload_as_bytes())
+            payload = frame.get_payload_as_bytes()
         elif msg_type is WSMsgType.CLOSE:
             self._on_close_frame(transport, frame)
+            return
         elif msg_type in (_TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
-            self._fragment(frame)
+            payload = self._fragment(frame)
+            if payload is None:
+                return
+        else:
+            return
+        hot = self.hot
+        if hot is None or self._queue or self._reader_busy or not hot(payload):
+            self._enqueue(_utf8(payload))
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         handshake = transport.close_handshake
@@ -167,8 +177,10 @@ class WebSocket(WSListener):
         self._release()
 
     # ------------------------------------------------------------------ receiving
-    def _fragment(self, frame: WSFrame) -> None:
-        """A fragment of a message (RFC 6455 5.4): collected until its last one, bounded."""
+    def _fragment(self, frame: WSFrame) -> bytes | None:
+        """A fragment of a message (RFC 6455 5.4), collected until its last one, bounded. The
+        whole text message once it is complete; None meanwhile (a binary one goes to the
+        reader as it is)."""
         if frame.msg_type is not WSMsgType.CONTINUATION:
             if self._fragments:
                 raise WSProtocolError(WSCloseCode.PROTOCOL_ERROR, "new message inside another")
@@ -180,19 +192,13 @@ class WebSocket(WSListener):
             raise WSProtocolError(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
         self._fragments.append(frame.get_payload_as_bytes())
         if not frame.fin:
-            return
+            return None
         whole = b"".join(self._fragments)
         self._fragments, self._fragments_size = [], 0
         if self._fragments_type is _TEXT:
-            self._deliver_text(whole)
-        else:
-            self._enqueue(whole)
-
-    def _deliver_text(self, payload: bytes) -> None:
-        """To `hot` when nothing is ahead of it (no message waiting, the reader between two)."""
-        hot = self.hot
-        if hot is None or self._queue or self._reader_busy or not hot(payload):
-            self._enqueue(_utf8(payload))
+            return whole
+        self._enqueue(whole)
+        return None
 
     def _enqueue(self, message: Message) -> None:
         self._queue.append(message)

@@ -102,7 +102,7 @@ def test_client_events_validate(event):
 
 def test_the_append_built_by_concatenation_is_the_same_event_json_would_build():
     payload = b"AAEC/+8="
-    event = json.loads(rt.append_audio(payload))
+    event = json.loads(rt.APPEND_HEAD + payload + rt.APPEND_TAIL)
     assert event == {"type": "input_audio_buffer.append", "audio": payload.decode()}
     validate_client_event(event)
 

@@ -32,9 +32,9 @@ def test_a_stream_sid_that_could_break_the_json_is_refused():
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 159, 160, 161, 4800])
-def test_ulaw_size_counts_without_decoding(n):
+def test_ulaw_bytes_counts_without_decoding(n):
     payload = base64.b64encode(b"\x7f" * n)
-    assert tw.ulaw_size(payload) == n
+    assert tw.ulaw_bytes(payload) == n
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,8 @@ def test_ulaw_size_counts_without_decoding(n):
 )
 def test_payloads_that_are_not_base64_are_rejected(text):
     assert not tw.is_base64(text.encode())
-    assert tw.ulaw_size(text.encode()) == -1
+    frame = json.dumps({"event": "media", "media": {"payload": text}}, separators=(",", ":"))
+    assert tw.MEDIA_PAYLOAD(frame.encode()) is None
     with pytest.raises(tw.TwilioProtocolError):
         tw.media_payload({"event": "media", "media": {"payload": text}})
 
@@ -53,17 +54,20 @@ def test_base64_with_its_padding_is_accepted(n):
 
 
 @pytest.mark.parametrize(
-    ("data", "key", "expected"),
+    ("data", "find", "expected"),
     [
-        (b'{"event":"mark","mark":{"name":"m12"}}', tw.NAME_KEY, b"m12"),
-        (b'{"event":"media","media":{"payload":""}}', tw.PAYLOAD_KEY, b""),
-        (b'{"event":"media","media":{"payload": "AAAA"}}', tw.PAYLOAD_KEY, None),  # not compact
-        (b'{"event":"media","media":{"payload":"AAAA', tw.PAYLOAD_KEY, None),  # cut short
-        (b'{"event":"mark","mark":{"name":"a\\"b"}}', tw.NAME_KEY, b"a\\"),  # raw: escaped
+        (b'{"event":"mark","mark":{"name":"m12"}}', tw.MARK_NAME, b"m12"),
+        (b'{"event":"media","media":{"payload":""}}', tw.MEDIA_PAYLOAD, b""),
+        (b'{"event":"media","media":{"payload":"AA=="}}', tw.MEDIA_PAYLOAD, b"AA=="),
+        (b'{"event":"media","media":{"payload": "AAAA"}}', tw.MEDIA_PAYLOAD, None),  # not compact
+        (b'{"event":"media","media":{"payload":"AAAA', tw.MEDIA_PAYLOAD, None),  # cut short
+        (b'{"event":"mark","mark":{"name":"a\\"b"}}', tw.MARK_NAME, None),  # an escape
+        (b'{"event":"mark","mark":{"name":"m1', tw.MARK_NAME, None),  # cut short
     ],
 )
-def test_string_at_finds_a_raw_string_value_by_its_key(data, key, expected):
-    assert tw.string_at(data, key) == expected
+def test_the_hot_path_finds_a_string_value_by_its_key_or_nothing(data, find, expected):
+    found = find(data)
+    assert (found and found[1]) == expected
 
 
 @pytest.mark.parametrize(
