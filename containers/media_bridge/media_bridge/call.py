@@ -190,7 +190,7 @@ class CallSession:
         self.parts = CallParts(
             runtime=runtime,
             state=state,
-            twilio=tw.TwilioLeg(ws, stream_sid, state.playout, ended),
+            twilio=tw.TwilioLeg(ws, stream_sid, state, ended),
             recorder=CallRecorder(calls, state.context.call_sid, admission.token_id),
             ended=ended,
         )
@@ -222,6 +222,7 @@ class CallSession:
         parts.state.recording = open_recording(
             brief.settings, context.call_sid, context.stream_sid, runtime.metrics
         )
+        self._relay_audio(_unheard)
         session_event = rt.session_update(
             instructions=brief.instructions,
             tools=await runtime.tool_definitions(),
@@ -287,7 +288,7 @@ class CallSession:
         self._on_cleanup.callback(conversation.transcript.finish)
         parts.state.relaying = True
         self._input = conversation
-        self._audio = upstream.append
+        self._relay_audio(upstream.append)
         await self._open_conversation(conversation, upstream, brief)
         parts.spawn(conversation.read(), "realtime-reader")
         parts.spawn(self.control.watchdog(conversation, brief.settings), "watchdog")
@@ -316,7 +317,7 @@ class CallSession:
             found = tw.MEDIA_PAYLOAD(data)
             if found is None or not data.isascii():
                 return False
-            self._caller_audio(found[1])
+            self._audio(found[1])
         elif data.startswith(tw.MARK_HEAD):
             found = tw.MARK_NAME(data)
             if found is None or not data.isascii():
@@ -326,11 +327,11 @@ class CallSession:
             return False
         return True
 
-    def _caller_audio(self, payload: bytes) -> None:
-        recording = self.parts.state.recording  # the recording's clock (recording.py)
-        if recording is not NOT_RECORDING:  # no call per frame when there is none
-            recording.caller(payload)
-        self._audio(payload)
+    def _relay_audio(self, sink: Callable[[bytes], None]) -> None:
+        """Caller audio goes to `sink` from now on, through the call's recording first when it
+        records (the recording's clock runs on the caller's frames: recording.py)."""
+        recording = self.parts.state.recording
+        self._audio = sink if recording is NOT_RECORDING else recording.tap(sink)
 
     async def _twilio_reader(self) -> None:
         parts = self.parts
@@ -344,7 +345,7 @@ class CallSession:
                     continue
                 match message:
                     case tw.Media(payload=payload):
-                        self._caller_audio(payload)
+                        self._audio(payload)
                     case tw.Mark(name=name):
                         self._input.played(name)
                     case tw.Dtmf(digit=digit):

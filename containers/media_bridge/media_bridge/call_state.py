@@ -146,7 +146,7 @@ class Playout:
             return  # the echo of a cleared mark: says nothing about what plays now
         if pending:  # playing on: the oldest pending item, from where it stands now
             self._anchor_at = now
-        else:
+        elif self._drained is not None:  # someone waits for the line to drain
             self._settle()
 
     def _acked_past(self, name: bytes) -> str | None:

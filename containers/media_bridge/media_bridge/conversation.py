@@ -42,7 +42,6 @@ from media_bridge.realtime_events import (
     ValidationError,
     parse_server_event,
 )
-from media_bridge.recording import NOT_RECORDING
 from media_bridge.response_gate import ResponseGate
 from media_bridge.tool_runner import ToolOutcome, ToolRunner
 from media_bridge.transcript import Transcript
@@ -243,7 +242,7 @@ class Conversation:
             return False  # no delta, or not base64: the slow way, which reports it
         self._garbage_since = None
         if self._item_key in data:  # more of the item playing now: nothing about it to settle
-            self._play(found[1])
+            self._parts.twilio.play(self._item_id, found[1], self._source)
             return True
         item = _ITEM(data)
         if item is None:
@@ -357,14 +356,7 @@ class Conversation:
             self.transcript.agent_started(item_id)
         self._item_key, self._item_id = _ITEM_ID + item + b'"', item_id
         self._state.latency.agent_audio()  # the first audio since the caller stopped (latency.py)
-        self._play(delta)
-
-    def _play(self, delta: bytes) -> None:
-        """The current item's audio (checked base64) to Twilio with its mark, and recorded."""
-        recording = self._state.recording
-        if recording is not NOT_RECORDING:  # no call per frame when there is none
-            recording.agent(delta)
-        self._parts.twilio.play(self._item_id, delta, self._source)
+        self._parts.twilio.play(item_id, delta, self._source)
 
     def _forget_item(self) -> None:
         """Items were cut off, the session changed or the caller has stopped speaking: the next
@@ -378,7 +370,6 @@ class Conversation:
             return
         interrupted = state.playout.interrupt()
         await self._parts.twilio.clear()
-        state.recording.cleared()  # what Twilio dropped was never heard: not recorded either
         self._metrics.count("BargeIns")
         self._forget_item()
         for item_id, played_ms in interrupted:
@@ -397,7 +388,6 @@ class Conversation:
         logger.warning("prohibited phrase stopped", extra={"phrase": phrase})
         heard = dict(state.playout.interrupt()).get(item_id, state.playout.played_ms(item_id))
         await self._parts.twilio.clear()
-        state.recording.cleared()
         self._forget_item()
         state.suppressed_items.add(item_id)
         self._heard[item_id] = heard

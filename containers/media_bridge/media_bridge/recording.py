@@ -23,6 +23,7 @@ from __future__ import annotations
 import binascii
 import struct
 import tempfile
+from collections.abc import Callable
 from typing import IO
 
 from media_bridge.observability import BridgeMetrics, logger
@@ -77,9 +78,6 @@ class NotRecording:
     """The shop does not record (or the bridge has nowhere to keep it): every hook is a no-op."""
 
     __slots__ = ()
-
-    def caller(self, payload_b64: bytes) -> None:
-        return None
 
     def agent(self, payload_b64: bytes) -> None:
         return None
@@ -136,6 +134,15 @@ class CallRecording:
         self._buffer = bytearray()
         self._capped = False
         self.samples = 0  # caller samples so far: the recording's length, at 8 kHz
+
+    def tap(self, sink: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        """`sink` of the caller's audio, each frame recorded (`caller`) on its way to it."""
+
+        def recorded(payload_b64: bytes) -> None:
+            self.caller(payload_b64)
+            sink(payload_b64)
+
+        return recorded
 
     def caller(self, payload_b64: bytes) -> None:
         """A frame of the caller: the clock moves on by its length, taking the agent's audio

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from media_bridge.call_state import Playout
+from media_bridge.call_state import CallState
+from media_bridge.recording import NOT_RECORDING
 from media_bridge.fastjson import loads
 from media_bridge.ws import ConnectionClosed, WebSocket
 
@@ -216,26 +217,32 @@ class TwilioLeg:
     socket's reading until it drains. A socket Twilio has closed ends the call.
     """
 
-    __slots__ = ("_ended", "_playout", "out", "ws")
+    __slots__ = ("_ended", "_state", "out", "ws")
 
-    def __init__(self, ws: WebSocket, stream_sid: str, playout: Playout, ended: asyncio.Event):
+    def __init__(self, ws: WebSocket, stream_sid: str, state: CallState, ended: asyncio.Event):
         self.ws = ws
         self.out = TwilioOut(stream_sid)
-        self._playout = playout
+        self._state = state  # what was sent (its playout) and the call's recording
         self._ended = ended
 
     def play(self, item_id: str, delta: bytes, source: WebSocket) -> None:
         """Send agent audio (`delta`: checked base64 μ-law) and the mark that says when it was
-        heard; `source`, the socket the audio came from, waits while Twilio's is over its
-        limit."""
-        name = self._playout.sent(item_id, ulaw_bytes(delta))
+        heard, and record it; `source`, the socket the audio came from, waits while Twilio's
+        is over its limit."""
+        state = self._state
+        recording = state.recording
+        if recording is not NOT_RECORDING:  # no call per frame when there is none
+            recording.agent(delta)
+        name = state.playout.sent(item_id, ulaw_bytes(delta))
         out = self.out
         if not self.ws.write_pair(out.media(delta), out.mark(name), source):
             self._ended.set()
 
     async def clear(self) -> None:
-        """Drop the audio Twilio still holds: first, since every millisecond of it is heard."""
+        """Drop the audio Twilio still holds: first, since every millisecond of it is heard.
+        What it dropped was never heard: not recorded either."""
         await self.send(self.out.clear)
+        self._state.recording.cleared()
 
     async def send(self, text: bytes) -> None:
         try:
