@@ -30,7 +30,7 @@ from media_bridge.instructions import AgentBrief, fallback_brief, load_brief
 from media_bridge.observability import bind_call, logger, mask_phone
 from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
-from media_bridge.recording import NOT_RECORDING, open_recording
+from media_bridge.recording import CallRecording, open_recording
 from media_bridge.runtime import Runtime
 from media_bridge.upstream import Upstream, open_any
 from media_bridge.ws import ConnectionClosed, WebSocket
@@ -331,7 +331,7 @@ class CallSession:
         """Caller audio goes to `sink` from now on, through the call's recording first when it
         records (the recording's clock runs on the caller's frames: recording.py)."""
         recording = self.parts.state.recording
-        self._audio = sink if recording is NOT_RECORDING else recording.tap(sink)
+        self._audio = recording.tap(sink) if isinstance(recording, CallRecording) else sink
 
     async def _twilio_reader(self) -> None:
         parts = self.parts

@@ -83,10 +83,10 @@ class Conversation:
     __slots__ = (
         "_calls",
         "_control",
+        "_dropped",
         "_escalation",
         "_failures",
         "_garbage_since",
-        "_dropped",
         "_guardrail",
         "_heard",
         "_instructions",
@@ -334,7 +334,11 @@ class Conversation:
     def _on_audio_event(self, event: dict[str, Any]) -> None:
         """An audio delta the hot path left to the reader, parsed whole."""
         item_id, delta, response_id = (event.get(k) for k in ("item_id", "delta", "response_id"))
-        if type(delta) is not str or type(item_id) is not str or not tw.is_base64(audio := delta.encode()):
+        if (
+            type(delta) is not str
+            or type(item_id) is not str
+            or not tw.is_base64(audio := delta.encode())
+        ):
             self._parts.bad_frame("realtime", "bad audio delta")
             return
         response = response_id.encode() if type(response_id) is str else None

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from media_bridge.call_state import CallState
-from media_bridge.recording import NOT_RECORDING
 from media_bridge.fastjson import loads
+from media_bridge.recording import NOT_RECORDING
 from media_bridge.ws import ConnectionClosed, WebSocket
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,128}")

@@ -114,7 +114,16 @@ def _failed(parts: CallParts, attempt: int, error: Exception) -> None:
 class Upstream:
     """The current Realtime link of one call, and the session event that configures it."""
 
-    __slots__ = ("_caller", "_parts", "_session_event", "_state", "_urls", "drops", "earlier", "link")
+    __slots__ = (
+        "_caller",
+        "_parts",
+        "_session_event",
+        "_state",
+        "_urls",
+        "drops",
+        "earlier",
+        "link",
+    )
 
     def __init__(
         self, parts: CallParts, link: rt.RealtimeLink, urls: list[str], session_event: rt.Event

@@ -151,9 +151,10 @@ class WebSocket(WSListener):
             self._on_close_frame(transport, frame)
             return
         elif msg_type in (_TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
-            payload = self._fragment(frame)
-            if payload is None:
+            whole = self._fragment(frame)
+            if whole is None:
                 return
+            payload = whole
         else:
             return
         hot = self.hot
