@@ -13,6 +13,14 @@ from tests.integration.bridge.fakes import FakeTools, FakeTwilio, ulaw_frame
 from tests.integration.bridge.fakes import RealtimeEvents as E
 
 
+def within_the_connect_budget(bridge) -> float:
+    """The longest a caller may wait for a person when no model answers: the one connect budget
+    plus a margin for the call's own set-up and a loaded test machine. Giving each of the two
+    models a whole budget (the bug this guards) takes twice the budget, beyond this bound."""
+    budget = bridge.runtime.options.connect_budget
+    return budget * 1.5
+
+
 async def test_a_partly_applied_session_is_retried_minimal_then_handed_to_a_person(
     bridge, realtime, telephony, crm
 ):
@@ -55,10 +63,10 @@ async def test_a_hanging_handshake_reaches_a_person_within_about_three_seconds(
     bridge, realtime, telephony
 ):
     realtime.hang = True
-    started = time.monotonic()
     twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
+    started = time.monotonic()  # the start message is in: the bridge's budget runs from here
     await telephony.wait_for("redirect", twilio.call_sid)
-    assert time.monotonic() - started < 3.5
+    assert time.monotonic() - started < within_the_connect_budget(bridge)
     await twilio.close()
 
 
@@ -66,10 +74,10 @@ async def test_an_open_but_silent_server_reaches_a_person_and_is_not_recorded_co
     bridge, realtime, telephony, crm
 ):
     realtime.session_mode = "silent"
-    started = time.monotonic()
     twilio = await FakeTwilio(bridge.url, key=STREAM_KEY, calls=bridge.runtime.crm.calls).open()
+    started = time.monotonic()
     await telephony.wait_for("redirect", twilio.call_sid)
-    assert time.monotonic() - started < 3.5
+    assert time.monotonic() - started < within_the_connect_budget(bridge)
     await twilio.stop()
     async with asyncio.timeout(5):
         await bridge.wait_call_finished(twilio.call_sid)
