@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -106,12 +106,15 @@ async def test_a_new_greeting_is_what_the_next_call_hears_until_rolled_back(page
 
 
 async def test_an_appointment_is_moved_on_the_board(page, stack):
-    tz = ZoneInfo(stack.crm.shops.catalog().shop.timezone)
-    today = datetime.now(tz).date()
+    shop = stack.crm.shops.catalog().shop
+    today = datetime.now(ZoneInfo(shop.timezone)).date()
+    days = [today + timedelta(days=d) for d in range(1, 15)]
     appointment = next(
         a
-        for d in range(1, 15)
-        for a in stack.crm.appointments.on_day(stack.shop_id, today + timedelta(days=d))
+        # a day open past 16:00 (a Saturday's hours end at 13:00), so 15:30 is a slot to move to
+        for day in days
+        if (hours := shop.hours_on(day)) is not None and hours.closes >= time(16)
+        for a in stack.crm.appointments.on_day(stack.shop_id, day)
         # a seeded one: a call placed by an earlier test may have booked another that day
         if a.active and a.appointment_id.startswith("apt_demo")
     )
