@@ -1,11 +1,15 @@
 """Media bridge benchmark: `python -m media_bridge` beside its floor, at real-time pacing.
 
-For each size N, three runs in one process tree, one after the other, sharing the machine with
-the echoing Realtime stand-in (`echo_realtime`) and the Twilio load generator (`load_twilio`):
+For each size N, runs in one process tree, one after the other, sharing the machine with the
+echoing Realtime stand-in (`echo_realtime`) and the Twilio load generator (`load_twilio`):
 
 - direct: the load generator talks to the stand-in itself (the round trip with no relay);
 - floor: the minimal picows relay (`floor_relay`), the least the per-frame job can cost;
 - bridge: the real entry point, calls opened the way the webhook opens them (`stack`).
+
+At the target size (200 calls) floor and bridge take `BENCH_BRIDGE_TURNS` (3) turns each,
+alternating, and each one's turns are pooled: a single pair of 5 s windows moved the ratio by
+a third from one run to the next on this shared machine, mostly through the floor's figure.
 
 Per run: the relay's CPU ms per call-second (its process alone, from /proc), its ratio to the
 floor's, round trip p50/p99 and what the relay adds to the direct one, frames lost, RSS per
@@ -16,6 +20,7 @@ mean on Fargate (calls per vCPU, the autoscaling target).
     python -m tests.bench bridge                          # N = 50, 100, 200, 500
     BENCH_BRIDGE_SIZES=20,100 BENCH_BRIDGE_SECONDS=3 python -m tests.bench bridge
     BENCH_BRIDGE_N=20 ...                                 # one size (wins over SIZES)
+    BENCH_BRIDGE_TURNS=1 ...                              # one floor and bridge run at 200
     BENCH_BRIDGE_PROFILE=1 ...                            # also cProfile the bridge
 """
 
@@ -32,7 +37,7 @@ from pathlib import Path
 from tests.bench import floor_relay
 from tests.bench.echo_realtime import Echo
 from tests.bench.load_twilio import CallSpec, Load
-from tests.bench.measure import Run, measure, pct, rss_bytes
+from tests.bench.measure import Run, measure, pct, pooled, rss_bytes
 from tests.bench.stack import STREAM_KEY, CallBook, dynamodb, log_errors, serve, tools_stub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +96,23 @@ class Bench:
         self.env = env
         self.tmp = tmp
         self.seconds = float(os.environ.get("BENCH_BRIDGE_SECONDS", "5"))
+        self.turns = int(os.environ.get("BENCH_BRIDGE_TURNS", "3"))
         self.profile = os.environ.get("BENCH_BRIDGE_PROFILE") == "1"
+
+    def row(self, n: int) -> tuple[Run, Run, Run]:
+        """The direct run, then floor and bridge in turn (`turns` times at the target size,
+        pooled: the machine's drift over a run falls on both alike), each run printed."""
+        direct = self.direct(n)
+        print(f"N={n} direct: {summary(direct, direct, direct)}", flush=True)
+        floors: list[Run] = []
+        bridges: list[Run] = []
+        for turn in range(self.turns if n == TARGET_N else 1):
+            floors.append(self.floor(n))
+            bridges.append(self.bridge(n))
+            for run in (floors[-1], bridges[-1]):
+                line = summary(run, direct, floors[-1])
+                print(f"N={n} {run.name} (turn {turn + 1}): {line}", flush=True)
+        return direct, pooled(floors), pooled(bridges)
 
     def direct(self, n: int) -> Run:
         with Load(self.echo.url, plain_calls(n), load_processes(n)) as load:
@@ -154,11 +175,8 @@ def main() -> None:
         print(f"{os.cpu_count()} CPUs; {bench.seconds:g} s measured per run", flush=True)
         for n in ns:
             began = time.monotonic()
-            row = (bench.direct(n), bench.floor(n), bench.bridge(n))
-            for run in row:
-                print(f"N={n} {run.name}: {summary(run, row[0], row[1])}", flush=True)
+            rows.append(bench.row(n))
             print(f"N={n}: {time.monotonic() - began:.0f} s", flush=True)
-            rows.append(row)
     print_table(rows)
     print(
         f"load average before the run {fmt_load(load_before)}, after {fmt_load(os.getloadavg())}; "

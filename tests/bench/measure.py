@@ -8,10 +8,11 @@ work while all of them share the machine. The relay's figure is per call-second 
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tests.bench.echo_realtime import Echo
@@ -75,6 +76,30 @@ class Run:
     @property
     def p99(self) -> float:
         return pct(self.rtts, 0.99)
+
+
+def pooled(runs: list[Run]) -> Run:
+    """Several runs of one relay at one size as one: CPU and frames summed (so its CPU per
+    call-second weighs each run by what it relayed), latencies merged, the largest RSS per call.
+    Runs taken in turn with another relay's share the machine's drift between them."""
+    first = runs[0]
+    return replace(
+        first,
+        seconds=sum(r.seconds for r in runs),
+        relay_cpu=sum(r.relay_cpu for r in runs),
+        echo_cpu=sum(r.echo_cpu for r in runs),
+        load_cpu=sum(r.load_cpu for r in runs),
+        rss_per_call=max(r.rss_per_call for r in runs),
+        rtts=list(heapq.merge(*(r.rtts for r in runs))),
+        clears=list(heapq.merge(*(r.clears for r in runs))),
+        lost=sum(r.lost for r in runs),
+        sent=sum(r.sent for r in runs),
+        marks=sum(r.marks for r in runs),
+        late=sum(r.late for r in runs),
+        ticks=sum(r.ticks for r in runs),
+        not_ready=sum(r.not_ready for r in runs),
+        closed_early=sum(r.closed_early for r in runs),
+    )
 
 
 def measure(

@@ -94,6 +94,7 @@ class Conversation:
         "_item_key",
         "_metrics",
         "_parts",
+        "_play",
         "_session_items",
         "_settings",
         "_source",
@@ -126,6 +127,7 @@ class Conversation:
         self._item_key = _NO_ITEM
         self._item_id = ""
         self._source = upstream.link.ws  # the socket the audio comes from (`_pump` sets it)
+        self._play = parts.twilio.play  # agent audio to the caller (the call's one Twilio leg)
         self._heard: dict[str, int] = {}  # ms heard of each interrupted assistant item
         self._calls: dict[str, tuple[str, str, str]] = {}  # call_id → (response, name, arguments)
         self._failures = 0  # failed/incomplete responses in a row
@@ -170,7 +172,9 @@ class Conversation:
     def played(self, mark: bytes) -> None:
         """Twilio played up to `mark`: agent turns whose audio has all played are final."""
         self._state.playout.acked(mark)
-        self.transcript.played()
+        transcript = self.transcript
+        if transcript.playing:  # the usual case, once per mark: no turn waits for its audio
+            transcript.played()
 
     def _still_playing(self, item_id: str) -> bool:
         playout = self._state.playout
@@ -242,7 +246,7 @@ class Conversation:
             return False  # no delta, or not base64: the slow way, which reports it
         self._garbage_since = None
         if self._item_key in data:  # more of the item playing now: nothing about it to settle
-            self._parts.twilio.play(self._item_id, found[1], self._source)
+            self._play(self._item_id, found[1], self._source)
             return True
         item = _ITEM(data)
         if item is None:
@@ -360,7 +364,7 @@ class Conversation:
             self.transcript.agent_started(item_id)
         self._item_key, self._item_id = _ITEM_ID + item + b'"', item_id
         self._state.latency.agent_audio()  # the first audio since the caller stopped (latency.py)
-        self._parts.twilio.play(item_id, delta, self._source)
+        self._play(item_id, delta, self._source)
 
     def _forget_item(self) -> None:
         """Items were cut off, the session changed or the caller has stopped speaking: the next

@@ -39,7 +39,7 @@ def heard_part(text: str, fraction: float) -> str:
 class Transcript:
     """Turns in the order they were spoken; written to the record once their text is final."""
 
-    __slots__ = ("_is_playing", "_items", "_open", "_recorder", "_turns")
+    __slots__ = ("_is_playing", "_items", "_recorder", "_turns", "playing")
 
     def __init__(self, recorder: CallRecorder, is_playing: Callable[[str], bool]):
         """`is_playing(item_id)`: some of the item's audio is still to be heard."""
@@ -47,7 +47,9 @@ class Transcript:
         self._is_playing = is_playing
         self._turns: list[_Turn] = []
         self._items: dict[str, _Turn] = {}  # caller and agent turns by their item id
-        self._open: dict[str, _Turn] = {}  # agent turns with words, still playing, by item id
+        # agent turns with words whose audio is still playing, by item id (empty: `played` is
+        # a no-op, which the hot path checks before calling it)
+        self.playing: dict[str, _Turn] = {}
 
     def _place(self, role: str, item_id: str | None) -> _Turn:
         """The turn of `item_id`, given its place in the record now if it has none yet."""
@@ -81,22 +83,20 @@ class Transcript:
         if turn.cut is not None or not playing or not item_id:
             self._write(turn)
         else:
-            self._open[item_id] = turn
+            self.playing[item_id] = turn
 
     def played(self) -> None:
         """Some agent audio was heard: write the open turns whose audio has all played."""
-        if not self._open:  # the usual case, once per mark: nothing to look at
-            return
         is_playing = self._is_playing
-        for item_id in [i for i in self._open if not is_playing(i)]:
-            self._write(self._open.pop(item_id))
+        for item_id in [i for i in self.playing if not is_playing(i)]:
+            self._write(self.playing.pop(item_id))
 
     def interrupted(self, item_id: str, fraction: float) -> None:
         """The caller cut off `item_id` after `fraction` of its audio."""
         turn = self._items.get(item_id)
         if turn is not None and not turn.written:
             turn.cut = fraction
-            self._open.pop(item_id, None)
+            self.playing.pop(item_id, None)
             self._write(turn)
 
     def note(self, text: str) -> None:
@@ -113,9 +113,9 @@ class Transcript:
 
     def _settle(self) -> None:
         """Agent turns are final once the caller speaks again (a cut-off one was cut already)."""
-        for turn in self._open.values():
+        for turn in self.playing.values():
             self._write(turn)
-        self._open.clear()
+        self.playing.clear()
 
     @staticmethod
     def _text(turn: _Turn) -> str:

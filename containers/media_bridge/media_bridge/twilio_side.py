@@ -200,13 +200,10 @@ class TwilioOut:
         self._mark_head = b'{"event":"mark","streamSid":"' + sid + b'","mark":{"name":"'
         self.clear = b'{"event":"clear","streamSid":"' + sid + b'"}'
 
-    def media(self, payload_b64: bytes) -> bytes:
-        """`payload_b64` must already be checked with `is_base64` (it is spliced in verbatim)."""
-        return self._media_head + payload_b64 + _TAIL
-
-    def mark(self, name: bytes) -> bytes:
-        """`name` is one of our own mark names (letters and digits)."""
-        return self._mark_head + name + _TAIL
+    def media_and_mark(self, payload_b64: bytes, name: bytes) -> tuple[bytes, bytes]:
+        """Agent audio and the mark after it. `payload_b64` must already be checked with
+        `is_base64` (it is spliced in verbatim); `name` is one of our own mark names."""
+        return self._media_head + payload_b64 + _TAIL, self._mark_head + name + _TAIL
 
 
 class TwilioLeg:
@@ -217,25 +214,24 @@ class TwilioLeg:
     socket's reading until it drains. A socket Twilio has closed ends the call.
     """
 
-    __slots__ = ("_ended", "_state", "out", "ws")
+    __slots__ = ("_ended", "_playout", "_state", "out", "ws")
 
     def __init__(self, ws: WebSocket, stream_sid: str, state: CallState, ended: asyncio.Event):
         self.ws = ws
         self.out = TwilioOut(stream_sid)
-        self._state = state  # what was sent (its playout) and the call's recording
+        self._state = state  # the call's recording (opened once the call is known)
+        self._playout = state.playout  # what was sent, and when it was heard
         self._ended = ended
 
     def play(self, item_id: str, delta: bytes, source: WebSocket) -> None:
         """Send agent audio (`delta`: checked base64 μ-law) and the mark that says when it was
         heard, and record it; `source`, the socket the audio came from, waits while Twilio's
         is over its limit."""
-        state = self._state
-        recording = state.recording
+        recording = self._state.recording
         if recording is not NOT_RECORDING:  # no call per frame when there is none
             recording.agent(delta)
-        name = state.playout.sent(item_id, ulaw_bytes(delta))
-        out = self.out
-        if not self.ws.write_pair(out.media(delta), out.mark(name), source):
+        media, mark = self.out.media_and_mark(delta, self._playout.sent(item_id, ulaw_bytes(delta)))
+        if not self.ws.write_pair(media, mark, source):
             self._ended.set()
 
     async def clear(self) -> None:

@@ -17,6 +17,7 @@ import time
 from media_bridge import realtime_side as rt
 from media_bridge.observability import logger
 from media_bridge.parts import CallParts
+from media_bridge.realtime_side import APPEND_HEAD, APPEND_TAIL
 from media_bridge.session_setup import Setup, configure
 from media_bridge.ws import ConnectionClosed, HandshakeRefused
 
@@ -147,7 +148,7 @@ class Upstream:
         its high-water mark stops the Twilio socket's reading until it drains."""
         state = self._state
         if state.relaying and not self.link.ws.write_now(
-            rt.APPEND_HEAD + payload + rt.APPEND_TAIL, self._caller
+            APPEND_HEAD + payload + APPEND_TAIL, self._caller
         ):
             state.relaying = False  # the Realtime reader reconnects
 

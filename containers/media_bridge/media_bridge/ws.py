@@ -61,6 +61,7 @@ _CLOSE_TIMEOUT = 5.0  # seconds for the peer to answer our close before the sock
 _TEXT = WSMsgType.TEXT
 _FIN_TEXT = 0x81  # FIN + text opcode: the first byte of every unmasked text frame we pre-frame
 _HEAD_7, _HEAD_16, _HEAD_64 = (struct.Struct(f).pack for f in ("!BB", "!BBH", "!BBQ"))
+_SHORT_HEADS = tuple(_HEAD_7(_FIN_TEXT, n) for n in range(126))  # a text frame's, by its size
 
 Message = str | bytes
 Hot = Callable[[bytes], bool]  # a text message's UTF-8 payload → taken?
@@ -83,7 +84,7 @@ def _frame(payload: bytes) -> bytes:
     """One unmasked (server-side) text frame, as RFC 6455 section 5.2 lays it out."""
     n = len(payload)
     if n < 126:
-        return _HEAD_7(_FIN_TEXT, n) + payload
+        return _SHORT_HEADS[n] + payload
     if n < 65536:
         return _HEAD_16(_FIN_TEXT, 126, n) + payload
     return _HEAD_64(_FIN_TEXT, 127, n) + payload
@@ -98,7 +99,10 @@ class WebSocket(WSListener):
         "_fragments",
         "_fragments_size",
         "_fragments_type",
+        "_gone",
+        "_handler",
         "_held",
+        "_hot",
         "_max_size",
         "_on_open",
         "_queue",
@@ -109,12 +113,12 @@ class WebSocket(WSListener):
         "_waiter",
         "_write_paused",
         "close_code",
-        "hot",
         "transport",
     )
 
     def __init__(self, max_size: int, on_open: Callable[[WebSocket], None] | None = None):
-        self.hot: Hot | None = None
+        self._handler: Hot | None = None  # `hot`
+        self._hot: Hot | None = None  # `hot` while a frame may go to it (`_refresh`), else None
         self.transport: WSTransport | None = None
         self._raw: asyncio.Transport | None = None  # the socket under a server side's frames
         self.close_code: int | None = None  # the code the peer sent, or ours if it sent none
@@ -132,18 +136,31 @@ class WebSocket(WSListener):
         self._read_pauses = 0
         self._queue_paused = False
         self._closed = asyncio.Event()
+        # Not connected (not yet, or no more: `_closed` is set): a plain flag for the hot path
+        self._gone = True
 
     # ------------------------------------------------------------------ picows callbacks
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
+        self._gone = False
         if not transport.is_client_side:
             self._raw = transport.underlying_transport
         if self._on_open is not None:
             self._on_open(self)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        """A text message goes to `hot` when nothing is ahead of it (no message waiting, the
-        reader between two), else to the reader, decoded; anything else to the reader too."""
+        """A whole text message goes to `hot` when nothing is ahead of it (no message waiting,
+        no fragments, the reader between two: `_hot` is set), else to the reader, decoded."""
+        hot = self._hot
+        if hot is not None and frame.msg_type is _TEXT and frame.fin:
+            payload = frame.get_payload_as_bytes()
+            if not hot(payload):
+                self._enqueue(_utf8(payload))
+        else:
+            self._other_frame(transport, frame)
+
+    def _other_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        """A frame `hot` may not have now, a fragment, a close, or a control frame."""
         msg_type = frame.msg_type
         if msg_type is _TEXT and frame.fin and not self._fragments:
             payload = frame.get_payload_as_bytes()
@@ -157,8 +174,8 @@ class WebSocket(WSListener):
             payload = whole
         else:
             return
-        hot = self.hot
-        if hot is None or self._queue or self._reader_busy or not hot(payload):
+        hot = self._hot
+        if hot is None or not hot(payload):
             self._enqueue(_utf8(payload))
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
@@ -166,6 +183,7 @@ class WebSocket(WSListener):
         if handshake is not None and self.close_code is None:
             info = handshake.recv or handshake.sent
             self.close_code = info.code.value if info is not None else None
+        self._gone = True
         self._closed.set()
         self._wake()
         self._release()
@@ -193,9 +211,11 @@ class WebSocket(WSListener):
             raise WSProtocolError(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
         self._fragments.append(frame.get_payload_as_bytes())
         if not frame.fin:
+            self._hot = None
             return None
         whole = b"".join(self._fragments)
         self._fragments, self._fragments_size = [], 0
+        self._refresh()
         if self._fragments_type is _TEXT:
             return whole
         self._enqueue(whole)
@@ -203,10 +223,27 @@ class WebSocket(WSListener):
 
     def _enqueue(self, message: Message) -> None:
         self._queue.append(message)
+        self._hot = None
         self._wake()
         if len(self._queue) >= _MAX_QUEUE and not self._queue_paused:
             self._queue_paused = True
             self.pause_reading()
+
+    @property
+    def hot(self) -> Hot | None:
+        """Takes text messages in picows' frame callback (see the module's docstring)."""
+        return self._handler
+
+    @hot.setter
+    def hot(self, handler: Hot | None) -> None:
+        self._handler = handler
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """`_hot` is `hot` when nothing is ahead of the next frame: no message waiting, no
+        message in fragments, the reader not in the middle of one."""
+        ahead = self._queue or self._fragments or self._reader_busy
+        self._hot = None if ahead else self._handler
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -233,8 +270,9 @@ class WebSocket(WSListener):
     async def recv(self) -> Message:
         """The next message that `hot` did not take; `ConnectionClosed` once there is none."""
         self._reader_busy = False
+        self._refresh()
         while not self._queue:
-            if self._closed.is_set():
+            if self._gone:
                 raise ConnectionClosed
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -243,6 +281,7 @@ class WebSocket(WSListener):
                 self._waiter = None
         message = self._queue.popleft()
         self._reader_busy = True
+        self._hot = None
         if self._queue_paused and len(self._queue) <= _RESUME_QUEUE:
             self._queue_paused = False
             self.resume_reading()
@@ -252,11 +291,7 @@ class WebSocket(WSListener):
     @property
     def open(self) -> bool:
         transport = self.transport
-        return (
-            transport is not None
-            and not self._closed.is_set()
-            and not transport.is_close_frame_sent
-        )
+        return transport is not None and not self._gone and not transport.is_close_frame_sent
 
     def write_now(self, message: bytes, reader: WebSocket | None = None) -> bool:
         """Write the text `message` (UTF-8) now; False: the socket is closed.
@@ -264,7 +299,7 @@ class WebSocket(WSListener):
         `reader` (the socket the frame came from) stops reading while this one is over its
         high-water mark."""
         transport = self.transport
-        if transport is None or self._closed.is_set() or transport.is_close_frame_sent:
+        if self._gone or transport is None or transport.is_close_frame_sent:
             return False
         transport.send(_TEXT, message)
         if self._write_paused and reader is not None:
@@ -275,14 +310,19 @@ class WebSocket(WSListener):
         """`write_now` of two text messages in one write (as for `write_now`).
 
         Unmasked frames (the server side's) are just a header and the payload, so they are
-        framed here and joined; a client masks each frame, so picows frames those."""
+        framed here and joined (the usual pair, agent audio and its short mark, with no call
+        per frame); a client masks each frame, so picows frames those."""
         transport = self.transport
-        if transport is None or self._closed.is_set() or transport.is_close_frame_sent:
+        if self._gone or transport is None or transport.is_close_frame_sent:
             return False
         raw = self._raw
+        size = len(first)
         if raw is None:
             transport.send(_TEXT, first)
             transport.send(_TEXT, second)
+        elif size < 65536 and len(second) < 126:
+            head = _SHORT_HEADS[size] if size < 126 else _HEAD_16(_FIN_TEXT, 126, size)
+            raw.write(head + first + _SHORT_HEADS[len(second)] + second)
         else:
             raw.write(_frame(first) + _frame(second))
         if self._write_paused:
@@ -299,11 +339,11 @@ class WebSocket(WSListener):
         """Write `text`, then wait while the socket is over its high-water mark."""
         if not self.write_now(text.encode() if isinstance(text, str) else text):
             raise ConnectionClosed
-        while self._write_paused and not self._closed.is_set():
+        while self._write_paused and not self._gone:
             if self._drained is None or self._drained.done():
                 self._drained = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._drained)
-        if self._closed.is_set():
+        if self._gone:
             raise ConnectionClosed
 
     def _release(self) -> None:
@@ -316,19 +356,19 @@ class WebSocket(WSListener):
 
     def pause_reading(self) -> None:
         self._read_pauses += 1
-        if self._read_pauses == 1 and self.transport is not None and not self._closed.is_set():
+        if self._read_pauses == 1 and self.transport is not None and not self._gone:
             self.transport.underlying_transport.pause_reading()
 
     def resume_reading(self) -> None:
         self._read_pauses -= 1
-        if self._read_pauses == 0 and self.transport is not None and not self._closed.is_set():
+        if self._read_pauses == 0 and self.transport is not None and not self._gone:
             self.transport.underlying_transport.resume_reading()
 
     # ------------------------------------------------------------------ closing
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close with `code`, wait (briefly) for the peer's answer, then drop the socket."""
         transport = self.transport
-        if transport is None or self._closed.is_set():
+        if transport is None or self._gone:
             return
         if not transport.is_close_frame_sent:
             transport.send_close(WSCloseCode(code), reason.encode()[:120])

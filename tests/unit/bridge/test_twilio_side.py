@@ -13,12 +13,13 @@ from media_bridge import twilio_side as tw
 def test_outbound_messages_are_valid_json_with_the_payload_verbatim():
     out = tw.TwilioOut("MZabc123")
     payload = base64.b64encode(bytes(range(160)))
-    assert json.loads(out.media(payload)) == {
+    media, mark = out.media_and_mark(payload, b"m7")
+    assert json.loads(media) == {
         "event": "media",
         "streamSid": "MZabc123",
         "media": {"payload": payload.decode()},
     }
-    assert json.loads(out.mark(b"m7")) == {
+    assert json.loads(mark) == {
         "event": "mark",
         "streamSid": "MZabc123",
         "mark": {"name": "m7"},
