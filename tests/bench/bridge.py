@@ -7,6 +7,9 @@ echoing Realtime stand-in (`echo_realtime`) and the Twilio load generator (`load
 - floor: the minimal picows relay (`floor_relay`), the least the per-frame job can cost;
 - bridge: the real entry point, calls opened the way the webhook opens them (`stack`).
 
+Then the bytecodes each relay's own code runs per round trip (`opcount`): the share of the
+per-frame cost that the code decides, exactly, whatever the machine's load.
+
 At the target size (200 calls) floor and bridge take `BENCH_BRIDGE_TURNS` (3) turns each,
 alternating, and each one's turns are pooled: a single pair of 5 s windows moved the ratio by
 a third from one run to the next on this shared machine, mostly through the floor's figure.
@@ -34,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench import floor_relay
+from tests.bench import floor_relay, opcount
 from tests.bench.echo_realtime import Echo
 from tests.bench.load_twilio import CallSpec, Load
 from tests.bench.measure import Run, measure, pct, pooled, rss_bytes
@@ -137,8 +140,35 @@ class Bench:
             pstats.Stats(str(profile)).sort_stats("tottime").print_stats(20)
         return run
 
+    def bytecodes(self) -> tuple[float, float]:
+        """Bytecodes of the floor's and the bridge's own code per round trip (opcount.py):
+        two calls, their frames counted over a window, the interpreter's share exactly."""
+        floor_code = ROOT / "tests/bench/floor_relay.py"
+        bridge_code = ROOT / "containers/media_bridge/media_bridge"
+        floor_args = ["--upstream", self.echo.url]
+        bridge_args = ["--host", "127.0.0.1", "--port", "0"]
+        runs = (
+            ("floor", floor_code, "tests.bench.floor_relay", floor_args, dict(os.environ)),
+            ("bridge", bridge_code, "media_bridge", bridge_args, self.env),
+        )
+        counts = []
+        for name, code, module, args, env in runs:
+            out = self.tmp / f"{name}.bytecodes"
+            command = opcount.command(code, out, module, *args)
+            ready = floor_relay.READY if name == "floor" else "media bridge on "
+            calls = plain_calls(3) if name == "floor" else self.book.open_many(3)
+            run = self._relay(f"{name}-traced", command, env, ready, calls, traced=True)
+            counts.append(int(out.read_text()) / len(run.rtts))
+        return counts[0], counts[1]
+
     def _relay(
-        self, name: str, command: list[str], env: dict[str, str], ready: str, calls: list[CallSpec]
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        ready: str,
+        calls: list[CallSpec],
+        traced: bool = False,
     ) -> Run:
         """Measure the relay `command` starts with all `calls` but the last, which warms it up
         first (so the RSS per call does not count what its first call imports)."""
@@ -150,7 +180,9 @@ class Bench:
                 load.wait_ready()
             idle = rss_bytes(process.pid)
             with Load(url, calls, load_processes(n)) as load:
-                run = measure(name, load, self.echo, n, self.seconds, process.pid, idle)
+                run = measure(
+                    name, load, self.echo, n, self.seconds, process.pid, idle, signal_window=traced
+                )
         errors = log_errors(log)
         if errors:
             print(f"N={n} {name}: {len(errors)} errors in its log; the first: {errors[0][:400]}")
@@ -177,7 +209,12 @@ def main() -> None:
             began = time.monotonic()
             rows.append(bench.row(n))
             print(f"N={n}: {time.monotonic() - began:.0f} s", flush=True)
+        floor_ops, bridge_ops = bench.bytecodes()
     print_table(rows)
+    print(
+        f"Python bytecodes per round trip (the relay's own code, counted, 2 calls): floor "
+        f"{floor_ops:.0f}, bridge {bridge_ops:.0f} ({bridge_ops / floor_ops:.2f} x)"
+    )
     print(
         f"load average before the run {fmt_load(load_before)}, after {fmt_load(os.getloadavg())}; "
         f"{time.monotonic() - started:.0f} s in all"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import math
 import os
+import signal
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -103,11 +104,21 @@ def pooled(runs: list[Run]) -> Run:
 
 
 def measure(
-    name: str, load: Load, echo: Echo, n: int, seconds: float, relay: int | None, idle_rss: int = 0
+    name: str,
+    load: Load,
+    echo: Echo,
+    n: int,
+    seconds: float,
+    relay: int | None,
+    idle_rss: int = 0,
+    *,
+    signal_window: bool = False,
 ) -> Run:
     """Wait for every call of `load`, measure a window of `seconds`, gather the figures.
 
-    `relay` is the pid of the process under test (None: the load talks to the stand-in itself).
+    `relay` is the pid of the process under test (None: the load talks to the stand-in itself);
+    with `signal_window` it gets SIGUSR1 as the window opens and SIGUSR2 as it closes
+    (`opcount` counts its bytecodes between them).
     """
     not_ready = load.wait_ready()
     echo.speech_times()  # forget stamps of earlier runs
@@ -117,7 +128,11 @@ def measure(
     pids = {"echo": [echo.pid], "load": load.pids, "relay": [relay] if relay else []}
     _sleep_until(window.start)
     before = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}
+    if signal_window and relay:
+        os.kill(relay, signal.SIGUSR1)
     _sleep_until(window.end)
+    if signal_window and relay:
+        os.kill(relay, signal.SIGUSR2)
     used = {k: sum(cpu_seconds(p) for p in v) - before[k] for k, v in pids.items()}
     rss = (rss_bytes(relay) - idle_rss) / n if relay else math.nan
     result = load.results()
