@@ -51,8 +51,9 @@ async def test_live_call_appears_with_its_transcript_growing_and_can_be_taken_ov
     shop_phone = stack.crm.shops.catalog().shop.phone
     assert result.call_sid == sid
     assert result.dialled == shop_phone and result.ended_by == "dial"
-    redirects = [e for e in read_outbox(stack.outbox_path) if e["kind"] == "redirect"]
-    assert [e["call_sid"] for e in redirects] == [sid]
+    # this call was redirected to the shop once (other tests on this stack redirect theirs)
+    redirects = [e["call_sid"] for e in read_outbox(stack.outbox_path) if e["kind"] == "redirect"]
+    assert redirects.count(sid) == 1
     await stack.call_finished(sid)
     record = stack.crm.calls.get(sid)
     assert record and record.outcome
