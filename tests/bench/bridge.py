@@ -35,6 +35,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from tests.bench import floor_relay, opcount
@@ -44,6 +45,8 @@ from tests.bench.measure import Run, measure, pct, pooled, rss_bytes
 from tests.bench.stack import STREAM_KEY, CallBook, dynamodb, log_errors, serve, tools_stub
 
 ROOT = Path(__file__).resolve().parents[2]
+FLOOR_CODE = ROOT / "tests/bench/floor_relay.py"  # the relays' own code, for `opcount`
+BRIDGE_CODE = ROOT / "containers/media_bridge/media_bridge"
 TARGET_N = 200
 TARGETS = "bridge CPU ≤ 1.2 x floor, added p99 ≤ 15 ms, 0 lost, ≤ 100 KiB per call"
 
@@ -121,45 +124,32 @@ class Bench:
         with Load(self.echo.url, plain_calls(n), load_processes(n)) as load:
             return measure("direct", load, self.echo, n, self.seconds, None)
 
-    def floor(self, n: int) -> Run:
+    def floor(self, n: int, counted: bool = False) -> Run:
         calls = plain_calls(n + 1)
         command = floor_relay.command(self.echo.url)
-        return self._relay("floor", command, dict(os.environ), floor_relay.READY, calls)
+        code = FLOOR_CODE if counted else None
+        return self._relay("floor", command, dict(os.environ), floor_relay.READY, calls, code)
 
-    def bridge(self, n: int) -> Run:
+    def bridge(self, n: int, counted: bool = False) -> Run:
+        profiled = self.profile and not counted  # one tracer at a time
         command = [sys.executable]
         profile = self.tmp / f"bridge-{n}.prof"
-        if self.profile:
+        if profiled:
             command += ["-m", "cProfile", "-o", str(profile)]
         command += ["-m", "media_bridge", "--host", "127.0.0.1", "--port", "0"]
         calls = self.book.open_many(n + 1)
-        run = self._relay("bridge", command, self.env, "media bridge on ", calls)
-        if self.profile:
+        code = BRIDGE_CODE if counted else None
+        run = self._relay("bridge", command, self.env, "media bridge on ", calls, code)
+        if profiled:
             import pstats
 
             pstats.Stats(str(profile)).sort_stats("tottime").print_stats(20)
         return run
 
     def bytecodes(self) -> tuple[float, float]:
-        """Bytecodes of the floor's and the bridge's own code per round trip (opcount.py):
-        two calls, their frames counted over a window, the interpreter's share exactly."""
-        floor_code = ROOT / "tests/bench/floor_relay.py"
-        bridge_code = ROOT / "containers/media_bridge/media_bridge"
-        floor_args = ["--upstream", self.echo.url]
-        bridge_args = ["--host", "127.0.0.1", "--port", "0"]
-        runs = (
-            ("floor", floor_code, "tests.bench.floor_relay", floor_args, dict(os.environ)),
-            ("bridge", bridge_code, "media_bridge", bridge_args, self.env),
-        )
-        counts = []
-        for name, code, module, args, env in runs:
-            out = self.tmp / f"{name}.bytecodes"
-            command = opcount.command(code, out, module, *args)
-            ready = floor_relay.READY if name == "floor" else "media bridge on "
-            calls = plain_calls(3) if name == "floor" else self.book.open_many(3)
-            run = self._relay(f"{name}-traced", command, env, ready, calls, traced=True)
-            counts.append(int(out.read_text()) / len(run.rtts))
-        return counts[0], counts[1]
+        """Bytecodes of the floor's and the bridge's own code per round trip (opcount.py),
+        two calls each: the interpreter's share of the per-frame cost, exactly."""
+        return self.floor(2, counted=True).bytecodes, self.bridge(2, counted=True).bytecodes
 
     def _relay(
         self,
@@ -168,21 +158,29 @@ class Bench:
         env: dict[str, str],
         ready: str,
         calls: list[CallSpec],
-        traced: bool = False,
+        code: Path | None = None,
     ) -> Run:
         """Measure the relay `command` starts with all `calls` but the last, which warms it up
-        first (so the RSS per call does not count what its first call imports)."""
+        first (so the RSS per call does not count what its first call imports). With `code`,
+        the bytecodes run in it over the window are counted too (`Run.bytecodes`)."""
         *calls, warm_up = calls
         n = len(calls)
-        log = self.tmp / f"{name}-{n}.log"
+        run_name = f"{name}-{n}" if code is None else f"{name}-{n}-counted"
+        log = self.tmp / f"{run_name}.log"
+        counted = self.tmp / f"{run_name}.bytecodes"
+        if code is not None:
+            command = opcount.wrap(command, code, counted)
         with serve(command, env, log, ready, ROOT) as (process, url):
             with Load(url, [warm_up], 1) as load:
                 load.wait_ready()
             idle = rss_bytes(process.pid)
             with Load(url, calls, load_processes(n)) as load:
+                window = code is not None
                 run = measure(
-                    name, load, self.echo, n, self.seconds, process.pid, idle, signal_window=traced
+                    name, load, self.echo, n, self.seconds, process.pid, idle, signal_window=window
                 )
+        if code is not None:
+            run = replace(run, bytecodes=int(counted.read_text()) / len(run.rtts))
         errors = log_errors(log)
         if errors:
             print(f"N={n} {name}: {len(errors)} errors in its log; the first: {errors[0][:400]}")

@@ -64,6 +64,7 @@ class Run:
     not_ready: int
     closed_early: int
     load_processes: int = 1
+    bytecodes: float = math.nan  # of the relay's own code per round trip, when counted
 
     def per_call_second(self, cpu_seconds: float) -> float:
         """ms of CPU per call-second relayed."""

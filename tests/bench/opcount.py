@@ -51,9 +51,12 @@ class Counter:
         return self._step
 
 
-def command(prefix: Path, out: Path, module: str, *args: str) -> list[str]:
-    """How the benchmark runs `module` under the counter (from the repository root)."""
-    return [sys.executable, "-m", "tests.bench.opcount", str(prefix), str(out), module, *args]
+def wrap(command: list[str], prefix: Path, out: Path) -> list[str]:
+    """`command` (`python -m MODULE ARGS...`) run under the counter (from the repository root)."""
+    python, flag, module, *args = command
+    if flag != "-m":
+        raise ValueError(f"not a `python -m` command: {command}")
+    return [python, "-m", "tests.bench.opcount", str(prefix), str(out), module, *args]
 
 
 def main() -> None:
