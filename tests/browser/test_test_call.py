@@ -88,7 +88,7 @@ async def test_a_browser_test_call_books_an_oil_change_and_honours_barge_in(
     wav = _caller_wav(stack, tmp_path / "caller.wav")
     customer_id = stack.crm.customers.id_for_phone(CALLER)
     before = _oil_changes(stack, customer_id)
-    # earlier tests on this stack may have texted the same customer (a moved appointment)
+    # earlier tests on this stack may have texted the same customer: only this call counts
     sent_before = len(read_outbox(stack.outbox_path))
     page = await _signed_in(await fake_microphone(wav), stack.console.url)
     await page.locator("body[data-live='open']").wait_for(state="attached", timeout=20_000)
