@@ -32,6 +32,7 @@ from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
 from media_bridge.recording import CallRecording, open_recording
 from media_bridge.runtime import Runtime
+from media_bridge.twilio_side import MARK_HEAD, MARK_NAME, MEDIA_HEAD, MEDIA_PAYLOAD
 from media_bridge.upstream import Upstream, open_any
 from media_bridge.ws import ConnectionClosed, WebSocket
 from pitstop.models import CallDirection, CallOutcome, CallStatus, ResumeReason
@@ -313,13 +314,14 @@ class CallSession:
         `event` first, ASCII, a base64 payload) or a mark is taken here, its one string found
         in the bytes. False: anything else, which the reader task parses whole (and reports
         when it is wrong), in order."""
-        if data.startswith(tw.MEDIA_HEAD):
-            found = tw.MEDIA_PAYLOAD(data)
+        if data.startswith(MEDIA_HEAD):
+            found = MEDIA_PAYLOAD(data)
             if found is None or not data.isascii():
                 return False
-            self._audio(found[1])
-        elif data.startswith(tw.MARK_HEAD):
-            found = tw.MARK_NAME(data)
+            audio = self._audio  # a callable in a slot, called from a local (no method lookup)
+            audio(found[1])
+        elif data.startswith(MARK_HEAD):
+            found = MARK_NAME(data)
             if found is None or not data.isascii():
                 return False
             self._input.played(found[1])

@@ -98,7 +98,7 @@ class Playout:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._seq = 0
+        self._seq = 0  # of the last mark sent
         # (mark name, item_id, bytes of the item sent by that mark), oldest first
         self._pending: deque[tuple[bytes, str, int]] = deque()
         self._sent: dict[str, int] = {}
@@ -109,9 +109,9 @@ class Playout:
 
     def sent(self, item_id: str, nbytes: int) -> bytes:
         """Record audio sent for `item_id`; returns the name of the mark to send after it."""
-        pending = self._pending
+        pending, clock = self._pending, self._clock  # (a callable in a slot: called from a local)
         if not pending:  # an idle line: Twilio starts playing this at once
-            self._anchor_at = self._clock()
+            self._anchor_at = clock()
         seq = self._seq = self._seq + 1
         name = b"m%d" % seq
         total = self._sent[item_id] = self._sent.get(item_id, 0) + nbytes
@@ -133,32 +133,29 @@ class Playout:
 
     def acked(self, name: bytes) -> None:
         """Twilio played everything up to the mark `name`."""
-        pending = self._pending
-        acked_item: str | None
+        pending, clock = self._pending, self._clock
+        now = self.last_played_at = clock()
         if pending and pending[0][0] == name:  # the usual case: the oldest pending mark
-            _, acked_item, total = pending.popleft()
-            self._played[acked_item] = total
-        else:
-            acked_item = self._acked_past(name)
-        now = self._clock()
-        self.last_played_at = now
-        if acked_item is None:
+            _, item_id, total = pending.popleft()
+            self._played[item_id] = total
+        elif not self._acked_past(name):
             return  # the echo of a cleared mark: says nothing about what plays now
         if pending:  # playing on: the oldest pending item, from where it stands now
             self._anchor_at = now
         elif self._drained is not None:  # someone waits for the line to drain
             self._settle()
 
-    def _acked_past(self, name: bytes) -> str | None:
-        """A mark past the oldest pending one: it settles every earlier mark too. The last
-        item settled; None if it settles nothing (a cleared mark's echo, or not ours)."""
+    def _acked_past(self, name: bytes) -> bool:
+        """A mark past the oldest pending one: it settles every earlier mark too. False if it
+        settles nothing (a cleared mark's echo, or not ours)."""
         seq = _mark_seq(name)
         pending, played = self._pending, self._played
-        acked_item = None
+        settled = False
         while pending and _mark_seq(pending[0][0]) <= seq:
-            _, acked_item, total = pending.popleft()
-            played[acked_item] = total
-        return acked_item
+            _, item_id, total = pending.popleft()
+            played[item_id] = total
+            settled = True
+        return settled
 
     @property
     def audible(self) -> bool:

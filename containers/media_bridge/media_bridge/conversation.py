@@ -42,6 +42,7 @@ from media_bridge.realtime_events import (
     ValidationError,
     parse_server_event,
 )
+from media_bridge.realtime_side import AUDIO_DELTA_HEAD
 from media_bridge.response_gate import ResponseGate
 from media_bridge.tool_runner import ToolOutcome, ToolRunner
 from media_bridge.transcript import Transcript
@@ -94,11 +95,12 @@ class Conversation:
         "_item_key",
         "_metrics",
         "_parts",
-        "_play",
+        "_playout",
         "_session_items",
         "_settings",
         "_source",
         "_state",
+        "_twilio",
         "budget",
         "gate",
         "keypad",
@@ -127,7 +129,8 @@ class Conversation:
         self._item_key = _NO_ITEM
         self._item_id = ""
         self._source = upstream.link.ws  # the socket the audio comes from (`_pump` sets it)
-        self._play = parts.twilio.play  # agent audio to the caller (the call's one Twilio leg)
+        self._twilio = parts.twilio  # agent audio to the caller (the hot path's `play`)
+        self._playout = parts.state.playout  # what the caller has heard (Twilio's marks)
         self._heard: dict[str, int] = {}  # ms heard of each interrupted assistant item
         self._calls: dict[str, tuple[str, str, str]] = {}  # call_id → (response, name, arguments)
         self._failures = 0  # failed/incomplete responses in a row
@@ -171,7 +174,7 @@ class Conversation:
     # ------------------------------------------------------------------ the caller
     def played(self, mark: bytes) -> None:
         """Twilio played up to `mark`: agent turns whose audio has all played are final."""
-        self._state.playout.acked(mark)
+        self._playout.acked(mark)
         transcript = self.transcript
         if transcript.playing:  # the usual case, once per mark: no turn waits for its audio
             transcript.played()
@@ -239,14 +242,14 @@ class Conversation:
         `data` is the frame's undecoded text. A delta as the server writes it (compact, `type`
         first, ASCII, an item id without escapes) is taken here, its strings found in the bytes.
         False: anything else, which the reader task (`_pump`) parses whole, in order."""
-        if not data.startswith(rt.AUDIO_DELTA_HEAD) or not data.isascii():
+        if not data.startswith(AUDIO_DELTA_HEAD) or not data.isascii():
             return False
         found = _DELTA(data)
         if found is None:
             return False  # no delta, or not base64: the slow way, which reports it
         self._garbage_since = None
         if self._item_key in data:  # more of the item playing now: nothing about it to settle
-            self._play(self._item_id, found[1], self._source)
+            self._twilio.play(self._item_id, found[1], self._source)
             return True
         item = _ITEM(data)
         if item is None:
@@ -364,7 +367,7 @@ class Conversation:
             self.transcript.agent_started(item_id)
         self._item_key, self._item_id = _ITEM_ID + item + b'"', item_id
         self._state.latency.agent_audio()  # the first audio since the caller stopped (latency.py)
-        self._play(item_id, delta, self._source)
+        self._twilio.play(item_id, delta, self._source)
 
     def _forget_item(self) -> None:
         """Items were cut off, the session changed or the caller has stopped speaking: the next

@@ -31,7 +31,7 @@ _IS_BASE64 = re.compile(_BASE64).fullmatch
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 MEDIA_HEAD = b'{"event":"media"'  # how Twilio's media messages start (and marks, below)
 MARK_HEAD = b'{"event":"mark"'
-_TAIL = b'"}}'  # what closes an outbound media or mark message after its string
+TAIL = b'"}}'  # what closes an outbound media or mark message after its string
 
 Finder = Callable[[bytes], "re.Match[bytes] | None"]
 
@@ -188,22 +188,19 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], TwilioMessage]] = {
 
 
 class TwilioOut:
-    """Outbound messages for one stream, built as UTF-8 by concatenation (no per-frame dumps)."""
+    """Outbound messages for one stream, built as UTF-8 by concatenation (no per-frame dumps):
+    agent audio is `media_head` + its base64 (checked with `is_base64`: spliced in verbatim) +
+    `TAIL`, the mark after it `mark_head` + one of our own mark names + `TAIL`."""
 
-    __slots__ = ("_mark_head", "_media_head", "clear")
+    __slots__ = ("clear", "mark_head", "media_head")
 
     def __init__(self, stream_sid: str):
         if not _SAFE_ID.fullmatch(stream_sid):
             raise TwilioProtocolError("bad streamSid")
         sid = stream_sid.encode()
-        self._media_head = b'{"event":"media","streamSid":"' + sid + b'","media":{"payload":"'
-        self._mark_head = b'{"event":"mark","streamSid":"' + sid + b'","mark":{"name":"'
+        self.media_head = b'{"event":"media","streamSid":"' + sid + b'","media":{"payload":"'
+        self.mark_head = b'{"event":"mark","streamSid":"' + sid + b'","mark":{"name":"'
         self.clear = b'{"event":"clear","streamSid":"' + sid + b'"}'
-
-    def media_and_mark(self, payload_b64: bytes, name: bytes) -> tuple[bytes, bytes]:
-        """Agent audio and the mark after it. `payload_b64` must already be checked with
-        `is_base64` (it is spliced in verbatim); `name` is one of our own mark names."""
-        return self._media_head + payload_b64 + _TAIL, self._mark_head + name + _TAIL
 
 
 class TwilioLeg:
@@ -214,11 +211,12 @@ class TwilioLeg:
     socket's reading until it drains. A socket Twilio has closed ends the call.
     """
 
-    __slots__ = ("_ended", "_playout", "_state", "out", "ws")
+    __slots__ = ("_ended", "_mark_head", "_media_head", "_playout", "_state", "out", "ws")
 
     def __init__(self, ws: WebSocket, stream_sid: str, state: CallState, ended: asyncio.Event):
         self.ws = ws
         self.out = TwilioOut(stream_sid)
+        self._media_head, self._mark_head = self.out.media_head, self.out.mark_head  # `play`'s
         self._state = state  # the call's recording (opened once the call is known)
         self._playout = state.playout  # what was sent, and when it was heard
         self._ended = ended
@@ -230,8 +228,9 @@ class TwilioLeg:
         recording = self._state.recording
         if recording is not NOT_RECORDING:  # no call per frame when there is none
             recording.agent(delta)
-        media, mark = self.out.media_and_mark(delta, self._playout.sent(item_id, ulaw_bytes(delta)))
-        if not self.ws.write_pair(media, mark, source):
+        mark = self._playout.sent(item_id, ulaw_bytes(delta))
+        media = self._media_head + delta + TAIL
+        if not self.ws.write_pair(media, self._mark_head + mark + TAIL, source):
             self._ended.set()
 
     async def clear(self) -> None:

@@ -61,7 +61,17 @@ _CLOSE_TIMEOUT = 5.0  # seconds for the peer to answer our close before the sock
 _TEXT = WSMsgType.TEXT
 _FIN_TEXT = 0x81  # FIN + text opcode: the first byte of every unmasked text frame we pre-frame
 _HEAD_7, _HEAD_16, _HEAD_64 = (struct.Struct(f).pack for f in ("!BB", "!BBH", "!BBQ"))
-_SHORT_HEADS = tuple(_HEAD_7(_FIN_TEXT, n) for n in range(126))  # a text frame's, by its size
+_SHORT_HEADS = tuple(_HEAD_7(_FIN_TEXT, n) for n in range(126))  # a short text frame's, by size
+
+
+def _head(n: int) -> bytes:
+    """An unmasked (server-side) text frame's header, as RFC 6455 section 5.2 lays it out."""
+    if n < 126:
+        return _SHORT_HEADS[n]
+    if n < 65536:
+        return _HEAD_16(_FIN_TEXT, 126, n)
+    return _HEAD_64(_FIN_TEXT, 127, n)
+
 
 Message = str | bytes
 Hot = Callable[[bytes], bool]  # a text message's UTF-8 payload → taken?
@@ -80,16 +90,6 @@ class HandshakeRefused(Exception):
         self.retry_after = retry_after
 
 
-def _frame(payload: bytes) -> bytes:
-    """One unmasked (server-side) text frame, as RFC 6455 section 5.2 lays it out."""
-    n = len(payload)
-    if n < 126:
-        return _SHORT_HEADS[n] + payload
-    if n < 65536:
-        return _HEAD_16(_FIN_TEXT, 126, n) + payload
-    return _HEAD_64(_FIN_TEXT, 127, n) + payload
-
-
 class WebSocket(WSListener):
     """One WebSocket: `hot` frames handled in picows' callback, the rest for `async for`."""
 
@@ -103,6 +103,7 @@ class WebSocket(WSListener):
         "_handler",
         "_held",
         "_hot",
+        "_link",
         "_max_size",
         "_on_open",
         "_queue",
@@ -115,6 +116,8 @@ class WebSocket(WSListener):
         "close_code",
         "transport",
     )
+
+    _link: WSTransport  # `transport`, for the hot path: set once connected (`_gone` says when)
 
     def __init__(self, max_size: int, on_open: Callable[[WebSocket], None] | None = None):
         self._handler: Hot | None = None  # `hot`
@@ -141,7 +144,7 @@ class WebSocket(WSListener):
 
     # ------------------------------------------------------------------ picows callbacks
     def on_ws_connected(self, transport: WSTransport) -> None:
-        self.transport = transport
+        self.transport = self._link = transport
         self._gone = False
         if not transport.is_client_side:
             self._raw = transport.underlying_transport
@@ -298,10 +301,10 @@ class WebSocket(WSListener):
 
         `reader` (the socket the frame came from) stops reading while this one is over its
         high-water mark."""
-        transport = self.transport
-        if self._gone or transport is None or transport.is_close_frame_sent:
+        link = self._link
+        if self._gone or link.is_close_frame_sent:
             return False
-        transport.send(_TEXT, message)
+        link.send(_TEXT, message)
         if self._write_paused and reader is not None:
             self._hold(reader)
         return True
@@ -310,21 +313,21 @@ class WebSocket(WSListener):
         """`write_now` of two text messages in one write (as for `write_now`).
 
         Unmasked frames (the server side's) are just a header and the payload, so they are
-        framed here and joined (the usual pair, agent audio and its short mark, with no call
-        per frame); a client masks each frame, so picows frames those."""
-        transport = self.transport
-        if self._gone or transport is None or transport.is_close_frame_sent:
+        framed here and joined (the usual pair, agent audio and its short mark, framed inline);
+        a client masks each frame, so picows frames those."""
+        if self._gone or self._link.is_close_frame_sent:
             return False
         raw = self._raw
-        size = len(first)
         if raw is None:
-            transport.send(_TEXT, first)
-            transport.send(_TEXT, second)
-        elif size < 65536 and len(second) < 126:
-            head = _SHORT_HEADS[size] if size < 126 else _HEAD_16(_FIN_TEXT, 126, size)
-            raw.write(head + first + _SHORT_HEADS[len(second)] + second)
+            self._link.send(_TEXT, first)
+            self._link.send(_TEXT, second)
         else:
-            raw.write(_frame(first) + _frame(second))
+            size = len(first)
+            if 126 <= size < 65536 and len(second) < 126:  # agent audio and its mark
+                head = _HEAD_16(_FIN_TEXT, 126, size)
+                raw.write(head + first + _SHORT_HEADS[len(second)] + second)
+            else:
+                raw.write(_head(size) + first + _head(len(second)) + second)
         if self._write_paused:
             self._hold(reader)
         return True

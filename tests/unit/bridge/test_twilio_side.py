@@ -13,7 +13,8 @@ from media_bridge import twilio_side as tw
 def test_outbound_messages_are_valid_json_with_the_payload_verbatim():
     out = tw.TwilioOut("MZabc123")
     payload = base64.b64encode(bytes(range(160)))
-    media, mark = out.media_and_mark(payload, b"m7")
+    media = out.media_head + payload + tw.TAIL
+    mark = out.mark_head + b"m7" + tw.TAIL
     assert json.loads(media) == {
         "event": "media",
         "streamSid": "MZabc123",
