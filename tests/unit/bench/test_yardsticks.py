@@ -1,9 +1,14 @@
-"""The benchmark's arithmetic: pooled turns and counted bytecodes, which its verdicts rest on."""
+"""The benchmark's yardsticks: pooled turns, counted bytecodes and the A/B run's revision."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+from tests.bench.bridge import ROOT
+from tests.bench.bridge_ab import BRIDGE_SOURCES, checkout
 from tests.bench.measure import FRAMES_PER_SECOND, Run, pooled
 from tests.bench.opcount import Counter
 
@@ -59,3 +64,20 @@ def test_the_counter_counts_only_code_under_its_prefix_and_only_while_on(tmp_pat
     counted_work(100)
     counter.stop()
     assert counter.ops - small > 5 * small  # ten times the loop: several times the bytecodes
+
+
+def test_an_ab_run_imports_the_bridge_of_the_revision_it_names(tmp_path: Path):
+    """A is the bridge at `ref`: its files as git has them there, importable from the entry."""
+    entry = checkout("HEAD", tmp_path / "base")
+    shipped = subprocess.run(
+        ["git", "show", f"HEAD:{BRIDGE_SOURCES}/ws.py"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    assert (entry / "media_bridge/ws.py").read_bytes() == shipped
+    imported = subprocess.run(
+        [sys.executable, "-c", "import media_bridge; print(media_bridge.__file__)"],
+        env={**os.environ, "PYTHONPATH": str(entry)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(imported) == entry / "media_bridge/__init__.py"
