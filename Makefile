@@ -12,8 +12,9 @@ SHIPPED := pitstop functions containers/media_bridge/media_bridge infra app.py
 # Artefact requirement lists, exported from the lock (see `lock`). boto3/botocore/s3transfer
 # come with the Lambda runtime, so the Lambda bundles leave them out.
 BRIDGE_REQUIREMENTS := containers/media_bridge/requirements.txt
+BRIDGE_BUILD_REQUIREMENTS := containers/media_bridge/requirements-build.txt  # mypyc, in the image's build stage
 LAMBDA_REQUIREMENTS := functions/requirements.txt
-EXPORT := $(UV) export --frozen --no-dev --no-emit-project --quiet
+EXPORT := $(UV) export --frozen --no-default-groups --no-emit-project --quiet
 # The template scanners (checkov, cfn-lint) have their own lock: checkov pins an old boto3 that
 # must not drag the shipped one down. `infra/scan/` is a non-package uv project.
 SCAN_PROJECT := infra/scan
@@ -21,7 +22,11 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 TEMPLATE := cdk.out/Pitstop.template.json
 
-.PHONY: install lock requirements demo test test-fast check lint format bench synth scan scan-env deploy clean
+# The bridge as its image ships it, the hot path compiled (containers/media_bridge/compile_hot_path.py):
+# rebuilt from the sources on every run, so it is never stale.
+COMPILED := build/bridge-compiled
+
+.PHONY: install lock requirements demo test test-fast test-compiled check lint format bench synth scan scan-env deploy clean
 
 install: $(STAMP)
 
@@ -43,6 +48,7 @@ $(SCAN_STAMP): $(STAMP) $(SCAN_PROJECT)/pyproject.toml $(SCAN_PROJECT)/uv.lock
 
 requirements: install
 	$(EXPORT) --extra bridge -o $(BRIDGE_REQUIREMENTS)
+	$(EXPORT) --only-group native -o $(BRIDGE_BUILD_REQUIREMENTS)
 	$(EXPORT) --no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
 	  -o $(LAMBDA_REQUIREMENTS)
 
@@ -51,6 +57,14 @@ demo: install
 
 test: install scan-env
 	$(BIN)/pytest -q
+	$(MAKE) test-compiled
+
+# The bridge's own tests again, on the compiled build (tests/conftest.py checks that they are).
+test-compiled: install
+	rm -rf $(COMPILED)
+	$(BIN)/python containers/media_bridge/compile_hot_path.py $(COMPILED)
+	PYTHONPATH=$(COMPILED) PITSTOP_BRIDGE_COMPILED=1 $(BIN)/pytest -q -p no:cacheprovider \
+	  tests/unit/bridge tests/integration/bridge
 
 test-fast: install
 	$(BIN)/pytest -q -m "not e2e and not infra"
@@ -92,4 +106,4 @@ deploy: install $(CDK)
 	$(CDK) deploy
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) cdk.out .pitstop .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) $(SCAN_VENV) build cdk.out .pitstop .pytest_cache .mypy_cache .ruff_cache node_modules

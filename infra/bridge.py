@@ -53,6 +53,7 @@ IMAGE_EXCLUDES = [
     ".venv",
     "node_modules",
     "cdk.out",
+    "build",
     ".pitstop",
     "tests",
     "**/__pycache__",

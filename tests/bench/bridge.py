@@ -5,10 +5,12 @@ echoing Realtime stand-in (`echo_realtime`) and the Twilio load generator (`load
 
 - direct: the load generator talks to the stand-in itself (the round trip with no relay);
 - floor: the minimal picows relay (`floor_relay`), the least the per-frame job can cost;
-- bridge: the real entry point, calls opened the way the webhook opens them (`stack`).
+- bridge: the real entry point as the image ships it (its hot path compiled by mypyc:
+  `stack.compile_bridge`), calls opened the way the webhook opens them (`stack`).
 
-Then the bytecodes each relay's own code runs per round trip (`opcount`): the share of the
-per-frame cost that the code decides, exactly, whatever the machine's load.
+Then the bytecodes each relay's own code runs per round trip (`opcount`; the bridge's sources
+interpreted): the share of the per-frame cost that the code decides, exactly, whatever the
+machine's load.
 
 At the target size (200 calls) floor and bridge take `BENCH_BRIDGE_TURNS` (3) turns each,
 alternating, and each one's turns are pooled: a single pair of 5 s windows moved the ratio by
@@ -42,7 +44,15 @@ from tests.bench import floor_relay, opcount
 from tests.bench.echo_realtime import Echo
 from tests.bench.load_twilio import CallSpec, Load
 from tests.bench.measure import Run, measure, pct, pooled, rss_bytes
-from tests.bench.stack import STREAM_KEY, CallBook, dynamodb, log_errors, serve, tools_stub
+from tests.bench.stack import (
+    STREAM_KEY,
+    CallBook,
+    compile_bridge,
+    dynamodb,
+    log_errors,
+    serve,
+    tools_stub,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR_CODE = ROOT / "tests/bench/floor_relay.py"  # the relays' own code, for `opcount`
@@ -96,11 +106,14 @@ def bridge_env(
 class Bench:
     """One benchmark run over all sizes: the shared stand-ins, and a run per relay per size."""
 
-    def __init__(self, echo: Echo, book: CallBook, env: dict[str, str], tmp: Path):
+    def __init__(
+        self, echo: Echo, book: CallBook, env: dict[str, str], tmp: Path, compiled: Path | None
+    ):
         self.echo = echo
         self.book = book
         self.env = env
         self.tmp = tmp
+        self.compiled = compiled  # the bridge's compiled build (a PYTHONPATH entry), if any
         self.seconds = float(os.environ.get("BENCH_BRIDGE_SECONDS", "5"))
         self.turns = int(os.environ.get("BENCH_BRIDGE_TURNS", "3"))
         self.profile = os.environ.get("BENCH_BRIDGE_PROFILE") == "1"
@@ -139,7 +152,11 @@ class Bench:
         command += ["-m", "media_bridge", "--host", "127.0.0.1", "--port", "0"]
         calls = self.book.open_many(n + 1)
         code = BRIDGE_CODE if counted else None
-        run = self._relay("bridge", command, self.env, "media bridge on ", calls, code)
+        env = self.env  # counted: the sources, interpreted (compiled code runs no bytecodes)
+        if self.compiled is not None and not counted:
+            path = [str(self.compiled), *filter(None, [env.get("PYTHONPATH")])]
+            env = {**env, "PYTHONPATH": os.pathsep.join(path)}
+        run = self._relay("bridge", command, env, "media bridge on ", calls, code)
         if profiled:
             import pstats
 
@@ -201,7 +218,8 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp,
     ):
         env = bridge_env(endpoint, tools_url, echo.url, Path(tmp), max(ns))
-        bench = Bench(echo, CallBook("bench-bridge", endpoint), env, Path(tmp))
+        compiled = compile_bridge(Path(tmp) / "compiled")
+        bench = Bench(echo, CallBook("bench-bridge", endpoint), env, Path(tmp), compiled)
         print(f"{os.cpu_count()} CPUs; {bench.seconds:g} s measured per run", flush=True)
         for n in ns:
             began = time.monotonic()

@@ -6,6 +6,7 @@ touched, cache misses). Whether a hot-path change saves CPU is answered here: th
 the same stand-ins, the bridge of `REF` (A) and of the working tree (B) taking turns, each one's
 turns pooled, B / A printed. A is `media_bridge` as it is at `REF`; the shared package and the
 dependencies are the working tree's for both (the relay's hot path is all in `media_bridge`).
+Both are built as the image builds them, with the working tree's compile_hot_path.py.
 
     python -m tests.bench.bridge_ab REF    # BENCH_BRIDGE_N (200) calls, BENCH_BRIDGE_TURNS (4)
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 from tests.bench.bridge import ROOT, TARGET_N, Bench, bridge_env
 from tests.bench.echo_realtime import Echo
 from tests.bench.measure import Run, pooled
-from tests.bench.stack import CallBook, dynamodb, tools_stub
+from tests.bench.stack import CallBook, compile_bridge, dynamodb, tools_stub
 
 BRIDGE_SOURCES = "containers/media_bridge/media_bridge"
 
@@ -57,14 +58,16 @@ def main(ref: str) -> None:
         tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp,
     ):
         base = checkout(ref, Path(tmp) / "base")
+        builds = {
+            "A": compile_bridge(Path(tmp) / "A", base / "media_bridge"),
+            "B": compile_bridge(Path(tmp) / "B"),
+        }
         env = bridge_env(endpoint, tools_url, echo.url, Path(tmp), n)
-        envs = {"A": {**env, "PYTHONPATH": os.pathsep.join([str(base), env.get("PYTHONPATH", "")])}}
-        envs["B"] = env
-        bench = Bench(echo, CallBook("bench-bridge", endpoint), env, Path(tmp))
+        bench = Bench(echo, CallBook("bench-bridge", endpoint), env, Path(tmp), None)
         runs: dict[str, list[Run]] = {"A": [], "B": []}
         for turn in range(turns):
             for side in ("A", "B") if turn % 2 == 0 else ("B", "A"):  # neither always first
-                bench.env = envs[side]
+                bench.compiled = builds[side]
                 runs[side].append(bench.bridge(n))
             line = ", ".join(f"{side} {cpu(done[-1]):.3f}" for side, done in runs.items())
             print(f"turn {turn + 1}: {line} ms per call-second", flush=True)

@@ -5,7 +5,8 @@
   calls are opened the way the webhook opens them (`CallBook.open`: record + signed token).
 - The tools API: a stub answering the tool list (no tool is called: the echo never asks).
 - Relays under test (`python -m media_bridge`, the floor) as child processes, each measured
-  alone through /proc; `serve` waits for the start-up line the process prints.
+  alone through /proc; `serve` waits for the start-up line the process prints. The bridge runs
+  as its image ships it, its hot path compiled (`compile_bridge`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from tests.bench.load_twilio import CallSpec
 
 STREAM_KEY = "bench-stream-key"
+COMPILE = Path(__file__).resolve().parents[2] / "containers/media_bridge/compile_hot_path.py"
 _ERROR = re.compile(r'"level": ?"(ERROR|CRITICAL)"')
 MOTO = """
 import logging, threading
@@ -35,6 +37,16 @@ server = LocalDynamoDB().start()
 print(server.endpoint, flush=True)
 threading.Event().wait()
 """
+
+
+def compile_bridge(dest: Path, sources: Path | None = None) -> Path:
+    """The bridge built as its image builds it (compile_hot_path.py) under `dest`, a PYTHONPATH
+    entry; `sources` is another revision's `media_bridge` package (bridge_ab's A)."""
+    command = [sys.executable, str(COMPILE), str(dest)]
+    if sources is not None:
+        command += ["--sources", str(sources)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return dest
 
 
 @contextlib.contextmanager

@@ -1,7 +1,8 @@
 """Every artefact's dependency list is the lock's export, never a hand list.
 
 The Lambda bundles install `functions/requirements.txt`, the bridge image
-`containers/media_bridge/requirements.txt`; both are written by `make requirements` from uv.lock.
+`containers/media_bridge/requirements.txt` (and its build stage `requirements-build.txt`); all are
+written by `make requirements` from uv.lock.
 These tests re-run the same `uv export` and compare, so a lock change without a regenerated
 list fails here instead of shipping stale pins.
 """
@@ -22,10 +23,12 @@ from tests.infra.conftest import REPO_ROOT
 pytestmark = pytest.mark.infra
 
 BRIDGE_REQUIREMENTS = "containers/media_bridge/requirements.txt"
+BRIDGE_BUILD_REQUIREMENTS = "containers/media_bridge/requirements-build.txt"
 # The Lambda runtime ships these; bundling them would only shadow the runtime's copies.
 LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer")
 EXPORT_ARGS = {
     BRIDGE_REQUIREMENTS: ("--extra", "bridge"),
+    BRIDGE_BUILD_REQUIREMENTS: ("--only-group", "native"),
     constants.LAMBDA_REQUIREMENTS: tuple(
         arg for name in LAMBDA_RUNTIME_PACKAGES for arg in ("--no-emit-package", name)
     ),
@@ -41,7 +44,15 @@ def _uv() -> str:
 
 
 def _export(*args: str) -> str:
-    command = [_uv(), "export", "--frozen", "--no-dev", "--no-emit-project", "--quiet", *args]
+    command = [
+        _uv(),
+        "export",
+        "--frozen",
+        "--no-default-groups",
+        "--no-emit-project",
+        "--quiet",
+        *args,
+    ]
     return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
 
 

@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from media_bridge.latency import LatencyMeter
 from media_bridge.realtime_events import (
@@ -260,7 +260,7 @@ class Usage:
             self.output_audio += out.audio_tokens or 0
 
     def as_dict(self) -> dict[str, int | float]:
-        return dict(self.__dict__)
+        return asdict(self)
 
 
 @dataclass(slots=True)

@@ -116,5 +116,5 @@ def test_heard_with_20_ms_deltas_runs_on_from_the_last_mark():
     assert playout.heard_ms("item_a") == 40
     clock.now += 0.03
     assert playout.heard_ms("item_a") == 70
-    playout.acked("m1")  # a late, older echo changes nothing
+    playout.acked(b"m1")  # a late, older echo changes nothing
     assert playout.interrupt() == [("item_a", 70)]
