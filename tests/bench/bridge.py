@@ -154,7 +154,7 @@ class Bench:
         code = BRIDGE_CODE if counted else None
         env = self.env  # counted: the sources, interpreted (compiled code runs no bytecodes)
         if self.compiled is not None and not counted:
-            path = [str(self.compiled), *filter(None, [env.get("PYTHONPATH")])]
+            path = filter(None, [str(self.compiled), env.get("PYTHONPATH")])
             env = {**env, "PYTHONPATH": os.pathsep.join(path)}
         run = self._relay("bridge", command, env, "media bridge on ", calls, code)
         if profiled:

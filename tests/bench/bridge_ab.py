@@ -29,8 +29,8 @@ BRIDGE_SOURCES = "containers/media_bridge/media_bridge"
 
 
 def checkout(ref: str, dest: Path) -> Path:
-    """`media_bridge` as it is at `ref`, unpacked under `dest`: a PYTHONPATH entry that
-    imports that revision's bridge."""
+    """`media_bridge` as it is at `ref`, unpacked under `dest` (`dest / "media_bridge"`: the
+    sources A is compiled from)."""
     dest.mkdir(parents=True)
     archive = dest / "sources.tar"
     subprocess.run(
