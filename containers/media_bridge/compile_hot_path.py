@@ -1,6 +1,6 @@
 """The bridge with its hot path compiled by mypyc: the same sources, less CPU per frame.
 
-Every frame runs through a few small modules (call, conversation, upstream, twilio_side,
+Every frame runs through a few small modules (wire, call, conversation, upstream, twilio_side,
 call_state, transcript, latency): there, interpreted Python is what the bridge costs above the
 floor relay (README, "The compiled hot path"). mypyc compiles those modules to C from their
 type annotations: their classes become native (attributes at fixed offsets, methods called
@@ -8,8 +8,9 @@ directly): 15 % fewer instructions per frame callback (callgrind), about 7 % les
 calls (`tests.bench.bridge_ab`).
 
 ws.py stays interpreted: its `WebSocket` subclasses picows' Cython `WSListener`, which mypyc
-cannot make a native class, and compiled it cost more than it saved (measured the same way).
-Everything else runs too rarely to matter.
+cannot make a native class, and compiled it cost more than it saved (measured the same way);
+its per-frame half is wire.py's native `Wire`, which picows calls directly. Everything else
+runs too rarely to matter.
 
 A compiled module sits beside its source and wins the import; the sources are copied first, so
 the tree it builds (`DEST/media_bridge`, and mypyc's runtime library in `DEST`) is one
@@ -39,6 +40,7 @@ HOT_PATH = (
     "transcript",
     "twilio_side",
     "upstream",
+    "wire",
 )
 
 

@@ -32,7 +32,7 @@ from media_bridge.parts import CallParts
 from media_bridge.recorder import CallRecorder
 from media_bridge.recording import CallRecording, open_recording
 from media_bridge.runtime import Runtime
-from media_bridge.twilio_side import MARK_HEAD, MARK_NAME, MEDIA_HEAD, MEDIA_PAYLOAD
+from media_bridge.twilio_side import MARK_HEAD, MEDIA_HEAD, NAME_KEY, PAYLOAD_KEY
 from media_bridge.upstream import Upstream, open_any
 from media_bridge.ws import ConnectionClosed, WebSocket
 from pitstop.models import CallDirection, CallOutcome, CallStatus, ResumeReason
@@ -315,16 +315,16 @@ class CallSession:
         in the bytes. False: anything else, which the reader task parses whole (and reports
         when it is wrong), in order."""
         if data.startswith(MEDIA_HEAD):
-            found = MEDIA_PAYLOAD(data)
+            found = tw.base64_after(data, PAYLOAD_KEY)
             if found is None or not data.isascii():
                 return False
             audio = self._audio  # a callable in a slot, called from a local (no method lookup)
-            audio(found[1])
+            audio(found)
         elif data.startswith(MARK_HEAD):
-            found = MARK_NAME(data)
+            found = tw.string_after(data, NAME_KEY)
             if found is None or not data.isascii():
                 return False
-            self._input.played(found[1])
+            self._input.played(found)
         else:
             return False
         return True

@@ -61,8 +61,7 @@ OUTCOME_BY_TOOL = {
 # The escalation hint and the apology are `agent.escalation_hint` / `agent.apology` of the packs.
 DEFAULT_HANDOFF_REASON = "caller asked for a person"
 _ITEM_ID = b'"item_id":"'
-_DELTA = tw.base64_after(b'"delta":"')
-_ITEM, _RESPONSE = tw.string_after(_ITEM_ID), tw.string_after(b'"response_id":"')
+_DELTA, _RESPONSE_ID = b'"delta":"', b'"response_id":"'
 _NO_ITEM = b"\x00"  # matches no delta's bytes (`_agent_frame` takes ASCII text only)
 
 
@@ -244,18 +243,17 @@ class Conversation:
         False: anything else, which the reader task (`_pump`) parses whole, in order."""
         if not data.startswith(AUDIO_DELTA_HEAD) or not data.isascii():
             return False
-        found = _DELTA(data)
+        found = tw.base64_after(data, _DELTA)
         if found is None:
             return False  # no delta, or not base64: the slow way, which reports it
         self._garbage_since = None
         if self._item_key in data:  # more of the item playing now: nothing about it to settle
-            self._twilio.play(self._item_id, found[1], self._source)
+            self._twilio.play(self._item_id, found, self._source)
             return True
-        item = _ITEM(data)
+        item = tw.string_after(data, _ITEM_ID)
         if item is None:
             return False
-        response = _RESPONSE(data)
-        self._on_audio(item[1], found[1], None if response is None else response[1])
+        self._on_audio(item, found, tw.string_after(data, _RESPONSE_ID))
         return True
 
     async def _pump(self) -> None:

@@ -7,7 +7,7 @@ base64 characters, which is also what makes it safe to splice into JSON text wit
 
 Twilio's media and mark messages are compact JSON that starts with their event
 (`{"event":"media",...`): the hot path finds the one string it needs in the bytes
-(`MEDIA_PAYLOAD`, `MARK_NAME`: one regular expression each, in C), as a relay at the floor
+(`base64_after`, `string_after`: two byte searches and a check, in C), as a relay at the floor
 does, and hands anything else (another layout, an escape, non-ASCII) to the full parse, which
 reports what is wrong with it.
 """
@@ -26,40 +26,52 @@ from media_bridge.recording import NOT_RECORDING
 from media_bridge.ws import ConnectionClosed, WebSocket
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,128}")
-_BASE64 = rb"[A-Za-z0-9+/]*={0,2}"  # its alphabet, at most two `=` of padding at the end
-_IS_BASE64 = re.compile(_BASE64).fullmatch
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_PADDINGS = (b"=", b"==")
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 MEDIA_HEAD = b'{"event":"media"'  # how Twilio's media messages start (and marks, below)
 MARK_HEAD = b'{"event":"mark"'
+PAYLOAD_KEY = b'"payload":"'  # where a media message's payload starts (MEDIA_HEAD's message)
+NAME_KEY = b'"name":"'  # and a mark's name
 TAIL = b'"}}'  # what closes an outbound media or mark message after its string
 
-Finder = Callable[[bytes], "re.Match[bytes] | None"]
+
+def value_after(data: bytes, key: bytes) -> bytes | None:
+    """The raw text, in compact JSON, of the string value after `key` (`b'"delta":"'`): up
+    to the next quote, unchecked. None: the key is not there, or its string does not end."""
+    at = data.find(key)
+    if at < 0:
+        return None
+    at += len(key)
+    end = data.find(b'"', at)
+    return None if end < 0 else data[at:end]
 
 
-def base64_after(key: bytes) -> Finder:
-    """A search, in compact JSON, for the base64 string value after `key` (`b'"delta":"'`):
-    group 1 of its match. One C call finds and checks it; base64 has no quote and no
-    backslash, so what it finds is safe to splice into JSON. No match: not there, not base64."""
-    return re.compile(re.escape(key) + b"(" + _BASE64 + b')"').search
+def base64_after(data: bytes, key: bytes) -> bytes | None:
+    """The base64 string value after `key`. Base64 has no quote and no backslash, so what
+    this finds is safe to splice into JSON. None: not there, or not base64."""
+    value = value_after(data, key)
+    return value if value is not None and is_base64(value) else None
 
 
-def string_after(key: bytes) -> Finder:
-    """A search for the string value after `key` that has no escape in it (group 1)."""
-    return re.compile(re.escape(key) + rb'([^"\\]*)"').search
-
-
-MEDIA_PAYLOAD = base64_after(b'"payload":"')
-MARK_NAME = string_after(b'"name":"')
+def string_after(data: bytes, key: bytes) -> bytes | None:
+    """The string value after `key`, when it has no escape in it (else None)."""
+    value = value_after(data, key)
+    return None if value is None or b"\\" in value else value
 
 
 def is_base64(payload: bytes) -> bool:
-    """Base64 (see `base64_after`): safe to splice into JSON."""
-    return _IS_BASE64(payload) is not None
+    """Base64: its alphabet, then at most two `=` of padding; safe to splice into JSON.
+
+    One pass in C, a third of a regular expression's cost on a 20 ms frame: deleting the
+    alphabet leaves nothing, or the padding that ends the payload."""
+    rest = payload.translate(None, _ALPHABET)
+    return not rest or (rest in _PADDINGS and payload.endswith(rest))
 
 
 def ulaw_bytes(payload_b64: bytes) -> int:
     """Bytes (= samples, = 1/8 ms at 8 kHz) of checked base64 μ-law, without decoding it."""
-    return len(payload_b64.rstrip(b"=")) * 3 // 4
+    return len(payload_b64) * 3 // 4 - payload_b64.count(b"=", -2)  # less its padding
 
 
 class TwilioProtocolError(ValueError):
@@ -211,10 +223,11 @@ class TwilioLeg:
     socket's reading until it drains. A socket Twilio has closed ends the call.
     """
 
-    __slots__ = ("_ended", "_mark_head", "_media_head", "_playout", "_state", "out", "ws")
+    __slots__ = ("_ended", "_mark_head", "_media_head", "_playout", "_state", "_wire", "out", "ws")
 
     def __init__(self, ws: WebSocket, stream_sid: str, state: CallState, ended: asyncio.Event):
         self.ws = ws
+        self._wire = ws.wire  # its per-frame writes, for `play`
         self.out = TwilioOut(stream_sid)
         self._media_head, self._mark_head = self.out.media_head, self.out.mark_head  # `play`'s
         self._state = state  # the call's recording (opened once the call is known)
@@ -230,7 +243,7 @@ class TwilioLeg:
             recording.agent(delta)
         mark = self._playout.sent(item_id, ulaw_bytes(delta))
         media = self._media_head + delta + TAIL
-        if not self.ws.write_pair(media, self._mark_head + mark + TAIL, source):
+        if not self._wire.write_pair(media, self._mark_head + mark + TAIL, source):
             self._ended.set()
 
     async def clear(self) -> None:

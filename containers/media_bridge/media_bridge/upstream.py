@@ -121,7 +121,7 @@ class Upstream:
         "_session_event",
         "_state",
         "_urls",
-        "_ws",
+        "_wire",
         "drops",
         "earlier",
         "link",
@@ -136,7 +136,7 @@ class Upstream:
         self._caller = parts.twilio.ws  # the socket caller audio comes from (back-pressure)
         self._urls = urls
         self._session_event = session_event
-        self.link, self._ws = link, link.ws  # `_ws`: the link's socket, for `append`
+        self.link, self._wire = link, link.ws.wire  # the link's per-frame writes, for `append`
         parts.state.realtime_model = rt.model_of(urls[0])
         self.drops = 0  # links lost during this call
         self.earlier: list[tuple[str, str]] = []  # an earlier stream's conversation (resumed)
@@ -148,7 +148,7 @@ class Upstream:
         Runs in the Twilio socket's frame callback: one write, no await. A Realtime socket over
         its high-water mark stops the Twilio socket's reading until it drains."""
         state = self._state
-        if state.relaying and not self._ws.write_now(
+        if state.relaying and not self._wire.write(
             APPEND_HEAD + payload + APPEND_TAIL, self._caller
         ):
             state.relaying = False  # the Realtime reader reconnects
@@ -188,7 +188,7 @@ class Upstream:
             return False
         link, url = opened
         self._urls = [url] + [u for u in self._urls if u != url]  # stay on the one that works
-        self.link, self._ws = link, link.ws
+        self.link, self._wire = link, link.ws.wire
         self._parts.state.realtime_model = rt.model_of(url)
         try:
             await self.restore(history)

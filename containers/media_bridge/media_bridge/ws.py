@@ -1,14 +1,14 @@
 """The bridge's WebSockets, both sides, over picows (Cython framing) on the running event loop.
 
-A `WebSocket` is a picows listener that is two things at once. Its `hot` handler runs inside
-picows' frame callback, synchronously: the media hot path (caller audio upstream, agent audio to
-Twilio, Twilio's marks) is one byte search and one write per frame, with no task wake-up. `hot`
-gets a text message's payload undecoded (bytes: it takes only ASCII, which is valid UTF-8) and
-says whether it took it. Every other message waits, decoded, in order, for the
-connection's async reader (`async for message in ws`), which runs the call's async logic. A
-message goes to `hot` only when nothing is waiting and the reader is between messages (it asked
-for the next one), so the reader and `hot` see messages in the order they arrived, exactly as
-one reading task would.
+A `WebSocket` is a picows listener that is two things at once; its per-frame half is a `Wire`
+(wire.py, compiled). Its `hot` handler runs inside picows' frame callback, synchronously: the
+media hot path (caller audio upstream, agent audio to Twilio, Twilio's marks) is one byte
+search and one write per frame, with no task wake-up. `hot` gets a text message's payload
+undecoded (bytes: it takes only ASCII, which is valid UTF-8) and says whether it took it. Every
+other message waits, decoded, in order, for the connection's async reader (`async for message
+in ws`), which runs the call's async logic. A message goes to `hot` only when nothing is
+waiting and the reader is between messages (it asked for the next one), so the reader and `hot`
+see messages in the order they arrived, exactly as one reading task would.
 
 Back-pressure: a write never blocks and never drops. When the socket written to is over its
 high-water mark (picows' `pause_writing`), the socket the frame came from stops reading until it
@@ -24,7 +24,6 @@ text message that is not UTF-8 with 1007 (picows sends the close, then disconnec
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
@@ -46,6 +45,8 @@ from picows import (
     ws_create_server,
 )
 
+from media_bridge.wire import Hot, Wire
+
 __all__ = [
     "ConnectionClosed",
     "HandshakeRefused",
@@ -59,22 +60,8 @@ _MAX_QUEUE = 64  # messages waiting for the reader before the socket stops readi
 _RESUME_QUEUE = 16
 _CLOSE_TIMEOUT = 5.0  # seconds for the peer to answer our close before the socket is dropped
 _TEXT = WSMsgType.TEXT
-_FIN_TEXT = 0x81  # FIN + text opcode: the first byte of every unmasked text frame we pre-frame
-_HEAD_7, _HEAD_16, _HEAD_64 = (struct.Struct(f).pack for f in ("!BB", "!BBH", "!BBQ"))
-_SHORT_HEADS = tuple(_HEAD_7(_FIN_TEXT, n) for n in range(126))  # a short text frame's, by size
-
-
-def _head(n: int) -> bytes:
-    """An unmasked (server-side) text frame's header, as RFC 6455 section 5.2 lays it out."""
-    if n < 126:
-        return _SHORT_HEADS[n]
-    if n < 65536:
-        return _HEAD_16(_FIN_TEXT, 126, n)
-    return _HEAD_64(_FIN_TEXT, 127, n)
-
 
 Message = str | bytes
-Hot = Callable[[bytes], bool]  # a text message's UTF-8 payload → taken?
 
 
 class ConnectionClosed(Exception):
@@ -99,31 +86,26 @@ class WebSocket(WSListener):
         "_fragments",
         "_fragments_size",
         "_fragments_type",
-        "_gone",
         "_handler",
-        "_held",
-        "_hot",
-        "_link",
         "_max_size",
         "_on_open",
         "_queue",
         "_queue_paused",
-        "_raw",
         "_read_pauses",
         "_reader_busy",
         "_waiter",
-        "_write_paused",
         "close_code",
+        "on_ws_frame",
         "transport",
+        "wire",
     )
 
-    _link: WSTransport  # `transport`, for the hot path: set once connected (`_gone` says when)
-
     def __init__(self, max_size: int, on_open: Callable[[WebSocket], None] | None = None):
-        self._handler: Hot | None = None  # `hot`
-        self._hot: Hot | None = None  # `hot` while a frame may go to it (`_refresh`), else None
+        self._handler: Hot | None = None  # `hot`; the wire's while a frame may go to it
+        self.wire = Wire(self)  # the per-frame half: its state says connected, gone, paused
+        # picows calls `on_ws_frame` for each frame: the compiled `Wire.frame`, not a method
+        self.on_ws_frame = self.wire.frame  # type: ignore[method-assign]
         self.transport: WSTransport | None = None
-        self._raw: asyncio.Transport | None = None  # the socket under a server side's frames
         self.close_code: int | None = None  # the code the peer sent, or ours if it sent none
         self._max_size = max_size
         self._on_open = on_open
@@ -133,36 +115,29 @@ class WebSocket(WSListener):
         self._fragments: list[bytes] = []
         self._fragments_type = _TEXT
         self._fragments_size = 0
-        self._write_paused = False
         self._drained: asyncio.Future[None] | None = None
-        self._held: list[WebSocket] = []  # readers paused until this socket drains
         self._read_pauses = 0
         self._queue_paused = False
         self._closed = asyncio.Event()
-        # Not connected (not yet, or no more: `_closed` is set): a plain flag for the hot path
-        self._gone = True
 
     # ------------------------------------------------------------------ picows callbacks
     def on_ws_connected(self, transport: WSTransport) -> None:
-        self.transport = self._link = transport
-        self._gone = False
+        wire = self.wire
+        self.transport = wire.link = transport
+        wire.gone = False
         if not transport.is_client_side:
-            self._raw = transport.underlying_transport
+            wire.raw = transport.underlying_transport
         if self._on_open is not None:
             self._on_open(self)
 
-    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        """A whole text message goes to `hot` when nothing is ahead of it (no message waiting,
-        no fragments, the reader between two: `_hot` is set), else to the reader, decoded."""
-        hot = self._hot
-        if hot is not None and frame.msg_type is _TEXT and frame.fin:
-            payload = frame.get_payload_as_bytes()
-            if not hot(payload):
-                self._enqueue(_utf8(payload))
-        else:
-            self._other_frame(transport, frame)
+    # `on_ws_frame`, each frame: `Wire.frame` gives a whole text message to `hot` when nothing
+    # is ahead of it (no message waiting, no fragments, the reader between two: the wire's
+    # `hot` is set); what `hot` does not take comes to `to_reader`, anything else here.
+    def to_reader(self, payload: bytes) -> None:
+        """A text message `hot` did not take: decoded, for the reader."""
+        self._enqueue(_utf8(payload))
 
-    def _other_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+    def other_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         """A frame `hot` may not have now, a fragment, a close, or a control frame."""
         msg_type = frame.msg_type
         if msg_type is _TEXT and frame.fin and not self._fragments:
@@ -177,7 +152,7 @@ class WebSocket(WSListener):
             payload = whole
         else:
             return
-        hot = self._hot
+        hot = self.wire.hot
         if hot is None or not hot(payload):
             self._enqueue(_utf8(payload))
 
@@ -186,16 +161,16 @@ class WebSocket(WSListener):
         if handshake is not None and self.close_code is None:
             info = handshake.recv or handshake.sent
             self.close_code = info.code.value if info is not None else None
-        self._gone = True
+        self.wire.gone = True
         self._closed.set()
         self._wake()
         self._release()
 
     def pause_writing(self) -> None:
-        self._write_paused = True
+        self.wire.write_paused = True
 
     def resume_writing(self) -> None:
-        self._write_paused = False
+        self.wire.write_paused = False
         self._release()
 
     # ------------------------------------------------------------------ receiving
@@ -214,7 +189,7 @@ class WebSocket(WSListener):
             raise WSProtocolError(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
         self._fragments.append(frame.get_payload_as_bytes())
         if not frame.fin:
-            self._hot = None
+            self.wire.hot = None
             return None
         whole = b"".join(self._fragments)
         self._fragments, self._fragments_size = [], 0
@@ -226,7 +201,7 @@ class WebSocket(WSListener):
 
     def _enqueue(self, message: Message) -> None:
         self._queue.append(message)
-        self._hot = None
+        self.wire.hot = None
         self._wake()
         if len(self._queue) >= _MAX_QUEUE and not self._queue_paused:
             self._queue_paused = True
@@ -243,10 +218,10 @@ class WebSocket(WSListener):
         self._refresh()
 
     def _refresh(self) -> None:
-        """`_hot` is `hot` when nothing is ahead of the next frame: no message waiting, no
-        message in fragments, the reader not in the middle of one."""
+        """The wire's `hot` is `hot` when nothing is ahead of the next frame: no message
+        waiting, no message in fragments, the reader not in the middle of one."""
         ahead = self._queue or self._fragments or self._reader_busy
-        self._hot = None if ahead else self._handler
+        self.wire.hot = None if ahead else self._handler
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -275,7 +250,7 @@ class WebSocket(WSListener):
         self._reader_busy = False
         self._refresh()
         while not self._queue:
-            if self._gone:
+            if self.wire.gone:
                 raise ConnectionClosed
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -284,7 +259,7 @@ class WebSocket(WSListener):
                 self._waiter = None
         message = self._queue.popleft()
         self._reader_busy = True
-        self._hot = None
+        self.wire.hot = None
         if self._queue_paused and len(self._queue) <= _RESUME_QUEUE:
             self._queue_paused = False
             self.resume_reading()
@@ -294,84 +269,42 @@ class WebSocket(WSListener):
     @property
     def open(self) -> bool:
         transport = self.transport
-        return transport is not None and not self._gone and not transport.is_close_frame_sent
-
-    def write_now(self, message: bytes, reader: WebSocket | None = None) -> bool:
-        """Write the text `message` (UTF-8) now; False: the socket is closed.
-
-        `reader` (the socket the frame came from) stops reading while this one is over its
-        high-water mark."""
-        link = self._link
-        if self._gone or link.is_close_frame_sent:
-            return False
-        link.send(_TEXT, message)
-        if self._write_paused and reader is not None:
-            self._hold(reader)
-        return True
-
-    def write_pair(self, first: bytes, second: bytes, reader: WebSocket) -> bool:
-        """`write_now` of two text messages in one write (as for `write_now`).
-
-        Unmasked frames (the server side's) are just a header and the payload, so they are
-        framed here and joined (the usual pair, agent audio and its short mark, framed inline);
-        a client masks each frame, so picows frames those."""
-        if self._gone or self._link.is_close_frame_sent:
-            return False
-        raw = self._raw
-        if raw is None:
-            self._link.send(_TEXT, first)
-            self._link.send(_TEXT, second)
-        else:
-            size = len(first)
-            if 126 <= size < 65536 and len(second) < 126:  # agent audio and its mark
-                head = _HEAD_16(_FIN_TEXT, 126, size)
-                raw.write(head + first + _SHORT_HEADS[len(second)] + second)
-            else:
-                raw.write(_head(size) + first + _head(len(second)) + second)
-        if self._write_paused:
-            self._hold(reader)
-        return True
-
-    def _hold(self, reader: WebSocket) -> None:
-        """This socket is over its high-water mark: `reader` stops reading until it drains."""
-        if reader not in self._held:
-            self._held.append(reader)
-            reader.pause_reading()
+        return transport is not None and not self.wire.gone and not transport.is_close_frame_sent
 
     async def send(self, text: str | bytes) -> None:
-        """Write `text`, then wait while the socket is over its high-water mark."""
-        if not self.write_now(text.encode() if isinstance(text, str) else text):
+        """Write `text`, then wait while the socket is over its high-water mark (frames leave
+        in the order they were given, whichever path wrote them: `wire.write` is the other)."""
+        wire = self.wire
+        if not wire.write(text.encode() if isinstance(text, str) else text):
             raise ConnectionClosed
-        while self._write_paused and not self._gone:
+        while wire.write_paused and not wire.gone:
             if self._drained is None or self._drained.done():
                 self._drained = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._drained)
-        if self._gone:
+        if wire.gone:
             raise ConnectionClosed
 
     def _release(self) -> None:
         """Drained or gone: the readers held back by this socket read again, senders go on."""
-        held, self._held = self._held, []
-        for reader in held:
-            reader.resume_reading()
+        self.wire.release()
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
 
     def pause_reading(self) -> None:
         self._read_pauses += 1
-        if self._read_pauses == 1 and self.transport is not None and not self._gone:
+        if self._read_pauses == 1 and self.transport is not None and not self.wire.gone:
             self.transport.underlying_transport.pause_reading()
 
     def resume_reading(self) -> None:
         self._read_pauses -= 1
-        if self._read_pauses == 0 and self.transport is not None and not self._gone:
+        if self._read_pauses == 0 and self.transport is not None and not self.wire.gone:
             self.transport.underlying_transport.resume_reading()
 
     # ------------------------------------------------------------------ closing
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close with `code`, wait (briefly) for the peer's answer, then drop the socket."""
         transport = self.transport
-        if transport is None or self._gone:
+        if transport is None or self.wire.gone:
             return
         if not transport.is_close_frame_sent:
             transport.send_close(WSCloseCode(code), reason.encode()[:120])

@@ -201,15 +201,15 @@ async def test_two_frames_in_one_write_reach_a_strict_peer_whole_and_in_order(se
     async with ws_client(server.url, compression=None, max_size=None) as client:
         sock = await asyncio.wait_for(server.sockets.get(), TIMEOUT)
         first, second = "a" * size, "b" * (size // 2 + 1)
-        assert sock.write_pair(first.encode(), second.encode(), sock)
-        assert sock.write_now(b"c")
+        assert sock.wire.write_pair(first.encode(), second.encode(), sock)
+        assert sock.wire.write(b"c")
         async with asyncio.timeout(TIMEOUT):
             assert [await client.recv() for _ in range(3)] == [first, second, "c"]
 
 
 async def test_a_client_socket_masks_what_it_writes_in_order(peer):
     sock = await ws.connect(peer.url(), {}, max_size=MAX, open_timeout=TIMEOUT)
-    assert sock.write_pair(b"one", b"two", sock)
+    assert sock.wire.write_pair(b"one", b"two", sock)
     await sock.send("three")
     assert await peer.take(3) == ["one", "two", "three"]
     await sock.close()
@@ -269,7 +269,7 @@ class Pair:
     def _opened(self, path: str, sock: Watched) -> None:
         if path == "/source":
             sink = self.sockets["/sink"].result()
-            sock.hot = lambda data: sink.write_now(data, sock)
+            sock.hot = lambda data: sink.wire.write(data, sock)
         self.sockets[path].set_result(sock)
 
     async def socket(self, path: str) -> Watched:
@@ -344,7 +344,7 @@ async def test_a_closed_peer_ends_reading_and_refuses_writes(peer):
         assert [m async for m in sock] == []
     assert sock.close_code == 1000
     assert not sock.open
-    assert not sock.write_now(b"late")
+    assert not sock.wire.write(b"late")
     with pytest.raises(ws.ConnectionClosed):
         await sock.send("late")
     await sock.close()  # closing a closed socket is a no-op

@@ -45,7 +45,7 @@ def test_ulaw_bytes_counts_without_decoding(n):
 def test_payloads_that_are_not_base64_are_rejected(text):
     assert not tw.is_base64(text.encode())
     frame = json.dumps({"event": "media", "media": {"payload": text}}, separators=(",", ":"))
-    assert tw.MEDIA_PAYLOAD(frame.encode()) is None
+    assert tw.base64_after(frame.encode(), tw.PAYLOAD_KEY) is None
     with pytest.raises(tw.TwilioProtocolError):
         tw.media_payload({"event": "media", "media": {"payload": text}})
 
@@ -58,18 +58,20 @@ def test_base64_with_its_padding_is_accepted(n):
 @pytest.mark.parametrize(
     ("data", "find", "expected"),
     [
-        (b'{"event":"mark","mark":{"name":"m12"}}', tw.MARK_NAME, b"m12"),
-        (b'{"event":"media","media":{"payload":""}}', tw.MEDIA_PAYLOAD, b""),
-        (b'{"event":"media","media":{"payload":"AA=="}}', tw.MEDIA_PAYLOAD, b"AA=="),
-        (b'{"event":"media","media":{"payload": "AAAA"}}', tw.MEDIA_PAYLOAD, None),  # not compact
-        (b'{"event":"media","media":{"payload":"AAAA', tw.MEDIA_PAYLOAD, None),  # cut short
-        (b'{"event":"mark","mark":{"name":"a\\"b"}}', tw.MARK_NAME, None),  # an escape
-        (b'{"event":"mark","mark":{"name":"m1', tw.MARK_NAME, None),  # cut short
+        (b'{"event":"mark","mark":{"name":"m12"}}', tw.string_after, b"m12"),
+        (b'{"event":"media","media":{"payload":""}}', tw.base64_after, b""),
+        (b'{"event":"media","media":{"payload":"AA=="}}', tw.base64_after, b"AA=="),
+        (b'{"event":"media","media":{"payload": "AAAA"}}', tw.base64_after, None),  # not compact
+        (b'{"event":"media","media":{"payload":"AAAA', tw.base64_after, None),  # cut short
+        (b'{"event":"mark","mark":{"name":"a\\"b"}}', tw.string_after, None),  # an escape
+        (b'{"event":"mark","mark":{"name":"m1', tw.string_after, None),  # cut short
+        (b'{"event":"mark","mark":{"nom":"m1"}}', tw.string_after, None),  # not there
+        (b'{"event":"media","media":{"payload":"AA=A"}}', tw.base64_after, None),  # = inside
     ],
 )
 def test_the_hot_path_finds_a_string_value_by_its_key_or_nothing(data, find, expected):
-    found = find(data)
-    assert (found and found[1]) == expected
+    key = tw.NAME_KEY if find is tw.string_after else tw.PAYLOAD_KEY
+    assert find(data, key) == expected
 
 
 @pytest.mark.parametrize(
