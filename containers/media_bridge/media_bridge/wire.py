@@ -71,21 +71,26 @@ class Wire:
         """A whole text message goes to `hot` when it may take one; anything else, or what
         `hot` does not take, to the slow half."""
         hot = self.hot
-        raw: Any = frame  # `fin` is a C uint8 (an int), not the stub's bool: read it unchecked
-        if hot is not None and frame.msg_type is _TEXT and raw.fin:
+        unchecked: Any = frame  # `fin` is a C uint8 (an int), not the stub's bool
+        if hot is not None and frame.msg_type is _TEXT and unchecked.fin:
             payload = frame.get_payload_as_bytes()
             if not hot(payload):
                 self.socket.to_reader(payload)
         else:
             self.socket.other_frame(transport, frame)
 
+    def open_link(self) -> WSTransport | None:
+        """The connection while frames may be written on it (connected, no close sent)."""
+        link = self.link
+        return None if self.gone or link is None or link.is_close_frame_sent else link
+
     def write(self, message: bytes, reader: Reader | None = None) -> bool:
         """Write the text `message` (UTF-8) now; False: the socket is closed.
 
         `reader` (the socket the frame came from) stops reading while this one is over its
         high-water mark."""
-        link = self.link
-        if self.gone or link is None or link.is_close_frame_sent:
+        link = self.open_link()
+        if link is None:
             return False
         link.send(_TEXT, message)
         if self.write_paused and reader is not None:
@@ -98,8 +103,8 @@ class Wire:
         Unmasked frames (the server side's) are just a header and the payload, so they are
         framed here and written in one call (the usual pair: agent audio, its short mark); a
         client masks each frame, so picows frames those."""
-        link = self.link
-        if self.gone or link is None or link.is_close_frame_sent:
+        link = self.open_link()
+        if link is None:
             return False
         raw = self.raw
         if raw is None:

@@ -268,8 +268,7 @@ class WebSocket(WSListener):
     # ------------------------------------------------------------------ sending
     @property
     def open(self) -> bool:
-        transport = self.transport
-        return transport is not None and not self.wire.gone and not transport.is_close_frame_sent
+        return self.wire.open_link() is not None
 
     async def send(self, text: str | bytes) -> None:
         """Write `text`, then wait while the socket is over its high-water mark (frames leave
